@@ -1,0 +1,141 @@
+import { BodyTooLargeError, ClientAbortedError } from './errors.ts';
+import type { IncomingRequest } from './types.ts';
+
+/**
+ * How many bytes of request body may be read from the socket ahead of the
+ * App. Past it the socket is paused, so a slow App never makes the server
+ * hold a whole upload in memory. A body up to this size is taken off
+ * Node's stream as it arrives, so it stays readable even if the client
+ * disconnects before the App gets to it.
+ */
+const READ_AHEAD = 64 * 1024;
+
+/**
+ * A request body read from Node's request: as a web ReadableStream that
+ * pulls from the socket only as fast as the App consumes it, or whole, for
+ * `text()`, `json()` and the like, without a web stream in between. Bytes
+ * are counted against `limit`, for chunked bodies whose size is not
+ * declared up front.
+ */
+export class NodeBody {
+  readonly stream: ReadableStream<Uint8Array>;
+  readonly #req: IncomingRequest;
+  readonly #limit: number;
+  #chunks: Uint8Array[] = [];
+  #buffered = 0;
+  #received = 0;
+  #ended = false;
+  #failure: Error | undefined = undefined;
+  #discarding = false;
+  #wake: (() => void) | undefined = undefined;
+
+  constructor(req: IncomingRequest, limit: number) {
+    this.#req = req;
+    this.#limit = limit;
+    req.on('data', this.#onData);
+    req.once('end', this.#onEnd);
+    // Node reports a disconnect before the end of the body as an error
+    // ("aborted") on the request; a body already complete is not touched.
+    req.once('error', this.#onError);
+    this.stream = new ReadableStream<Uint8Array>(
+      {
+        pull: (controller) => this.#pull(controller),
+        cancel: () => this.discard(),
+      },
+      { highWaterMark: 0 },
+    );
+  }
+
+  /** The whole body, once it has arrived. */
+  async readAll(): Promise<Uint8Array> {
+    while (!this.#ended) {
+      if (this.#failure !== undefined) throw this.#failure;
+      await this.#next();
+    }
+    if (this.#failure !== undefined) throw this.#failure;
+    const chunks = this.#chunks;
+    this.#chunks = [];
+    this.#buffered = 0;
+    if (chunks.length === 1) return chunks[0]!;
+    const whole = new Uint8Array(this.#received);
+    let offset = 0;
+    for (const chunk of chunks) {
+      whole.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
+    return whole;
+  }
+
+  /** Drop whatever is left, so the connection is free for its next request. */
+  discard(): void {
+    if (this.#discarding) return;
+    this.#discarding = true;
+    this.#chunks = [];
+    this.#buffered = 0;
+    this.#req.off('data', this.#onData);
+    if (!this.#ended && !this.#req.destroyed) this.#req.resume();
+  }
+
+  async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    while (this.#chunks.length === 0 && !this.#ended && this.#failure === undefined) {
+      await this.#next();
+    }
+    if (this.#failure !== undefined) {
+      controller.error(this.#failure);
+      return;
+    }
+    const chunk = this.#chunks.shift();
+    if (chunk === undefined) {
+      controller.close();
+      return;
+    }
+    this.#buffered -= chunk.byteLength;
+    controller.enqueue(chunk);
+  }
+
+  /** Wait for more data, the end, or a failure. */
+  #next(): Promise<void> {
+    this.#req.resume();
+    return new Promise((resolve) => (this.#wake = resolve));
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    this.#received += chunk.byteLength;
+    if (this.#received > this.#limit) {
+      this.#fail(new BodyTooLargeError(this.#limit));
+      return;
+    }
+    // A Uint8Array view, not the Buffer: Buffer#slice shares memory where
+    // Uint8Array#slice copies, and Apps expect the latter.
+    this.#chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    this.#buffered += chunk.byteLength;
+    if (this.#buffered >= READ_AHEAD) this.#req.pause();
+    this.#notify();
+  };
+
+  readonly #onEnd = (): void => {
+    this.#ended = true;
+    this.#notify();
+  };
+
+  readonly #onError = (error: Error): void => {
+    if (this.#ended) return;
+    this.#fail(new ClientAbortedError({ cause: error }));
+  };
+
+  #fail(error: Error): void {
+    if (this.#failure !== undefined) return;
+    this.#failure = error;
+    this.#chunks = [];
+    this.#buffered = 0;
+    this.#req.off('data', this.#onData);
+    this.#req.pause();
+    this.#notify();
+  }
+}

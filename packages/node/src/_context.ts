@@ -1,0 +1,57 @@
+import type { Context } from '@gatehouse/core';
+import { clientAddress } from './_client-address.ts';
+import type { TrustProxy } from './options.ts';
+import type { IncomingRequest } from './types.ts';
+
+/** Work an App handed to `waitUntil`, so that a graceful close can wait for it. */
+export class PendingWork {
+  readonly #pending = new Set<Promise<unknown>>();
+  #onError: (error: unknown) => void;
+
+  constructor(onError: (error: unknown) => void) {
+    this.#onError = onError;
+  }
+
+  add(promise: Promise<unknown>): void {
+    const tracked: Promise<unknown> = Promise.resolve(promise).then(
+      () => this.#pending.delete(tracked),
+      (error: unknown) => {
+        this.#pending.delete(tracked);
+        this.#onError(error);
+      },
+    );
+    this.#pending.add(tracked);
+  }
+
+  /** Resolves once everything added so far, and anything it adds, has settled. */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled(this.#pending);
+  }
+}
+
+const NO_PROPS: Readonly<Record<string, never>> = Object.freeze({});
+
+/** The Context of one request on Node. */
+export class NodeContext implements Context {
+  readonly runtime = 'node';
+  readonly props: Readonly<Record<string, never>> = NO_PROPS;
+  readonly #req: IncomingRequest;
+  readonly #trust: TrustProxy;
+  readonly #work: PendingWork;
+
+  constructor(req: IncomingRequest, trust: TrustProxy, work: PendingWork) {
+    this.#req = req;
+    this.#trust = trust;
+    this.#work = work;
+  }
+
+  get clientAddress(): string | undefined {
+    return clientAddress(this.#req, this.#trust);
+  }
+
+  waitUntil(promise: Promise<unknown>): void {
+    this.#work.add(promise);
+  }
+
+  passThroughOnException(): void {}
+}

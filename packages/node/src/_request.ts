@@ -1,0 +1,208 @@
+import type { Http2ServerRequest } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
+import { NodeBody } from './_body.ts';
+import type { IncomingRequest } from './types.ts';
+
+/**
+ * The Request an App receives. It is a real `Request` (so `instanceof
+ * Request`, `new Request(request)`, `fetch(request)` and `request.clone()`
+ * work as everywhere), built as cheaply as undici allows: the URL is one
+ * string, the headers are Node's own object, and the body is a stream
+ * that reads the socket only when the App reads it.
+ *
+ * What it adds is lazy: its `signal`, which aborts when the client goes
+ * away, is made only if the App asks for it. A genuine Request's own
+ * signal can only be tied to a disconnect by handing the constructor a
+ * signal to follow, and that costs more than the rest of the Request.
+ */
+export class NodeRequest extends Request {
+  /** @internal */ _controller: AbortController | undefined = undefined;
+  /** @internal */ _disconnected = false;
+  /** @internal */ _body: NodeBody | undefined;
+  /** @internal Set once the body was read whole, past the web stream. */
+  _bodyTaken = false;
+
+  /** @internal */
+  constructor(url: string, init: RequestInit, body: NodeBody | undefined) {
+    super(url, init);
+    this._body = body;
+  }
+
+  /** @internal */
+  _takeBody(): Promise<Uint8Array> {
+    const body = this._body!;
+    if (this._bodyTaken || body.stream.locked || nativeBodyUsed.call(this)) {
+      return Promise.reject(new TypeError('Body is unusable: Body has already been read'));
+    }
+    this._bodyTaken = true;
+    body.stream.getReader();
+    return body.readAll();
+  }
+
+  /** @internal Called when the client goes away before the response is complete. */
+  _disconnect(): void {
+    if (this._disconnected) return;
+    this._disconnected = true;
+    this._controller?.abort(disconnectReason());
+  }
+}
+
+const native = Request.prototype;
+const nativeBodyUsed = Object.getOwnPropertyDescriptor(native, 'bodyUsed')!.get! as (this: Request) => boolean;
+
+// Request declares these as plain properties in its types, so they are
+// installed here rather than written as class members.
+Object.defineProperties(NodeRequest.prototype, {
+  signal: {
+    configurable: true,
+    enumerable: true,
+    get(this: NodeRequest): AbortSignal {
+      if (this._controller === undefined) {
+        this._controller = new AbortController();
+        if (this._disconnected) this._controller.abort(disconnectReason());
+      }
+      return this._controller.signal;
+    },
+  },
+  bodyUsed: {
+    configurable: true,
+    enumerable: true,
+    get(this: NodeRequest): boolean {
+      return this._bodyTaken || nativeBodyUsed.call(this);
+    },
+  },
+  // Reading a whole body is the common case (JSON APIs, forms): take it
+  // straight from Node's stream. The web stream is locked first, so the
+  // Request behaves as a used one afterwards: `bodyUsed` is true, and
+  // `clone()` and `new Request(request)` refuse it, as the standard says.
+  text: {
+    configurable: true,
+    writable: true,
+    async value(this: NodeRequest): Promise<string> {
+      if (this._body === undefined) return native.text.call(this);
+      return decoder.decode(await this._takeBody());
+    },
+  },
+  json: {
+    configurable: true,
+    writable: true,
+    async value(this: NodeRequest): Promise<unknown> {
+      if (this._body === undefined) return native.json.call(this);
+      return JSON.parse(decoder.decode(await this._takeBody()));
+    },
+  },
+  arrayBuffer: {
+    configurable: true,
+    writable: true,
+    async value(this: NodeRequest): Promise<ArrayBuffer> {
+      if (this._body === undefined) return native.arrayBuffer.call(this);
+      const bytes = await this._takeBody();
+      if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes.buffer as ArrayBuffer;
+      return bytes.slice().buffer;
+    },
+  },
+  bytes: {
+    configurable: true,
+    writable: true,
+    async value(this: NodeRequest): Promise<Uint8Array> {
+      if (this._body === undefined) return native.bytes.call(this);
+      const bytes = await this._takeBody();
+      return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    },
+  },
+});
+
+const decoder = new TextDecoder();
+
+function disconnectReason(): DOMException {
+  return new DOMException('The client closed the connection', 'AbortError');
+}
+
+type HeadersInitLike = NonNullable<RequestInit['headers']>;
+
+/** The request could not be turned into a Request: answer 400. */
+export class BadRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BadRequestError';
+  }
+}
+
+// A Host header is a host name or address and an optional port, nothing else
+// (RFC 9110 §7.2); anything more could smuggle a path or credentials into the URL.
+const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[^\s/?#@\\[\]:]+)(?::\d{1,5})?$/;
+
+/**
+ * Turn Node's request into a Request. `proto` is the scheme to put in the
+ * URL (the socket's, or a trusted proxy's).
+ */
+export function toRequest(req: IncomingRequest, proto: string, maxBodySize: number): NodeRequest {
+  const method = req.method ?? 'GET';
+  const http2 = req.httpVersionMajor === 2;
+  let host = http2 ? (req as Http2ServerRequest).authority : req.headers.host;
+  if (host === undefined || host === '') {
+    host = localHost(req);
+  } else if (!VALID_HOST.test(host)) {
+    throw new BadRequestError('Invalid Host header');
+  }
+  const target = req.url ?? '/';
+  let url: string;
+  if (target.charCodeAt(0) === 0x2f /* / */) {
+    url = `${proto}://${host}${target}`;
+  } else if (/^https?:\/\//i.test(target)) {
+    // absolute-form (RFC 9112 §3.2.2): the target's own authority wins over Host.
+    url = target;
+  } else {
+    throw new BadRequestError('Invalid request target');
+  }
+
+  const body =
+    method !== 'GET' && method !== 'HEAD' && requestHasBody(req, http2) ? new NodeBody(req, maxBodySize) : undefined;
+  try {
+    return new NodeRequest(
+      url,
+      {
+        method,
+        headers: http2 ? withoutPseudoHeaders(req.headers) : (req.headers as HeadersInitLike),
+        body: body === undefined ? null : body.stream,
+        // undici requires it for a streamed body.
+        duplex: 'half',
+      } as RequestInit,
+      body,
+    );
+  } catch (error) {
+    throw new BadRequestError(error instanceof Error ? error.message : 'Malformed request');
+  }
+}
+
+function requestHasBody(req: IncomingRequest, http2: boolean): boolean {
+  if (http2) return !(req as Http2ServerRequest).stream.endAfterHeaders;
+  if (req.headers['transfer-encoding'] !== undefined) return true;
+  const length = req.headers['content-length'];
+  return length !== undefined && length !== '0';
+}
+
+function localHost(req: IncomingRequest): string {
+  const socket = req.socket;
+  const address = socket.localAddress ?? '127.0.0.1';
+  const port = socket.localPort;
+  const name = address.includes(':') ? `[${address}]` : address;
+  return port === undefined ? name : `${name}:${port}`;
+}
+
+function withoutPseudoHeaders(headers: IncomingRequest['headers']): HeadersInitLike {
+  const out: [string, string][] = [];
+  for (const name in headers) {
+    if (name.charCodeAt(0) === 0x3a /* : */) continue;
+    const value = headers[name];
+    if (value === undefined) continue;
+    // HTTP/2 splits the Cookie header into one field per cookie (RFC 9113 §8.2.3).
+    out.push([name, Array.isArray(value) ? value.join(name === 'cookie' ? '; ' : ', ') : value]);
+  }
+  return out;
+}
+
+/** The scheme the socket speaks. */
+export function socketProto(req: IncomingRequest): string {
+  return (req.socket as TLSSocket).encrypted === true ? 'https' : 'http';
+}

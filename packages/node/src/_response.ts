@@ -1,0 +1,166 @@
+import type { ServerResponse } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
+import { isNullBodyStatus } from '@gatehouse/core';
+import type { OutgoingResponse } from './types.ts';
+
+// Connection-level headers are Node's to manage, and HTTP/2 forbids them
+// outright (RFC 9113 §8.2.2): an App's copies are dropped.
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/**
+ * The subset of Response the adapter reads. Checked by shape, not by
+ * `instanceof Response`, so a Response from another realm or a ponyfill
+ * is sent as well.
+ */
+export interface ResponseLike {
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: Headers;
+  readonly body: ReadableStream<Uint8Array> | null;
+}
+
+export function isResponseLike(value: unknown): value is ResponseLike {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ResponseLike).status === 'number' &&
+    typeof (value as ResponseLike).headers === 'object'
+  );
+}
+
+/**
+ * Write `response` to Node's response: head first, then the body as it is
+ * produced, with backpressure. Resolves when done; rejects if the body
+ * stream fails (the caller then cuts the connection, since the head is out).
+ */
+export async function sendResponse(
+  res: OutgoingResponse,
+  response: ResponseLike,
+  isHead: boolean,
+): Promise<void> {
+  const status = response.status;
+  const body = response.body;
+  if (body === null || isNullBodyStatus(status)) {
+    writeHead(res, response, undefined);
+    res.end();
+    if (body !== null) cancelQuietly(body.getReader());
+    return;
+  }
+
+  const reader = body.getReader();
+  let cancelled = false;
+  const cancel = (): void => {
+    if (cancelled) return;
+    cancelled = true;
+    cancelQuietly(reader);
+  };
+  // A client that goes away mid-response stops the App's stream, once.
+  res.once('close', cancel);
+  try {
+    const first = await reader.read();
+    if (first.done) {
+      writeHead(res, response, 0);
+      res.end();
+      return;
+    }
+    // Most bodies are one chunk that is complete at once (a string, bytes,
+    // JSON). Look for the end before the head goes out: then the response
+    // gets a Content-Length, and head and body leave in one write. A body
+    // still being produced is not held back: the wait is a single tick.
+    const next = reader.read();
+    const peek = await Promise.race([next, nextTick()]);
+    const head = toBytes(first.value);
+    if (peek !== undefined && peek.done) {
+      writeHead(res, response, head.byteLength);
+      if (isHead) res.end();
+      else res.end(head);
+      return;
+    }
+    writeHead(res, response, undefined);
+    if (isHead) {
+      cancel();
+      res.end();
+      return;
+    }
+    if (!(res as ServerResponse).write(head)) await drained(res);
+    for (let chunk = await next; !chunk.done; chunk = await reader.read()) {
+      if (cancelled) return;
+      if (!(res as ServerResponse).write(toBytes(chunk.value))) await drained(res);
+    }
+    res.end();
+  } catch (error) {
+    cancel();
+    throw error;
+  } finally {
+    res.off('close', cancel);
+  }
+}
+
+function writeHead(res: OutgoingResponse, response: ResponseLike, length: number | undefined): void {
+  if ((res as Http2ServerResponse).stream !== undefined) {
+    writeHead2(res as Http2ServerResponse, response, length);
+    return;
+  }
+  // The flat [name, value, name, value] form goes to the socket as it is,
+  // without Node's per-header bookkeeping.
+  const flat: string[] = [];
+  let hasLength = false;
+  for (const [name, value] of response.headers) {
+    if (HOP_BY_HOP.has(name)) continue;
+    if (name === 'content-length') hasLength = true;
+    flat.push(name, value);
+  }
+  if (!hasLength && length !== undefined) flat.push('content-length', String(length));
+  const node = res as ServerResponse;
+  if (response.statusText === '') node.writeHead(response.status, flat);
+  else node.writeHead(response.status, response.statusText, flat);
+}
+
+function writeHead2(res: Http2ServerResponse, response: ResponseLike, length: number | undefined): void {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of response.headers) {
+    if (HOP_BY_HOP.has(name)) continue;
+    const previous = headers[name];
+    if (previous === undefined) headers[name] = value;
+    else if (Array.isArray(previous)) previous.push(value);
+    else headers[name] = [previous, value];
+  }
+  if (headers['content-length'] === undefined && length !== undefined) headers['content-length'] = String(length);
+  res.writeHead(response.status, headers);
+}
+
+/** Response bodies are streams of bytes; a string chunk is forgiven, anything else is the App's bug. */
+function toBytes(chunk: unknown): Uint8Array {
+  if (chunk instanceof Uint8Array) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk);
+  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
+  throw new TypeError(`A response body chunk must be a Uint8Array, not ${typeof chunk}`);
+}
+
+function nextTick(): Promise<undefined> {
+  return new Promise((resolve) => process.nextTick(resolve));
+}
+
+function drained(res: OutgoingResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+function cancelQuietly(reader: ReadableStreamDefaultReader<Uint8Array>): void {
+  // cancel() rejects if the stream already errored; that is not news here.
+  reader.cancel().catch(() => {});
+}

@@ -1,0 +1,11 @@
+/**
+ * Run any Gatehouse App on Node's HTTP server.
+ *
+ * @module
+ */
+export { serve } from './serve.ts';
+export { createListener } from './listener.ts';
+export { NodeRequest } from './_request.ts';
+export { BodyTooLargeError, ClientAbortedError } from './errors.ts';
+export type { ErrorHook, ListenerOptions, NodeServer, ServeOptions, TrustProxy } from './options.ts';
+export type { IncomingRequest, OutgoingResponse, RequestListener } from './types.ts';

@@ -1,0 +1,177 @@
+import type { ServerResponse } from 'node:http';
+import type { App } from '@gatehouse/core';
+import { PendingWork, NodeContext } from './_context.ts';
+import { trustsPeer } from './_client-address.ts';
+import { BadRequestError, type NodeRequest, socketProto, toRequest } from './_request.ts';
+import { isResponseLike, type ResponseLike, sendResponse } from './_response.ts';
+import { BodyTooLargeError, ClientAbortedError } from './errors.ts';
+import type { ErrorHook, ListenerOptions, TrustProxy } from './options.ts';
+import type { IncomingRequest, OutgoingResponse, RequestListener } from './types.ts';
+
+const DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024;
+
+// Methods the Fetch standard refuses to put in a Request (and so no App can see).
+const UNSUPPORTED_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
+
+/**
+ * Everything a listener shares across requests; `serve` reads `inFlight`
+ * and `work` to close gracefully.
+ * @internal
+ */
+export interface ListenerState {
+  inFlight: number;
+  readonly work: PendingWork;
+  /** Set by a graceful close: answers ask the client to close the connection. */
+  closing: boolean;
+  /** Called when `inFlight` drops to zero. */
+  onIdle: (() => void) | undefined;
+}
+
+/**
+ * A request listener that runs `app`, for a server you create yourself:
+ * `http.createServer`, `https.createServer`, or `http2.createServer` /
+ * `http2.createSecureServer` (through Node's compatibility API).
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http'
+ * import { createListener } from '@gatehouse/node'
+ *
+ * const app = { fetch: () => new Response('hello') }
+ * createServer(createListener(app)).listen(3000)
+ * ```
+ */
+export function createListener<Env = {}>(app: App<Env>, options: ListenerOptions<Env> = {}): RequestListener {
+  return createListenerWithState(app, options).listener;
+}
+
+/** @internal */
+export function createListenerWithState<Env>(
+  app: App<Env>,
+  options: ListenerOptions<Env>,
+): { listener: RequestListener; state: ListenerState; bodyTooLarge: (req: IncomingRequest) => boolean } {
+  const env = options.env ?? (process.env as unknown as Env);
+  const maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
+  const trust: TrustProxy = options.trustProxy ?? false;
+  const onError: ErrorHook = options.onError ?? logError;
+  const state: ListenerState = {
+    inFlight: 0,
+    work: new PendingWork((error) => logError(error)),
+    closing: false,
+    onIdle: undefined,
+  };
+
+  const bodyTooLarge = (req: IncomingRequest): boolean => {
+    const length = req.headers['content-length'];
+    return length !== undefined && Number(length) > maxBodySize;
+  };
+
+  const listener: RequestListener = (req, res) => {
+    state.inFlight++;
+    let request: NodeRequest | undefined;
+    res.once('close', () => {
+      if (!res.writableFinished) request?._disconnect();
+      if (--state.inFlight === 0) state.onIdle?.();
+    });
+    if (state.closing) res.setHeader('connection', 'close');
+
+    if (bodyTooLarge(req)) {
+      sendBodyTooLarge(res);
+      return;
+    }
+    if (UNSUPPORTED_METHODS.has(req.method ?? '')) {
+      sendError(res, 501, 'Not Implemented', true);
+      return;
+    }
+    try {
+      const proto = trust !== false && trustsPeer(req, trust) ? forwardedProto(req) : socketProto(req);
+      request = toRequest(req, proto, maxBodySize);
+    } catch (error) {
+      sendError(res, 400, error instanceof BadRequestError ? error.message : 'Bad Request', true);
+      return;
+    }
+
+    const isHead = req.method === 'HEAD';
+    const current = request;
+    const fail = (error: unknown): void => {
+      handleError(error, req, res, onError);
+      current._body?.discard();
+    };
+    const send = (response: unknown): void => {
+      if (!isResponseLike(response)) {
+        fail(new TypeError(`The App returned ${describe(response)} instead of a Response`));
+        return;
+      }
+      sendResponse(res, response as ResponseLike, isHead).then(() => current._body?.discard(), fail);
+    };
+
+    let result: unknown;
+    try {
+      result = app.fetch(current, env, new NodeContext(req, trust, state.work));
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    if (result instanceof Promise) result.then(send, fail);
+    else send(result);
+  };
+
+  return { listener, state, bodyTooLarge };
+}
+
+function forwardedProto(req: IncomingRequest): string {
+  const header = req.headers['x-forwarded-proto'];
+  const value = (Array.isArray(header) ? header[0] : header)?.split(',')[0]?.trim().toLowerCase();
+  return value === 'https' || value === 'http' ? value : socketProto(req);
+}
+
+function handleError(error: unknown, req: IncomingRequest, res: OutgoingResponse, onError: ErrorHook): void {
+  if (error instanceof ClientAbortedError || (res.destroyed && !res.headersSent)) {
+    // The client is gone: nobody is left to answer, and nothing went wrong here.
+    res.destroy();
+    return;
+  }
+  if (isBodyTooLarge(error)) {
+    if (!res.headersSent) sendBodyTooLarge(res);
+    else res.destroy();
+    return;
+  }
+  onError(error, req);
+  if (res.headersSent) {
+    // Too late for a status: cut the connection so the client sees the
+    // response is incomplete rather than a body that looks whole.
+    res.destroy();
+    return;
+  }
+  sendError(res, 500, 'Internal Server Error', false);
+}
+
+function isBodyTooLarge(error: unknown): boolean {
+  return error instanceof BodyTooLargeError || (error instanceof Error && error.cause instanceof BodyTooLargeError);
+}
+
+function sendBodyTooLarge(res: OutgoingResponse): void {
+  // The body is not read: the connection cannot carry another request.
+  sendError(res, 413, 'Content Too Large', true);
+}
+
+function sendError(res: OutgoingResponse, status: number, message: string, closeConnection: boolean): void {
+  const body = `${message}\n`;
+  const headers: Record<string, string> = {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+  };
+  if (closeConnection && (res as { stream?: unknown }).stream === undefined) headers.connection = 'close';
+  (res as ServerResponse).writeHead(status, headers);
+  res.end(body);
+}
+
+function logError(error: unknown): void {
+  console.error('[gatehouse] the App failed:', error);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return `an object without a status (${Object.prototype.toString.call(value)})`;
+  return typeof value;
+}

@@ -1,0 +1,81 @@
+import type { Server as HttpServer, ServerOptions as HttpServerOptions } from 'node:http';
+import type { IncomingRequest } from './types.ts';
+
+/**
+ * Which peers to believe when they say, in `X-Forwarded-For` and
+ * `X-Forwarded-Proto`, who the client is and which scheme it used.
+ *
+ * - `false` (the default): nobody; the client is the socket's peer.
+ * - `true`: every hop; the client is the leftmost address. Only behind a
+ *   proxy that overwrites the header, never where clients reach you directly.
+ * - a number `n`: the last `n` hops are your own proxies.
+ * - a function: called with each hop's address from the socket's peer
+ *   leftwards; return `true` while the address is a proxy of yours
+ *   (plug a CIDR matcher in here).
+ */
+export type TrustProxy = boolean | number | ((address: string) => boolean);
+
+/** Called with every error an App throws, and with errors writing a response. */
+export type ErrorHook = (error: unknown, request: IncomingRequest) => void;
+
+/** Options of {@link createListener}. */
+export interface ListenerOptions<Env = {}> {
+  /** The `env` every call of the App receives. Defaults to `process.env`. */
+  env?: Env;
+  /**
+   * The largest request body accepted, in bytes; larger ones are answered
+   * with 413 without being read into memory. Defaults to 10 MiB.
+   * `Infinity` turns the limit off.
+   */
+  maxBodySize?: number;
+  /** Whom to believe about the client's address. Defaults to `false`. */
+  trustProxy?: TrustProxy;
+  /**
+   * Called with errors the App throws (the client gets a bare 500) and
+   * with errors while a response streams. Defaults to `console.error`.
+   */
+  onError?: ErrorHook;
+}
+
+/** Options of {@link serve}. */
+export interface ServeOptions<Env = {}> extends ListenerOptions<Env> {
+  /** The port to listen on; 0 picks a free one. Defaults to 3000. */
+  port?: number;
+  /** The address to listen on. Defaults to `127.0.0.1`, like gunicorn. */
+  hostname?: string;
+  /**
+   * Milliseconds a client has to send the whole header block (Node's
+   * `headersTimeout`); a slower one gets 408. Defaults to 30 s.
+   */
+  headersTimeout?: number;
+  /**
+   * Milliseconds a client has to send the whole request, body included
+   * (Node's `requestTimeout`); a slower one gets 408. Defaults to 5 min.
+   */
+  requestTimeout?: number;
+  /** Milliseconds an idle keep-alive connection stays open. Defaults to 5 s. */
+  keepAliveTimeout?: number;
+  /**
+   * Milliseconds `close()` waits for in-flight requests and `waitUntil`
+   * work before it closes what is left. Defaults to 30 s (gunicorn's
+   * `graceful_timeout`).
+   */
+  gracefulTimeout?: number;
+  /** Further options for `http.createServer`. */
+  serverOptions?: HttpServerOptions;
+}
+
+/** A running server, as {@link serve} returns it. */
+export interface NodeServer {
+  /** The bound address as a URL, e.g. `http://127.0.0.1:3000/`. */
+  readonly url: string;
+  /** The bound port. */
+  readonly port: number;
+  /** The underlying `node:http` server. */
+  readonly server: HttpServer;
+  /**
+   * Stop accepting connections, let in-flight requests and `waitUntil` work
+   * finish, then close what is left once `gracefulTimeout` has passed.
+   */
+  close(): Promise<void>;
+}

@@ -1,0 +1,4 @@
+import { nodeRuntime } from './runtimes/node.ts';
+import { describeConformance } from './src/suite.ts';
+
+describeConformance(nodeRuntime);

@@ -1,0 +1,440 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { patternBytes, SECRET } from './app.ts';
+import { exchange, hostOf, openSocket } from './raw-http.ts';
+import type { RunningApp, Runtime } from './runtime.ts';
+
+const MiB = 1024 * 1024;
+let ids = 0;
+const newId = (): string => `t${process.pid}-${Date.now()}-${ids++}`;
+
+/**
+ * The behaviours every runtime must show, written once. Call it from a
+ * test file with the runtime to check.
+ */
+export function describeConformance(runtime: Runtime): void {
+  describe(`conformance: ${runtime.name}`, () => {
+    let app: RunningApp;
+    let base: string;
+    const url = (path: string): string => new URL(path, base).href;
+    const echo = async (path: string, init?: RequestInit): Promise<EchoResult> =>
+      (await (await fetch(url(path), init)).json()) as EchoResult;
+    const eventsOf = async (id: string): Promise<string[]> =>
+      (await (await fetch(url(`/events?id=${id}`))).json()) as string[];
+    const waitForEvents = async (id: string, count: number): Promise<string[]> => {
+      // Bounded: the test's own timeout ends it if the runtime never reports.
+      for (;;) {
+        const events = await eventsOf(id);
+        if (events.length >= count) return events;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+
+    beforeAll(async () => {
+      app = await runtime.start();
+      base = app.url;
+    });
+    afterAll(async () => {
+      await app?.stop();
+    });
+
+    describe('methods', () => {
+      for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'PROPFIND', 'QUERY']) {
+        it(`passes ${method} through`, async () => {
+          const body = method === 'GET' ? undefined : `body of ${method}`;
+          const seen = await echo('/echo', { method, body });
+          expect(seen.method).toBe(method);
+          expect(seen.body).toBe(body ?? '');
+          expect(seen.runtime).toBe(runtime.runtimeName);
+        });
+      }
+
+      it('answers HEAD with the headers of GET and no body', async () => {
+        const get = await fetch(url('/text'));
+        const head = await fetch(url('/text'), { method: 'HEAD' });
+        expect(head.status).toBe(200);
+        expect(head.headers.get('content-length')).toBe(get.headers.get('content-length'));
+        expect(head.headers.get('content-length')).toBe(String(new TextEncoder().encode(await get.text()).length));
+        expect(head.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+        expect(await head.text()).toBe('');
+      });
+
+      it('sends no body bytes for HEAD: the next response on the connection is intact', async () => {
+        const host = hostOf(base);
+        const raw = await exchange(
+          base,
+          `HEAD /text HTTP/1.1\r\nHost: ${host}\r\n\r\nGET /text HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+        );
+        const [headHead, rest] = splitHead(raw);
+        expect(headHead).toMatch(/^HTTP\/1\.1 200/);
+        expect(headHead.toLowerCase()).toContain('content-length: 12');
+        expect(rest).toMatch(/^HTTP\/1\.1 200/);
+        expect(rest.endsWith('hello, world')).toBe(true);
+      });
+    });
+
+    describe('URLs', () => {
+      it('keeps encoded, reserved and unicode path segments as sent', async () => {
+        const path = "/echo/a%2Fb/c%20d/caf%C3%A9/%E2%9C%93;p=1,2/!$&'()*+=@:/x%25y";
+        const seen = await echo(path);
+        expect(seen.pathname).toBe(path);
+      });
+
+      it('keeps repeated query keys, empty values and encoded delimiters', async () => {
+        const seen = await echo('/echo?a=1&a=2&b=&c=%26%3D%2B&d=caf%C3%A9&a=3');
+        expect(seen.query).toEqual([
+          ['a', '1'],
+          ['a', '2'],
+          ['b', ''],
+          ['c', '&=+'],
+          ['d', 'café'],
+          ['a', '3'],
+        ]);
+        expect(new URL(seen.url).search).toBe('?a=1&a=2&b=&c=%26%3D%2B&d=caf%C3%A9&a=3');
+      });
+
+      it('reports the host the client asked for', async () => {
+        const seen = await echo('/echo');
+        expect(new URL(seen.url).host).toBe(new URL(base).host);
+      });
+    });
+
+    describe('headers', () => {
+      it('delivers request headers whatever their case, repeated ones joined', async () => {
+        const host = hostOf(base);
+        const raw = await exchange(
+          base,
+          `GET /echo HTTP/1.1\r\nHost: ${host}\r\nX-Mixed-Case: Value\r\nx-multi: one\r\nX-Multi: two\r\nConnection: close\r\n\r\n`,
+        );
+        const seen = JSON.parse(bodyOf(raw)) as EchoResult;
+        const headers = new Map(seen.headers);
+        expect(headers.get('x-mixed-case')).toBe('Value');
+        expect(headers.get('x-multi')).toBe('one, two');
+      });
+
+      it('sends response headers with several values, and each Set-Cookie apart', async () => {
+        const response = await fetch(url('/response-headers'));
+        expect(response.headers.get('x-mixed-case')).toBe('Value-Kept');
+        expect(response.headers.get('x-multi')).toBe('one, two');
+        expect(response.headers.getSetCookie()).toEqual([
+          'session=abc; Path=/; HttpOnly',
+          'theme=dark; Expires=Wed, 21 Oct 2037 07:28:00 GMT; Path=/',
+          'lang=en; Max-Age=3600',
+        ]);
+      });
+
+      it('delivers the Cookie header', async () => {
+        const seen = await echo('/echo', { headers: { cookie: 'a=1; b=two; c="q"' } });
+        expect(new Map(seen.headers).get('cookie')).toBe('a=1; b=two; c="q"');
+      });
+    });
+
+    describe('bodies', () => {
+      it('carries every byte value both ways, exactly', async () => {
+        const sent = new Uint8Array([...Array.from({ length: 256 }, (_, i) => i), ...randomBytes(64 * 1024)]);
+        const response = await fetch(url('/bytes'), {
+          method: 'POST',
+          body: sent,
+          headers: { 'content-type': 'application/x-test' },
+        });
+        expect(response.headers.get('content-type')).toBe('application/x-test');
+        expect(Buffer.from(await response.arrayBuffer()).equals(Buffer.from(sent))).toBe(true);
+      });
+
+      it('keeps UTF-8 text intact', async () => {
+        const text = 'héllo wörld ✓ 😀 中文';
+        const seen = await echo('/echo', { method: 'POST', body: text });
+        expect(seen.body).toBe(text);
+      });
+
+      for (const kind of ['string', 'bytes', 'stream', 'blob']) {
+        it(`sends a body made from a ${kind}`, async () => {
+          const response = await fetch(url(`/body-kind?kind=${kind}`));
+          expect(await response.text()).toBe('héllo wörld');
+        });
+      }
+
+      it('sends a body made from FormData, with its boundary', async () => {
+        const response = await fetch(url('/body-kind?kind=form'));
+        expect(response.headers.get('content-type')).toMatch(/^multipart\/form-data; boundary=/);
+        const form = await response.formData();
+        expect(form.get('greeting')).toBe('héllo wörld');
+      });
+
+      for (const size of [1 * MiB, 50 * MiB]) {
+        const label = `${size / MiB} MiB`;
+
+        it(`streams a ${label} upload`, async () => {
+          const response = await fetch(url('/upload'), {
+            method: 'POST',
+            body: patternStream(size),
+            duplex: 'half',
+          } as RequestInit);
+          expect(await response.json()).toEqual({ bytes: size, checksum: checksumOf(size) });
+        });
+
+        it(`streams a ${label} download`, async () => {
+          const response = await fetch(url(`/download?n=${size}`));
+          let received = 0;
+          let sum = 0;
+          for await (const chunk of response.body!) {
+            const expected = patternBytes(received, chunk.byteLength);
+            expect(Buffer.from(chunk).equals(Buffer.from(expected))).toBe(true);
+            for (const byte of chunk) sum = (sum * 31 + byte) >>> 0;
+            received += chunk.byteLength;
+          }
+          expect(received).toBe(size);
+          expect(sum).toBe(checksumOf(size));
+        });
+      }
+
+      it('holds less than a 50 MiB body in memory while it goes each way', async (context) => {
+        if (app.peakMemory === undefined) {
+          context.annotate(`${runtime.name} cannot report its memory`);
+          return;
+        }
+        const roundTrip = async (size: number): Promise<void> => {
+          await (await fetch(url('/upload'), { method: 'POST', body: patternStream(size), duplex: 'half' } as RequestInit)).text();
+          const download = await fetch(url(`/download?n=${size}`));
+          for await (const _ of download.body!);
+        };
+        await roundTrip(MiB);
+        const before = await app.peakMemory();
+        await roundTrip(50 * MiB);
+        const after = await app.peakMemory();
+        // A runtime that buffered the body would need all 50 MiB at once (and
+        // usually a copy); one that streams needs only the garbage its chunks
+        // leave until the collector runs.
+        expect(after - before).toBeLessThan(40 * MiB);
+      });
+
+      it('streams a response chunk by chunk, not at the end', async () => {
+        const id = newId();
+        const response = await fetch(url(`/lockstep?id=${id}&chunks=3`));
+        const reader = response.body!.getReader();
+        const decoder = new TextDecoder();
+        let text = '';
+        for (let i = 0; i < 3; i++) {
+          // The App sends chunk i+1 only after we acknowledge chunk i: a runtime
+          // that buffered the body would never deliver chunk 0 and the test would hang.
+          while (!text.includes(`chunk ${i};`)) {
+            const { value, done } = await reader.read();
+            if (done) throw new Error(`stream ended early: ${text}`);
+            text += decoder.decode(value, { stream: true });
+          }
+          await fetch(url(`/event?id=${id}&name=ack${i}`));
+        }
+        expect((await reader.read()).done).toBe(true);
+        expect(text).toBe('chunk 0;chunk 1;chunk 2;');
+      });
+
+      it('delivers a request body chunk by chunk, not at the end', async () => {
+        const id = newId();
+        const encoder = new TextEncoder();
+        let sent = 0;
+        const body = new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            if (sent === 3) {
+              controller.close();
+              return;
+            }
+            // Send the next chunk only once the App has seen the previous one.
+            if (sent > 0) await waitForEvents(id, sent);
+            controller.enqueue(encoder.encode(`part${sent}`));
+            sent++;
+          },
+        });
+        const response = await fetch(url(`/lockstep-upload?id=${id}`), {
+          method: 'POST',
+          body,
+          duplex: 'half',
+        } as RequestInit);
+        expect(await response.json()).toEqual(['part0', 'part1', 'part2']);
+      });
+    });
+
+    describe('statuses', () => {
+      for (const status of [301, 302, 303, 307, 308]) {
+        it(`redirects with ${status}`, async () => {
+          const response = await fetch(url(`/redirect?status=${status}&to=/echo?from=redirect`), {
+            redirect: 'manual',
+          });
+          expect(response.status).toBe(status);
+          expect(response.headers.get('location')).toBe(url('/echo?from=redirect'));
+        });
+      }
+
+      it('follows a redirect to the target', async () => {
+        const seen = await echo('/redirect?to=/echo?followed=1');
+        expect(seen.query).toEqual([['followed', '1']]);
+      });
+
+      for (const status of [204, 304]) {
+        it(`sends ${status} with its headers and no body`, async () => {
+          const host = hostOf(base);
+          const raw = await exchange(
+            base,
+            `GET /status?code=${status} HTTP/1.1\r\nHost: ${host}\r\n\r\nGET /text HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+          );
+          const [head, rest] = splitHead(raw);
+          expect(head).toMatch(new RegExp(`^HTTP/1\\.1 ${status}`));
+          expect(head.toLowerCase()).toContain('etag: "v1"');
+          expect(head.toLowerCase()).not.toContain('transfer-encoding');
+          expect(rest).toMatch(/^HTTP\/1\.1 200/);
+        });
+      }
+
+      for (const status of [201, 404, 418, 500, 503]) {
+        it(`passes status ${status} through`, async () => {
+          const response = await fetch(url(`/status?code=${status}`));
+          expect(response.status).toBe(status);
+          expect(await response.text()).toBe(`status ${status}`);
+        });
+      }
+    });
+
+    describe('errors', () => {
+      for (const route of ['throw', 'reject']) {
+        it(`answers 500 without details when the App ${route}s`, async () => {
+          const response = await fetch(url(`/${route}`));
+          expect(response.status).toBe(500);
+          const text = await response.text();
+          expect(text).not.toContain(SECRET);
+          expect(text).not.toMatch(/at .*:\d+:\d+/);
+          // And it keeps serving.
+          expect((await fetch(url('/text'))).status).toBe(200);
+        });
+      }
+    });
+
+    describe('clients that leave', () => {
+      it('cancels the response stream once, and fires the signal, when the client leaves mid-response', async () => {
+        const id = newId();
+        const controller = new AbortController();
+        const response = await fetch(url(`/endless?id=${id}`), { signal: controller.signal });
+        const reader = response.body!.getReader();
+        await reader.read();
+        controller.abort();
+        await reader.closed.catch(() => {});
+        const events = await waitForEvents(id, 2);
+        // Give a second cancel the chance to show up before counting.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const final = await eventsOf(id);
+        expect(final.filter((e) => e === 'cancel')).toHaveLength(1);
+        expect(final.filter((e) => e === 'signal')).toHaveLength(1);
+        expect(events.length).toBeGreaterThanOrEqual(2);
+      });
+
+      it('fails the body read and fires the signal when the client leaves mid-request', async () => {
+        const id = newId();
+        const socket = await openSocket(base);
+        socket.write(
+          `POST /read-body?id=${id} HTTP/1.1\r\nHost: ${hostOf(base)}\r\nContent-Length: 100000\r\n\r\n${'x'.repeat(1000)}`,
+        );
+        // Leave once the App is waiting for the rest of the body.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        socket.destroy();
+        const events = await waitForEvents(id, 2);
+        expect(events).toContain('signal');
+        expect(events.some((e) => e.startsWith('body-error:'))).toBe(true);
+        expect((await fetch(url('/text'))).status).toBe(200);
+      });
+
+      it('never fires the signal of an exchange that ended normally', async () => {
+        const id = newId();
+        const response = await fetch(url(`/watch-signal?id=${id}`));
+        expect(await response.text()).toBe('done');
+        // Close the connection too: the end of a connection is not an abort.
+        await fetch(url('/text'), { headers: { connection: 'close' } });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(await eventsOf(id)).toEqual([]);
+      });
+    });
+
+    describe('context', () => {
+      it('runs waitUntil work after the response', async () => {
+        const id = newId();
+        const response = await fetch(url(`/wait-until?id=${id}`));
+        expect(await response.json()).toEqual([]);
+        expect(await waitForEvents(id, 1)).toEqual(['waited']);
+      });
+
+      it('reports the client address', async () => {
+        const seen = await echo('/echo');
+        expect(seen.clientAddress).toMatch(/^(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)$/);
+      });
+
+      it('hands the App a real Request: instanceof, copy and clone work', async () => {
+        const response = await fetch(url('/request'), { method: 'POST', body: 'the body' });
+        expect(await response.json()).toEqual({
+          isRequest: true,
+          copyUrl: url('/request'),
+          copyMethod: 'POST',
+          copyHeader: 'yes',
+          copyBody: 'the body',
+          cloneBody: 'the body',
+        });
+      });
+    });
+  });
+}
+
+interface EchoResult {
+  method: string;
+  url: string;
+  pathname: string;
+  query: [string, string][];
+  headers: [string, string][];
+  body: string;
+  runtime: string;
+  clientAddress: string | null;
+}
+
+function patternStream(total: number): ReadableStream<Uint8Array> {
+  let sent = 0;
+  return new ReadableStream({
+    pull(controller) {
+      const size = Math.min(256 * 1024, total - sent);
+      if (size <= 0) {
+        controller.close();
+        return;
+      }
+      controller.enqueue(patternBytes(sent, size));
+      sent += size;
+    },
+  });
+}
+
+const checksums = new Map<number, number>();
+function checksumOf(size: number): number {
+  let sum = checksums.get(size);
+  if (sum === undefined) {
+    sum = 0;
+    const bytes = patternBytes(0, size);
+    for (const byte of bytes) sum = (sum * 31 + byte) >>> 0;
+    checksums.set(size, sum);
+  }
+  return sum;
+}
+
+/** [head of the first response, everything after it (its body and any further responses)]. */
+function splitHead(raw: string): [string, string] {
+  const end = raw.indexOf('\r\n\r\n');
+  return [raw.slice(0, end), raw.slice(end + 4)];
+}
+
+function bodyOf(raw: string): string {
+  const [head, rest] = splitHead(raw);
+  if (/transfer-encoding: chunked/i.test(head)) {
+    let body = '';
+    let at = 0;
+    for (;;) {
+      const line = rest.indexOf('\r\n', at);
+      const size = parseInt(rest.slice(at, line), 16);
+      if (!size) return Buffer.from(body, 'latin1').toString('utf8');
+      body += rest.slice(line + 2, line + 2 + size);
+      at = line + 2 + size + 2;
+    }
+  }
+  return Buffer.from(rest, 'latin1').toString('utf8');
+}
