@@ -34,6 +34,22 @@ export function isResponseLike(value: unknown): value is ResponseLike {
   );
 }
 
+/** Where the listener finds the body stream to stop when the client leaves. */
+export const kBodyReader: unique symbol = Symbol('gatehouse.bodyReader');
+
+type WithReader = OutgoingResponse & { [kBodyReader]?: ReadableStreamDefaultReader<Uint8Array> };
+
+/**
+ * Stop the App's response stream, once, because the client left. Errors
+ * from cancel() are swallowed: a stream that already failed is not news.
+ */
+export function cancelBody(res: OutgoingResponse): void {
+  const reader = (res as WithReader)[kBodyReader];
+  if (reader === undefined) return;
+  (res as WithReader)[kBodyReader] = undefined;
+  reader.cancel().catch(ignore);
+}
+
 /**
  * Write `response` to Node's response: head first, then the body as it is
  * produced, with backpressure. Resolves when done; rejects if the body
@@ -44,24 +60,16 @@ export async function sendResponse(
   response: ResponseLike,
   isHead: boolean,
 ): Promise<void> {
-  const status = response.status;
   const body = response.body;
-  if (body === null || isNullBodyStatus(status)) {
+  if (body === null || isNullBodyStatus(response.status)) {
     writeHead(res, response, undefined);
     res.end();
-    if (body !== null) cancelQuietly(body.getReader());
+    if (body !== null) body.cancel().catch(ignore);
     return;
   }
 
   const reader = body.getReader();
-  let cancelled = false;
-  const cancel = (): void => {
-    if (cancelled) return;
-    cancelled = true;
-    cancelQuietly(reader);
-  };
-  // A client that goes away mid-response stops the App's stream, once.
-  res.once('close', cancel);
+  (res as WithReader)[kBodyReader] = reader;
   try {
     const first = await reader.read();
     if (first.done) {
@@ -74,7 +82,7 @@ export async function sendResponse(
     // gets a Content-Length, and head and body leave in one write. A body
     // still being produced is not held back: the wait is a single tick.
     const next = reader.read();
-    const peek = await Promise.race([next, nextTick()]);
+    const peek = await settledThisTick(next);
     const head = toBytes(first.value);
     if (peek !== undefined && peek.done) {
       writeHead(res, response, head.byteLength);
@@ -84,21 +92,21 @@ export async function sendResponse(
     }
     writeHead(res, response, undefined);
     if (isHead) {
-      cancel();
+      cancelBody(res);
       res.end();
       return;
     }
     if (!(res as ServerResponse).write(head)) await drained(res);
     for (let chunk = await next; !chunk.done; chunk = await reader.read()) {
-      if (cancelled) return;
+      if ((res as WithReader)[kBodyReader] === undefined) return; // cancelled: the client left
       if (!(res as ServerResponse).write(toBytes(chunk.value))) await drained(res);
     }
     res.end();
   } catch (error) {
-    cancel();
+    cancelBody(res);
     throw error;
   } finally {
-    res.off('close', cancel);
+    (res as WithReader)[kBodyReader] = undefined;
   }
 }
 
@@ -144,8 +152,17 @@ function toBytes(chunk: unknown): Uint8Array {
   throw new TypeError(`A response body chunk must be a Uint8Array, not ${typeof chunk}`);
 }
 
-function nextTick(): Promise<undefined> {
-  return new Promise((resolve) => process.nextTick(resolve));
+/**
+ * `promise`'s value if it settles before the microtask queue runs dry,
+ * else `undefined`. process.nextTick callbacks queued from a microtask run
+ * only once the queue is empty, so whatever a producer does synchronously
+ * or in microtasks counts as "now".
+ */
+function settledThisTick<T>(promise: Promise<T>): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    promise.then(resolve, () => resolve(undefined));
+    process.nextTick(resolve);
+  });
 }
 
 function drained(res: OutgoingResponse): Promise<void> {
@@ -160,7 +177,4 @@ function drained(res: OutgoingResponse): Promise<void> {
   });
 }
 
-function cancelQuietly(reader: ReadableStreamDefaultReader<Uint8Array>): void {
-  // cancel() rejects if the stream already errored; that is not news here.
-  reader.cancel().catch(() => {});
-}
+function ignore(): void {}

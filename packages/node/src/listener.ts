@@ -3,7 +3,7 @@ import type { App } from '@gatehouse/core';
 import { PendingWork, NodeContext } from './_context.ts';
 import { trustsPeer } from './_client-address.ts';
 import { BadRequestError, type NodeRequest, socketProto, toRequest } from './_request.ts';
-import { isResponseLike, type ResponseLike, sendResponse } from './_response.ts';
+import { cancelBody, isResponseLike, type ResponseLike, sendResponse } from './_response.ts';
 import { BodyTooLargeError, ClientAbortedError } from './errors.ts';
 import type { ErrorHook, ListenerOptions, TrustProxy } from './options.ts';
 import type { IncomingRequest, OutgoingResponse, RequestListener } from './types.ts';
@@ -70,7 +70,11 @@ export function createListenerWithState<Env>(
     state.inFlight++;
     let request: NodeRequest | undefined;
     res.once('close', () => {
-      if (!res.writableFinished) request?._disconnect();
+      if (!res.writableFinished) {
+        // The client left before the response was complete.
+        request?._disconnect();
+        cancelBody(res);
+      }
       if (--state.inFlight === 0) state.onIdle?.();
     });
     if (state.closing) res.setHeader('connection', 'close');

@@ -153,7 +153,7 @@ const routes: Record<string, Route> = {
 
   redirect(_request, url) {
     const status = Number(url.searchParams.get('status') ?? 302);
-    return Response.redirect(new URL(url.searchParams.get('to') ?? '/echo', url), status);
+    return Response.redirect(new URL(url.searchParams.get('to') ?? '/echo', url), status as 301 | 302 | 303 | 307 | 308);
   },
 
   /** Several values of one header, several cookies, and header names in mixed case. */

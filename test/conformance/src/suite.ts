@@ -188,7 +188,7 @@ export function describeConformance(runtime: Runtime): void {
         });
       }
 
-      it('holds less than a 50 MiB body in memory while it goes each way', async (context) => {
+      it('holds far less than the body in memory while 150 MiB go each way', async (context) => {
         if (app.peakMemory === undefined) {
           context.annotate(`${runtime.name} cannot report its memory`);
           return;
@@ -200,12 +200,13 @@ export function describeConformance(runtime: Runtime): void {
         };
         await roundTrip(MiB);
         const before = await app.peakMemory();
-        await roundTrip(50 * MiB);
+        await roundTrip(150 * MiB);
         const after = await app.peakMemory();
-        // A runtime that buffered the body would need all 50 MiB at once (and
-        // usually a copy); one that streams needs only the garbage its chunks
-        // leave until the collector runs.
-        expect(after - before).toBeLessThan(40 * MiB);
+        // A runtime that buffered the body would need all 150 MiB at once (and
+        // usually a copy). One that streams needs only the garbage its chunks
+        // leave until the collector runs, which V8 lets grow to about 64 MiB
+        // of buffers before it must: hence a body well past that.
+        expect(after - before).toBeLessThan(100 * MiB);
       });
 
       it('streams a response chunk by chunk, not at the end', async () => {

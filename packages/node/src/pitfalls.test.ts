@@ -1,0 +1,192 @@
+// Bugs users have hit in peer adapters, each pinned down here.
+import { afterEach, describe, expect, it } from 'vitest';
+import { closeAll, deferred, readUntil, sleep, socketTo, start } from './_test-helpers.ts';
+
+afterEach(closeAll);
+
+describe('request bodies', () => {
+  it('does not hang a keep-alive connection on a POST body the App never read', async () => {
+    const server = await start({ fetch: () => new Response('ignored your body') });
+    const socket = await socketTo(server);
+    const body = 'x'.repeat(300 * 1024);
+    socket.write(`POST /one HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    await readUntil(socket, 'ignored your body');
+    socket.write('GET /two HTTP/1.1\r\nHost: x\r\n\r\n');
+    const second = await readUntil(socket, 'ignored your body');
+    expect(second).toMatch(/^HTTP\/1\.1 200 OK/);
+    socket.destroy();
+  });
+
+  it('keeps a body that arrived whole readable after the client left', async () => {
+    const body = deferred<string>();
+    const server = await start({
+      fetch: async (request) => {
+        // Read only once the client is surely gone.
+        await sleep(100);
+        body.resolve(await request.text());
+        return new Response('late');
+      },
+    });
+    const socket = await socketTo(server);
+    const payload = 'all of it '.repeat(1000);
+    socket.end(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${payload.length}\r\n\r\n${payload}`);
+    socket.destroy();
+    expect(await body.promise).toBe(payload);
+  });
+
+  it('reads a body with text(), json(), arrayBuffer() and bytes(), and refuses a second read', async () => {
+    const server = await start({
+      fetch: async (request) => {
+        const kind = new URL(request.url).searchParams.get('kind');
+        let value: unknown;
+        if (kind === 'json') value = await request.json();
+        else if (kind === 'text') value = await request.text();
+        else if (kind === 'arrayBuffer') value = [...new Uint8Array(await request.arrayBuffer())];
+        else value = [...(await request.bytes())];
+        const used = request.bodyUsed;
+        const again = await request.text().then(
+          () => 'read twice',
+          (error: Error) => error.name,
+        );
+        const copy = (() => {
+          try {
+            new Request(request);
+            return 'copied';
+          } catch (error) {
+            return (error as Error).name;
+          }
+        })();
+        return Response.json({ value, used, again, copy });
+      },
+    });
+    const post = async (kind: string, body: string) =>
+      (await fetch(`${server.url}?kind=${kind}`, { method: 'POST', body })).json();
+    expect(await post('json', '{"a":[1,"é"]}')).toEqual({ value: { a: [1, 'é'] }, used: true, again: 'TypeError', copy: 'TypeError' });
+    expect(await post('text', '\uFEFFhé')).toEqual({ value: 'hé', used: true, again: 'TypeError', copy: 'TypeError' });
+    expect(await post('arrayBuffer', 'abc')).toEqual({ value: [97, 98, 99], used: true, again: 'TypeError', copy: 'TypeError' });
+    expect(await post('bytes', 'abc')).toEqual({ value: [97, 98, 99], used: true, again: 'TypeError', copy: 'TypeError' });
+  });
+
+  it('rejects json() on malformed JSON with a SyntaxError the App can catch', async () => {
+    const server = await start({
+      fetch: async (request) => {
+        try {
+          await request.json();
+          return new Response('parsed');
+        } catch (error) {
+          return new Response((error as Error).name, { status: 400 });
+        }
+      },
+    });
+    const response = await fetch(server.url, { method: 'POST', body: '{nope' });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toBe('SyntaxError');
+  });
+});
+
+describe('response bodies', () => {
+  it('gives a body that is complete at once a Content-Length, and a streaming one chunked framing', async () => {
+    const server = await start({
+      fetch: (request) =>
+        new URL(request.url).pathname === '/stream'
+          ? new Response(
+              new ReadableStream({
+                async start(controller) {
+                  controller.enqueue(new TextEncoder().encode('a'));
+                  await sleep(20);
+                  controller.enqueue(new TextEncoder().encode('b'));
+                  controller.close();
+                },
+              }),
+            )
+          : new Response('whole'),
+    });
+    const whole = await fetch(server.url);
+    expect(whole.headers.get('content-length')).toBe('5');
+    const stream = await fetch(`${server.url}stream`);
+    expect(stream.headers.get('transfer-encoding')).toBe('chunked');
+    expect(await stream.text()).toBe('ab');
+  });
+
+  it('keeps the Content-Length an App declares, HEAD included', async () => {
+    const server = await start({
+      fetch: () =>
+        new Response(
+          new ReadableStream({
+            async start(controller) {
+              controller.enqueue(new TextEncoder().encode('12345'));
+              await sleep(10);
+              controller.enqueue(new TextEncoder().encode('67890'));
+              controller.close();
+            },
+          }),
+          { headers: { 'content-length': '10' } },
+        ),
+    });
+    const head = await fetch(server.url, { method: 'HEAD' });
+    expect(head.headers.get('content-length')).toBe('10');
+    const get = await fetch(server.url);
+    expect(get.headers.get('content-length')).toBe('10');
+    expect(await get.text()).toBe('1234567890');
+  });
+
+  it('survives a response stream whose cancel() throws', async () => {
+    const cancelled = deferred();
+    const server = await start({
+      fetch: () =>
+        new Response(
+          new ReadableStream({
+            async pull(controller) {
+              await sleep(5);
+              controller.enqueue(new Uint8Array(1000));
+            },
+            cancel() {
+              cancelled.resolve();
+              throw new Error('cancel failed');
+            },
+          }),
+        ),
+    });
+    const controller = new AbortController();
+    const response = await fetch(server.url, { signal: controller.signal });
+    await response.body!.getReader().read();
+    controller.abort();
+    await cancelled.promise;
+    // No unhandled rejection took the process down, and it still serves.
+    const stop = new AbortController();
+    const again = await fetch(server.url, { signal: stop.signal });
+    expect(again.status).toBe(200);
+    stop.abort();
+  });
+});
+
+describe('the Request', () => {
+  it('is an instance of the global Request, which is left alone', async () => {
+    const globalRequest = globalThis.Request;
+    const server = await start({
+      fetch: (request) =>
+        Response.json({
+          instance: request instanceof Request,
+          sameGlobal: globalThis.Request === globalRequest,
+          responseGlobal: Response.name,
+        }),
+    });
+    expect(await (await fetch(server.url)).json()).toEqual({ instance: true, sameGlobal: true, responseGlobal: 'Response' });
+  });
+
+  it('has a signal that is already aborted when read after the client left', async () => {
+    const result = deferred<boolean>();
+    const server = await start({
+      fetch: async (request) => {
+        await sleep(100);
+        result.resolve(request.signal.aborted);
+        return new Response('too late');
+      },
+    });
+    const socket = await socketTo(server);
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await sleep(20);
+    socket.destroy();
+    expect(await result.promise).toBe(true);
+  });
+});

@@ -1,0 +1,85 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { closeAll, deferred, sleep, start } from './_test-helpers.ts';
+
+afterEach(closeAll);
+
+describe('serve', () => {
+  it('listens on 127.0.0.1 by default and reports where', async () => {
+    const server = await start({ fetch: () => new Response('hi') });
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/`);
+    expect(await (await fetch(server.url)).text()).toBe('hi');
+  });
+
+  it('passes env to the App, process.env by default', async () => {
+    const app = { fetch: (_r: Request, env: Record<string, unknown>) => new Response(String(env.GREETING)) };
+    const given = await start(app as never, { env: { GREETING: 'from options' } } as never);
+    expect(await (await fetch(given.url)).text()).toBe('from options');
+    process.env.GREETING = 'from process.env';
+    const fallback = await start(app as never);
+    expect(await (await fetch(fallback.url)).text()).toBe('from process.env');
+    delete process.env.GREETING;
+  });
+
+  it('rejects when the port is taken', async () => {
+    const first = await start({ fetch: () => new Response('first') });
+    await expect(start({ fetch: () => new Response('second') }, { port: first.port })).rejects.toThrow(/EADDRINUSE/);
+  });
+});
+
+describe('graceful close', () => {
+  it('finishes requests in flight and waitUntil work, then stops', async () => {
+    const release = deferred();
+    const order: string[] = [];
+    const server = await start({
+      async fetch(_request, _env, ctx) {
+        ctx.waitUntil(
+          (async () => {
+            await release.promise;
+            await sleep(50);
+            order.push('waitUntil done');
+          })(),
+        );
+        await release.promise;
+        order.push('response');
+        return new Response('finished');
+      },
+    });
+    const inFlight = fetch(server.url).then((r) => r.text());
+    await sleep(50);
+    const closed = server.close().then(() => order.push('closed'));
+    await sleep(50);
+    // Closing: new connections are refused while the old request goes on.
+    await expect(fetch(server.url)).rejects.toThrow('fetch failed');
+    release.resolve();
+    expect(await inFlight).toBe('finished');
+    await closed;
+    expect(order).toEqual(['response', 'waitUntil done', 'closed']);
+  });
+
+  it('closes idle keep-alive connections at once', async () => {
+    const server = await start({ fetch: () => new Response('hi') });
+    await (await fetch(server.url)).text(); // leaves a keep-alive connection in undici's pool
+    const started = Date.now();
+    await server.close();
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('cuts what is still running when the deadline passes', async () => {
+    const server = await start(
+      { fetch: () => new Promise<Response>(() => {}) }, // never answers
+      { gracefulTimeout: 100 },
+    );
+    const hung = fetch(server.url).then(
+      () => 'answered',
+      () => 'cut',
+    );
+    await sleep(50);
+    await server.close();
+    expect(await hung).toBe('cut');
+  });
+
+  it('returns the same promise when called twice', async () => {
+    const server = await start({ fetch: () => new Response('hi') });
+    expect(server.close()).toBe(server.close());
+  });
+});
