@@ -35,22 +35,22 @@ const NO_PROPS: Readonly<Record<string, never>> = Object.freeze({});
 export class NodeContext implements Context {
   readonly runtime = 'node';
   readonly props: Readonly<Record<string, never>> = NO_PROPS;
-  readonly #req: IncomingRequest;
-  readonly #trust: TrustProxy;
-  readonly #work: PendingWork;
+  /** @internal */ readonly _req: IncomingRequest;
+  /** @internal */ readonly _trust: TrustProxy;
+  /** @internal */ readonly _work: PendingWork;
 
   constructor(req: IncomingRequest, trust: TrustProxy, work: PendingWork) {
-    this.#req = req;
-    this.#trust = trust;
-    this.#work = work;
+    this._req = req;
+    this._trust = trust;
+    this._work = work;
   }
 
   get clientAddress(): string | undefined {
-    return clientAddress(this.#req, this.#trust);
+    return clientAddress(this._req, this._trust);
   }
 
   waitUntil(promise: Promise<unknown>): void {
-    this.#work.add(promise);
+    this._work.add(promise);
   }
 
   passThroughOnException(): void {}

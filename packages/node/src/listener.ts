@@ -69,7 +69,8 @@ export function createListenerWithState<Env>(
   const listener: RequestListener = (req, res) => {
     state.inFlight++;
     let request: NodeRequest | undefined;
-    res.once('close', () => {
+    // 'close' comes once per response; `on` spares the wrapper `once` makes.
+    res.on('close', () => {
       if (!res.writableFinished) {
         // The client left before the response was complete.
         request?._disconnect();
