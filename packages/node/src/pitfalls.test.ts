@@ -190,3 +190,16 @@ describe('the Request', () => {
     expect(await result.promise).toBe(true);
   });
 });
+
+describe('GET and HEAD with a body', () => {
+  it.each(['GET', 'HEAD'])('serves a %s that carries a body, and the connection goes on', async (method) => {
+    const server = await start({ fetch: (request) => new Response(`${request.method} ${request.body === null}`) });
+    const socket = await socketTo(server);
+    socket.write(`${method} / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello there`);
+    const first = await readUntil(socket, '\r\n\r\n');
+    expect(first).toMatch(/^HTTP\/1\.1 200 OK/);
+    socket.write('GET /next HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(await readUntil(socket, 'GET true')).toContain('GET true');
+    socket.destroy();
+  });
+});

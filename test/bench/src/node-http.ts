@@ -13,6 +13,7 @@ import { type LoadResult, wrk } from './wrk.ts';
 
 const SERVERS = [
   { name: 'raw node:http', file: 'raw-node.ts' },
+  { name: '(floor: real Request/Response)', file: 'genuine-floor.ts' },
   { name: '@gatehouse/node', file: 'gatehouse.ts' },
   { name: '@hono/node-server', file: 'hono-node-server.ts' },
   { name: '@hono/node-server (globals kept)', file: 'hono-node-server-globals-kept.ts' },
