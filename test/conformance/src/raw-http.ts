@@ -24,23 +24,6 @@ export async function exchange(base: string, request: string | Uint8Array): Prom
   });
 }
 
-/** Read from the socket until `text` has arrived; resolves with all that arrived. */
-export function readUntil(socket: Socket, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const onData = (chunk: Buffer): void => {
-      seen += chunk.toString('latin1');
-      if (seen.includes(text)) {
-        socket.off('data', onData);
-        resolve(seen);
-      }
-    };
-    socket.on('data', onData);
-    socket.once('error', reject);
-    socket.once('close', () => reject(new Error(`connection closed before ${JSON.stringify(text)}; got ${JSON.stringify(seen)}`)));
-  });
-}
-
 export function hostOf(base: string): string {
   return new URL(base).host;
 }
