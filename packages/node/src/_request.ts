@@ -8,7 +8,9 @@ import type { IncomingRequest } from './types.ts';
  * Request`, `new Request(request)`, `fetch(request)` and `request.clone()`
  * work as everywhere), built as cheaply as undici allows: the URL is one
  * string, the headers are Node's own object, and the body is a stream
- * that reads the socket only when the App reads it.
+ * that reads the socket as the App consumes it (at most 64 KiB ahead).
+ * `text()`, `json()`, `arrayBuffer()` and `bytes()` read the whole body
+ * straight from Node's stream, without a web stream in between.
  *
  * What it adds is lazy: its `signal`, which aborts when the client goes
  * away, is made only if the App asks for it. A genuine Request's own
@@ -17,7 +19,7 @@ import type { IncomingRequest } from './types.ts';
  */
 export class NodeRequest extends Request {
   // Declared, not initialised: their defaults live on the prototype, so a
-  // request that never needs them does not pay for four own properties.
+  // request that never needs them does not pay for the own properties.
   /** @internal */ declare _controller: AbortController | undefined;
   /** @internal */ declare _disconnected: boolean;
   /** @internal Set once the body was read whole, past the web stream. */
