@@ -1,0 +1,177 @@
+import { joinValues, safeHeaderValue } from './_headers.ts';
+import { queryString } from './_query.ts';
+import type {
+  AlbEvent,
+  EventSource,
+  HttpApiEvent,
+  LambdaHttpEvent,
+  LatticeV1Event,
+  LatticeV2Event,
+  RestApiEvent,
+} from './events.ts';
+
+/** How the handler maps an event's path. */
+export interface PathOptions {
+  /**
+   * Drop a named stage from an HTTP API's `rawPath` (`/prod/users` →
+   * `/users`), as REST APIs do on their own. Defaults to `true`.
+   */
+  stripStage?: boolean;
+  /** A prefix to drop from every path, e.g. a custom domain's base path mapping (`/v1`). */
+  basePath?: string;
+}
+
+/** What an event says about the request, before it becomes a Request. */
+export interface RequestParts {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: Uint8Array | string | null;
+  clientAddress: string | undefined;
+}
+
+/** The parts of a Request, read from an event of a known source. */
+export function requestParts(event: LambdaHttpEvent, source: EventSource, options: PathOptions): RequestParts {
+  switch (source) {
+    case 'rest':
+      return restParts(event as RestApiEvent, options);
+    case 'http':
+      return httpParts(event as HttpApiEvent, options);
+    case 'alb':
+      return albParts(event as AlbEvent, options);
+    case 'lattice-v1':
+      return latticeV1Parts(event as LatticeV1Event, options);
+    case 'lattice-v2':
+      return latticeV2Parts(event as LatticeV2Event, options);
+  }
+}
+
+function restParts(event: RestApiEvent, options: PathOptions): RequestParts {
+  const headers = headerRecord(event.multiValueHeaders, event.headers);
+  return {
+    method: event.httpMethod,
+    url: urlOf(headers, event.requestContext.domainName, 'https', stripBase(event.path, options), queryString(event.multiValueQueryStringParameters, event.queryStringParameters, true)),
+    headers,
+    body: bodyOf(event.body, event.isBase64Encoded),
+    clientAddress: event.requestContext.identity?.sourceIp,
+  };
+}
+
+function httpParts(event: HttpApiEvent, options: PathOptions): RequestParts {
+  const headers = headerRecord(undefined, event.headers);
+  if (event.cookies !== undefined && event.cookies.length > 0) {
+    // Payload 2.0 moves cookies out of the headers; a Cookie header, if any, is the same data.
+    headers.cookie = safeHeaderValue(event.cookies.join('; '));
+  }
+  let path = event.rawPath;
+  const stage = event.requestContext.stage;
+  if (options.stripStage !== false && stage !== undefined && stage !== '$default') {
+    const prefix = `/${stage}`;
+    if (path === prefix) path = '/';
+    else if (path.startsWith(`${prefix}/`)) path = path.slice(prefix.length);
+  }
+  const query = event.rawQueryString ? `?${event.rawQueryString}` : '';
+  return {
+    method: event.requestContext.http.method,
+    url: urlOf(headers, event.requestContext.domainName, 'https', stripBase(path, options), query),
+    headers,
+    body: bodyOf(event.body, event.isBase64Encoded),
+    clientAddress: event.requestContext.http.sourceIp,
+  };
+}
+
+function albParts(event: AlbEvent, options: PathOptions): RequestParts {
+  const headers = headerRecord(event.multiValueHeaders, event.headers);
+  return {
+    method: event.httpMethod,
+    // A health check has no Host header: it still gets a well-formed URL.
+    url: urlOf(headers, undefined, 'http', stripBase(event.path, options), queryString(event.multiValueQueryStringParameters, event.queryStringParameters, false)),
+    headers,
+    body: bodyOf(event.body, event.isBase64Encoded),
+    clientAddress: lastForwardedFor(headers),
+  };
+}
+
+function latticeV1Parts(event: LatticeV1Event, options: PathOptions): RequestParts {
+  const headers = headerRecord(undefined, event.headers);
+  const [path, query] = splitQuery(event.raw_path);
+  return {
+    method: event.method,
+    url: urlOf(headers, undefined, 'https', stripBase(path, options), query || queryString(undefined, event.query_string_parameters, true)),
+    headers,
+    body: bodyOf(event.body, event.is_base64_encoded),
+    clientAddress: lastForwardedFor(headers),
+  };
+}
+
+function latticeV2Parts(event: LatticeV2Event, options: PathOptions): RequestParts {
+  const headers = headerRecord(undefined, event.headers);
+  const [path, query] = splitQuery(event.path);
+  return {
+    method: event.method,
+    url: urlOf(headers, undefined, 'https', stripBase(path, options), query || queryString(undefined, event.queryStringParameters, true)),
+    headers,
+    body: bodyOf(event.body, event.isBase64Encoded),
+    clientAddress: lastForwardedFor(headers),
+  };
+}
+
+function headerRecord(
+  multi: Record<string, readonly string[] | undefined> | null | undefined,
+  single: Record<string, string | readonly string[] | undefined> | null | undefined,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  const source = multi ?? single;
+  if (source === null || source === undefined) return out;
+  for (const name in source) {
+    const value = source[name];
+    if (value === undefined) continue;
+    const lower = name.toLowerCase();
+    const joined = typeof value === 'string' ? value : joinValues(lower, value);
+    const previous = out[lower];
+    out[lower] = safeHeaderValue(previous === undefined ? joined : joinValues(lower, [previous, joined]));
+  }
+  return out;
+}
+
+// A host name or address and an optional port, nothing that could bend the URL.
+const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-_~%!$&'()*+,;=]+)(?::\d{1,5})?$/;
+
+function urlOf(headers: Record<string, string>, domainName: string | undefined, scheme: string, path: string, query: string): string {
+  // The Host header first (custom domains), then the domain the event names,
+  // then a placeholder: an event with none of them, or a malformed one,
+  // still gets a URL the App can parse.
+  const host = [headers.host, domainName].find((candidate) => candidate !== undefined && VALID_HOST.test(candidate)) ?? 'localhost';
+  const forwarded = headers['x-forwarded-proto']?.split(',')[0]?.trim().toLowerCase();
+  const proto = forwarded === 'http' || forwarded === 'https' ? forwarded : scheme;
+  const safePath = path.startsWith('/') ? path : `/${path}`;
+  return `${proto}://${host}${safePath}${query}`;
+}
+
+function stripBase(path: string, options: PathOptions): string {
+  const base = options.basePath;
+  if (base === undefined || base === '' || base === '/') return path;
+  const prefix = base.endsWith('/') ? base.slice(0, -1) : base;
+  if (path === prefix) return '/';
+  return path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : path;
+}
+
+function splitQuery(path: string): [string, string] {
+  const at = path.indexOf('?');
+  return at === -1 ? [path, ''] : [path.slice(0, at), path.slice(at)];
+}
+
+function bodyOf(body: string | null | undefined, base64: boolean | undefined): Uint8Array | string | null {
+  if (body === null || body === undefined || body === '') return null;
+  if (base64 !== true) return body;
+  const bytes = Buffer.from(body, 'base64');
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function lastForwardedFor(headers: Record<string, string>): string | undefined {
+  // The load balancer appends the address it saw: the last entry is the one it vouches for.
+  const list = headers['x-forwarded-for'];
+  if (list === undefined) return undefined;
+  const last = list.split(',').pop()?.trim();
+  return last === '' ? undefined : last;
+}

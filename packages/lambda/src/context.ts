@@ -1,0 +1,64 @@
+import type { Context } from '@gatehouse/core';
+import type { EventSource, LambdaHttpEvent, LambdaRuntimeContext } from './events.ts';
+
+/** What an App can learn of the Lambda invocation it is serving. */
+export interface LambdaInvocation {
+  /** Which kind of event the invocation carries. */
+  readonly source: EventSource;
+  /** The event, as Lambda delivered it. */
+  readonly event: LambdaHttpEvent;
+  /** The event's `requestContext` (authorizer claims, identity, stage…), when it has one. */
+  readonly requestContext: Readonly<Record<string, unknown>> | undefined;
+  /** The Lambda runtime's context: request id, function name, remaining time. */
+  readonly context: LambdaRuntimeContext;
+}
+
+/** The Context on Lambda: the common one, plus the invocation. */
+export interface LambdaContext extends Context {
+  readonly lambda: LambdaInvocation;
+}
+
+/**
+ * The Lambda invocation behind `ctx`, or `undefined` on another runtime:
+ * an App that runs everywhere asks rather than assumes.
+ *
+ * @example
+ * ```ts
+ * const claims = lambdaInvocation(ctx)?.requestContext?.authorizer
+ * ```
+ */
+export function lambdaInvocation(ctx: Context): LambdaInvocation | undefined {
+  return ctx.runtime === 'lambda' ? (ctx as LambdaContext).lambda : undefined;
+}
+
+const NO_PROPS: Readonly<Record<string, never>> = Object.freeze({});
+
+/** @internal The Context of one invocation; every instance is its own, so concurrent invocations never meet. */
+export class InvocationContext implements LambdaContext {
+  readonly runtime = 'lambda';
+  readonly props: Readonly<Record<string, never>> = NO_PROPS;
+  readonly clientAddress: string | undefined;
+  readonly lambda: LambdaInvocation;
+  /** @internal */ readonly _pending: Promise<unknown>[] = [];
+
+  constructor(lambda: LambdaInvocation, clientAddress: string | undefined) {
+    this.lambda = lambda;
+    this.clientAddress = clientAddress;
+  }
+
+  waitUntil(promise: Promise<unknown>): void {
+    this._pending.push(promise);
+  }
+
+  passThroughOnException(): void {}
+
+  /** @internal Settle everything handed to waitUntil, reporting failures. */
+  async _settle(onError: (error: unknown) => void): Promise<void> {
+    while (this._pending.length > 0) {
+      const batch = this._pending.splice(0);
+      for (const outcome of await Promise.allSettled(batch)) {
+        if (outcome.status === 'rejected') onError(outcome.reason);
+      }
+    }
+  }
+}

@@ -1,0 +1,165 @@
+import type { App } from '@gatehouse/core';
+import { LambdaRequest } from './_lambda-request.ts';
+import { type PathOptions, requestParts } from './_request.ts';
+import { responseParts, toResult } from './_result.ts';
+import { isBinaryBody } from './binary.ts';
+import { InvocationContext } from './context.ts';
+import { detectSource } from './detect.ts';
+import type { EventSource, LambdaHttpEvent, LambdaHttpResult, LambdaRuntimeContext } from './events.ts';
+
+/** Options of {@link handler} and {@link streamHandler}. */
+export interface HandlerOptions<Env = {}> extends PathOptions {
+  /** The `env` every call of the App receives. Defaults to `process.env`. */
+  env?: Env;
+  /** Whether a response body goes back base64-encoded. Defaults to {@link isBinaryBody}. */
+  isBinary?: (headers: Headers) => boolean;
+  /**
+   * How long before the invocation's deadline `request.signal` aborts, in
+   * milliseconds. Defaults to 500.
+   */
+  deadlineMargin?: number;
+  /** Called with errors the App throws and events that cannot be served. Defaults to `console.error`. */
+  onError?: (error: unknown) => void;
+}
+
+/** A Lambda handler: two parameters, as the Node.js 24 runtime requires. */
+export type LambdaHandler = (event: unknown, context: LambdaRuntimeContext) => Promise<LambdaHttpResult>;
+
+/**
+ * A Lambda handler that serves `app` for every HTTP event source: API
+ * Gateway REST APIs (payload 1.0) and HTTP APIs (2.0), ALB targets (single-
+ * and multi-value headers), Function URLs and VPC Lattice (v1 and v2). The
+ * source is read from each event, and the answer given in its shape.
+ *
+ * @example
+ * ```ts
+ * import { handler } from '@gatehouse/lambda'
+ * import { app } from './app.ts'
+ *
+ * export const main = handler(app)
+ * ```
+ */
+export function handler<Env = {}>(app: App<Env>, options: HandlerOptions<Env> = {}): LambdaHandler {
+  const invoke = prepare(app, options);
+  return async (event, context) => {
+    const invocation = await invoke(event, context);
+    if (invocation.response === undefined) return invocation.failure;
+    let result: LambdaHttpResult;
+    try {
+      const parts = await responseParts(invocation.response, invocation.isBinary, invocation.isHead);
+      result = toResult(parts, invocation.source, invocation.event);
+    } catch (error) {
+      invocation.onError(error);
+      result = errorResult(500, 'Internal Server Error', invocation.source);
+    }
+    await invocation.finish();
+    return result;
+  };
+}
+
+/** @internal What one invocation produced, before it is turned into the source's result. */
+export type Invocation =
+  | {
+      response: Response;
+      source: EventSource;
+      event: LambdaHttpEvent;
+      isHead: boolean;
+      isBinary: (headers: Headers) => boolean;
+      onError: (error: unknown) => void;
+      /** Waits for waitUntil work and stops the deadline timer. */
+      finish: () => Promise<void>;
+    }
+  | { response: undefined; failure: LambdaHttpResult };
+
+/** @internal Shared by the buffered and the streaming handler. */
+export function prepare<Env>(
+  app: App<Env>,
+  options: HandlerOptions<Env>,
+): (event: unknown, context: LambdaRuntimeContext) => Promise<Invocation> {
+  const env = options.env ?? (process.env as unknown as Env);
+  const isBinary = options.isBinary ?? isBinaryBody;
+  const margin = options.deadlineMargin ?? 500;
+  const onError = options.onError ?? ((error: unknown) => console.error('[gatehouse] ', error));
+  warmUp();
+
+  return async (event, context) => {
+    const source = detectSource(event);
+    if (source === undefined) {
+      onError(new TypeError(`Not an HTTP event Gatehouse knows: ${describe(event)}`));
+      return { response: undefined, failure: errorResult(400, UNKNOWN_EVENT, undefined) };
+    }
+    const httpEvent = event as LambdaHttpEvent;
+    let request: LambdaRequest;
+    let clientAddress: string | undefined;
+    try {
+      const parts = requestParts(httpEvent, source, options);
+      const bodyAllowed = parts.method !== 'GET' && parts.method !== 'HEAD';
+      const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : Infinity;
+      request = new LambdaRequest(
+        parts.url,
+        // A GET or HEAD that carries a body (test consoles send them) is served without it.
+        { method: parts.method, headers: parts.headers, body: bodyAllowed ? (parts.body as RequestInit['body']) : null },
+        Date.now() + remaining - margin,
+      );
+      clientAddress = parts.clientAddress;
+    } catch (error) {
+      onError(error);
+      return { response: undefined, failure: errorResult(400, 'Bad Request', source) };
+    }
+
+    const requestContext = (httpEvent as { requestContext?: Record<string, unknown> }).requestContext;
+    const ctx = new InvocationContext({ source, event: httpEvent, requestContext, context }, clientAddress);
+    let response: Response;
+    try {
+      response = await app.fetch(request, env, ctx);
+      if (typeof response !== 'object' || response === null || typeof response.status !== 'number') {
+        throw new TypeError(`The App returned ${typeof response} instead of a Response`);
+      }
+    } catch (error) {
+      onError(error);
+      response = new Response('Internal Server Error\n', { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+    }
+    return {
+      response,
+      source,
+      event: httpEvent,
+      isHead: request.method === 'HEAD',
+      isBinary,
+      onError,
+      finish: async () => {
+        await ctx._settle(onError);
+        request._end();
+      },
+    };
+  };
+}
+
+const UNKNOWN_EVENT =
+  'Gatehouse cannot serve this event: it is not an HTTP event from API Gateway, an ALB, a Function URL or VPC Lattice.\n';
+
+/** A plain-text error in a shape every source accepts. */
+export function errorResult(status: number, message: string, source: EventSource | undefined): LambdaHttpResult {
+  const body = message.endsWith('\n') ? message : `${message}\n`;
+  const headers = { 'content-type': 'text/plain; charset=utf-8' };
+  if (source === 'alb' || source === 'lattice-v1' || source === 'lattice-v2') {
+    return { statusCode: status, statusDescription: `${status} ${message.trim()}`, headers, body, isBase64Encoded: false };
+  }
+  return { statusCode: status, headers, body, isBase64Encoded: false };
+}
+
+let warm = false;
+/**
+ * Node loads its fetch implementation on first use of `Request`; doing it
+ * here, while Lambda runs the module's init, keeps it out of the first
+ * invocation's time.
+ */
+function warmUp(): void {
+  if (warm) return;
+  warm = true;
+  void new Response(new Request('http://localhost/', { method: 'POST', body: 'x' }).body).text();
+}
+
+function describe(event: unknown): string {
+  if (typeof event !== 'object' || event === null) return `a ${event === null ? 'null' : typeof event}`;
+  return `an object with ${Object.keys(event).slice(0, 8).join(', ') || 'no keys'}`;
+}

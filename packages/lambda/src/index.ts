@@ -1,0 +1,12 @@
+/**
+ * Run any Gatehouse App on AWS Lambda, for every HTTP event source.
+ *
+ * @module
+ */
+export { handler, type HandlerOptions, type LambdaHandler } from './handler.ts';
+export { isBinaryBody } from './binary.ts';
+export { detectSource } from './detect.ts';
+export { lambdaInvocation, type LambdaContext, type LambdaInvocation } from './context.ts';
+export { LambdaRequest } from './_lambda-request.ts';
+export type { PathOptions } from './_request.ts';
+export type * from './events.ts';
