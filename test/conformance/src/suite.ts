@@ -194,9 +194,12 @@ export function describeConformance(runtime: Runtime): void {
           return;
         }
         const roundTrip = async (size: number): Promise<void> => {
-          await (await fetch(url('/upload'), { method: 'POST', body: patternStream(size), duplex: 'half' } as RequestInit)).text();
+          const upload = await fetch(url('/upload'), { method: 'POST', body: patternStream(size), duplex: 'half' } as RequestInit);
+          expect(await upload.json()).toEqual({ bytes: size, checksum: checksumOf(size) });
           const download = await fetch(url(`/download?n=${size}`));
-          for await (const _ of download.body!);
+          let received = 0;
+          for await (const chunk of download.body!) received += chunk.byteLength;
+          expect(received).toBe(size);
         };
         await roundTrip(MiB);
         const before = await app.peakMemory();
