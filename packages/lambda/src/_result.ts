@@ -13,20 +13,56 @@ export interface ResponseParts {
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Read `response` whole; binary bodies (by `isBinary`) become base64. */
-export async function responseParts(
-  response: Response,
-  isBinary: (headers: Headers) => boolean,
-  isHead: boolean,
-): Promise<ResponseParts> {
-  const parts = { status: response.status, statusText: response.statusText, headers: response.headers, body: '', isBase64Encoded: false };
-  if (response.body === null || isNullBodyStatus(response.status) || isHead) {
+/** Resolves when the invocation must stop producing its response. */
+export const DEADLINE: unique symbol = Symbol('deadline');
+
+/** The App's response did not finish before the invocation's deadline. */
+export class DeadlineError extends Error {
+  constructor() {
+    super('The response was not complete before the Lambda invocation\'s deadline');
+    this.name = 'DeadlineError';
+  }
+}
+
+/** The App's response is larger than a buffered Lambda result may be. */
+export class ResponseTooLargeError extends Error {
+  constructor(limit: number) {
+    super(`The response body is larger than ${limit} bytes, the most a buffered Lambda response can carry; serve it with streamHandler`);
+    this.name = 'ResponseTooLargeError';
+  }
+}
+
+export interface ReadOptions {
+  isBinary: (headers: Headers) => boolean;
+  isHead: boolean;
+  maxSize: number;
+  deadline: Promise<typeof DEADLINE>;
+}
+
+/**
+ * Read `response` whole; binary bodies (by `isBinary`) become base64. A
+ * HEAD response is read only to be measured: its Content-Length is that
+ * of the GET it stands for. Reading stops, and the App's stream is
+ * cancelled, at the deadline or past `maxSize`.
+ */
+export async function responseParts(response: Response, options: ReadOptions): Promise<ResponseParts> {
+  let headers = response.headers;
+  const parts = { status: response.status, statusText: response.statusText, headers, body: '', isBase64Encoded: false };
+  if (response.body === null || isNullBodyStatus(response.status)) {
     if (response.body !== null) await response.body.cancel().catch(() => {});
     return parts;
   }
-  const bytes = new Uint8Array(await response.arrayBuffer());
+  const bytes = await readAll(response.body, options);
+  if (options.isHead) {
+    if (!headers.has('content-length')) {
+      headers = new Headers(headers);
+      headers.set('content-length', String(bytes.byteLength));
+      parts.headers = headers;
+    }
+    return parts;
+  }
   if (bytes.byteLength === 0) return parts;
-  if (!isBinary(response.headers)) {
+  if (!options.isBinary(headers)) {
     try {
       parts.body = decoder.decode(bytes);
       return parts;
@@ -37,6 +73,33 @@ export async function responseParts(
   parts.body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
   parts.isBase64Encoded = true;
   return parts;
+}
+
+async function readAll(body: ReadableStream<Uint8Array>, options: ReadOptions): Promise<Uint8Array> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const next = await Promise.race([reader.read(), options.deadline]);
+      if (next === DEADLINE) throw new DeadlineError();
+      if (next.done) break;
+      size += next.value.byteLength;
+      if (size > options.maxSize) throw new ResponseTooLargeError(options.maxSize);
+      chunks.push(next.value);
+    }
+  } catch (error) {
+    reader.cancel().catch(() => {});
+    throw error;
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const whole = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return whole;
 }
 
 /** The result in the shape `source` expects, cookies kept apart for each. */

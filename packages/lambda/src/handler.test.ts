@@ -212,11 +212,12 @@ describe('bodies', () => {
     expect(JSON.parse(result.body).body).toBeNull();
   });
 
-  it('answers HEAD with no body', async () => {
+  it('answers HEAD with no body and the Content-Length of the GET', async () => {
     const event = fixture<{ requestContext: { http: { method: string } } }>('function-url');
     event.requestContext.http.method = 'HEAD';
     const result = (await handler({ fetch: () => new Response('body') })(event, lambdaContext())) as HttpApiResult;
     expect(result.body).toBe('');
+    expect(result.headers!['content-length']).toBe('4');
   });
 });
 
@@ -269,6 +270,33 @@ describe('context', () => {
     expect(body.reason).toBe('TimeoutError');
     expect(body.after).toBeGreaterThanOrEqual(150);
     expect(body.after).toBeLessThan(400);
+  });
+
+  it('answers 504 and cancels the response stream when the App does not finish in time', async () => {
+    let cancels = 0;
+    const app = {
+      fetch: (request: Request) => {
+        if (new URL(request.url).pathname === '/users/42') return new Promise<Response>(() => {}); // never answers
+        return new Response(
+          new ReadableStream({
+            pull: () => new Promise((resolve) => setTimeout(resolve, 10)).then(() => undefined),
+            cancel: () => void cancels++,
+          }),
+        );
+      },
+    };
+    const slow = handler(app, { deadlineMargin: 100, onError: () => {} });
+    const hung = (await slow(fixture('function-url'), lambdaContext(300))) as HttpApiResult;
+    expect(hung.statusCode).toBe(504);
+    const endless = (await slow(fixture('alb-single'), lambdaContext(300))) as AlbResult;
+    expect(endless.statusCode).toBe(504);
+    expect(cancels).toBe(1);
+  });
+
+  it('answers 502 rather than return a body larger than Lambda takes', async () => {
+    const app = { fetch: () => new Response(new Uint8Array(2048)) };
+    const result = (await handler(app, { maxResponseSize: 1024, onError: () => {} })(fixture('http-api'), lambdaContext())) as HttpApiResult;
+    expect(result.statusCode).toBe(502);
   });
 
   it('finishes waitUntil work before the invocation returns', async () => {

@@ -1,7 +1,7 @@
 import type { App } from '@gatehouse/core';
 import { LambdaRequest } from './_lambda-request.ts';
 import { type PathOptions, requestParts } from './_request.ts';
-import { responseParts, toResult } from './_result.ts';
+import { DEADLINE, DeadlineError, responseParts, ResponseTooLargeError, toResult } from './_result.ts';
 import { isBinaryBody } from './binary.ts';
 import { InvocationContext } from './context.ts';
 import { detectSource } from './detect.ts';
@@ -15,11 +15,18 @@ export interface HandlerOptions<Env = {}> extends PathOptions {
   isBinary?: (headers: Headers) => boolean;
   /**
    * How long before the invocation's deadline `request.signal` aborts, in
-   * milliseconds. Defaults to 500.
+   * milliseconds. Half of it later, the handler stops waiting for the App
+   * and answers 504. Defaults to 500.
    */
   deadlineMargin?: number;
   /** Called with errors the App throws and events that cannot be served. Defaults to `console.error`. */
   onError?: (error: unknown) => void;
+  /**
+   * The largest response body `handler` returns, in bytes; a larger one
+   * gets a 502 that says so. Defaults to 6 MiB, Lambda's limit for a
+   * buffered response (use `streamHandler` past it).
+   */
+  maxResponseSize?: number;
 }
 
 /** A Lambda handler: two parameters, as the Node.js 24 runtime requires. */
@@ -41,16 +48,22 @@ export type LambdaHandler = (event: unknown, context: LambdaRuntimeContext) => P
  */
 export function handler<Env = {}>(app: App<Env>, options: HandlerOptions<Env> = {}): LambdaHandler {
   const invoke = prepare(app, options);
+  const maxSize = options.maxResponseSize ?? 6 * 1024 * 1024;
   return async (event, context) => {
     const invocation = await invoke(event, context);
     if (invocation.response === undefined) return invocation.failure;
     let result: LambdaHttpResult;
     try {
-      const parts = await responseParts(invocation.response, invocation.isBinary, invocation.isHead);
+      const parts = await responseParts(invocation.response, {
+        isBinary: invocation.isBinary,
+        isHead: invocation.isHead,
+        maxSize,
+        deadline: invocation.deadline,
+      });
       result = toResult(parts, invocation.source, invocation.event);
     } catch (error) {
       invocation.onError(error);
-      result = errorResult(500, 'Internal Server Error', invocation.source);
+      result = failureResult(error, invocation.source);
     }
     await invocation.finish();
     return result;
@@ -66,6 +79,8 @@ export type Invocation =
       isHead: boolean;
       isBinary: (headers: Headers) => boolean;
       onError: (error: unknown) => void;
+      /** Resolves with DEADLINE when the response must be given up on. */
+      deadline: Promise<typeof DEADLINE>;
       /** Waits for waitUntil work and stops the deadline timer. */
       finish: () => Promise<void>;
     }
@@ -91,15 +106,16 @@ export function prepare<Env>(
     const httpEvent = event as LambdaHttpEvent;
     let request: LambdaRequest;
     let clientAddress: string | undefined;
+    const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : 900_000;
+    const abortAt = Date.now() + remaining - margin;
     try {
       const parts = requestParts(httpEvent, source, options);
       const bodyAllowed = parts.method !== 'GET' && parts.method !== 'HEAD';
-      const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : Infinity;
       request = new LambdaRequest(
         parts.url,
         // A GET or HEAD that carries a body (test consoles send them) is served without it.
         { method: parts.method, headers: parts.headers, body: bodyAllowed ? (parts.body as RequestInit['body']) : null },
-        Date.now() + remaining - margin,
+        abortAt,
       );
       clientAddress = parts.clientAddress;
     } catch (error) {
@@ -109,15 +125,28 @@ export function prepare<Env>(
 
     const requestContext = (httpEvent as { requestContext?: Record<string, unknown> }).requestContext;
     const ctx = new InvocationContext({ source, event: httpEvent, requestContext, context }, clientAddress);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // The App hears of the deadline first, through request.signal; half the
+    // margin later the handler stops waiting for it, and still has the other
+    // half to answer before Lambda ends the invocation.
+    const deadline = new Promise<typeof DEADLINE>((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, abortAt + margin / 2 - Date.now()), DEADLINE);
+    });
     let response: Response;
     try {
-      response = await app.fetch(request, env, ctx);
-      if (typeof response !== 'object' || response === null || typeof response.status !== 'number') {
-        throw new TypeError(`The App returned ${typeof response} instead of a Response`);
+      const answer = await Promise.race([app.fetch(request, env, ctx), deadline]);
+      if (answer === DEADLINE) throw new DeadlineError();
+      if (typeof answer !== 'object' || answer === null || typeof answer.status !== 'number') {
+        throw new TypeError(`The App returned ${typeof answer} instead of a Response`);
       }
+      response = answer;
     } catch (error) {
       onError(error);
-      response = new Response('Internal Server Error\n', { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+      const status = error instanceof DeadlineError ? 504 : 500;
+      response = new Response(`${status === 504 ? 'Gateway Timeout' : 'Internal Server Error'}\n`, {
+        status,
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+      });
     }
     return {
       response,
@@ -126,7 +155,9 @@ export function prepare<Env>(
       isHead: request.method === 'HEAD',
       isBinary,
       onError,
+      deadline,
       finish: async () => {
+        clearTimeout(timer);
         await ctx._settle(onError);
         request._end();
       },
@@ -136,6 +167,13 @@ export function prepare<Env>(
 
 const UNKNOWN_EVENT =
   'Gatehouse cannot serve this event: it is not an HTTP event from API Gateway, an ALB, a Function URL or VPC Lattice.\n';
+
+/** The error result for a failure while reading the App's response. */
+function failureResult(error: unknown, source: EventSource): LambdaHttpResult {
+  if (error instanceof DeadlineError) return errorResult(504, 'Gateway Timeout', source);
+  if (error instanceof ResponseTooLargeError) return errorResult(502, 'Response Too Large', source);
+  return errorResult(500, 'Internal Server Error', source);
+}
 
 /** A plain-text error in a shape every source accepts. */
 export function errorResult(status: number, message: string, source: EventSource | undefined): LambdaHttpResult {
