@@ -99,6 +99,8 @@ const routes: Record<string, Route> = {
   lockstep(_request, url) {
     const id = url.searchParams.get('id')!;
     const count = Number(url.searchParams.get('chunks'));
+    // With free=1 the chunks go without waiting: for runtimes that buffer responses.
+    const free = url.searchParams.has('free');
     let sent = 0;
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {
@@ -106,7 +108,7 @@ const routes: Record<string, Route> = {
           controller.close();
           return;
         }
-        if (sent > 0) await waitForEvents(id, sent);
+        if (sent > 0 && !free) await waitForEvents(id, sent);
         controller.enqueue(new TextEncoder().encode(`chunk ${sent};`));
         sent++;
       },

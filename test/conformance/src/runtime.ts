@@ -10,6 +10,27 @@ export interface Runtime {
   readonly runtimeName: string;
   /** Start the conformance App (`@gatehouse/conformance/app`). */
   start(): Promise<RunningApp>;
+  /**
+   * What the platform cannot do, so the suite checks the behaviour it
+   * promises instead (a clear 413 rather than a 50 MiB upload, say).
+   * Absent: it can do all of it.
+   */
+  readonly limits?: Limits;
+}
+
+export interface Limits {
+  /** Largest request body; larger uploads must get 413. */
+  readonly requestBody?: number;
+  /** Largest response body; larger ones must fail with a 5xx, never arrive as a 200. */
+  readonly responseBody?: number;
+  /** Request bodies reach the App only once the client has sent them whole. */
+  readonly buffersRequest?: boolean;
+  /** Responses reach the client only once the App has produced them whole. */
+  readonly buffersResponse?: boolean;
+  /** Repeated query keys arrive grouped by key, not in the order sent. */
+  readonly groupsQueryKeys?: boolean;
+  /** Of a repeated header or query key, only the last value arrives. */
+  readonly lastValueOnly?: boolean;
 }
 
 export interface RunningApp {

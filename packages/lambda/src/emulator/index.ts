@@ -1,0 +1,9 @@
+/**
+ * Local stand-ins for what fronts a Lambda function on AWS, for development
+ * and tests: an HTTP server that turns each request into a real event of a
+ * chosen source.
+ *
+ * @module
+ */
+export { emulate, invocationContext, PAYLOAD_LIMIT, type BufferedHandler, type Emulator, type EmulatorOptions } from './server.ts';
+export { buildEvent, type EmulatedSource, type ReceivedRequest } from './event-builders.ts';

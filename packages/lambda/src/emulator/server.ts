@@ -1,0 +1,153 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { LambdaRuntimeContext } from '../events.ts';
+import { buildEvent, type EmulatedSource } from './event-builders.ts';
+
+/** Lambda's limit on a synchronous invocation's request and response payloads. */
+export const PAYLOAD_LIMIT: number = 6 * 1024 * 1024;
+
+export interface EmulatorOptions {
+  /** Which event source to play. */
+  source: EmulatedSource;
+  /** Defaults to 0: any free port. */
+  port?: number;
+  hostname?: string;
+  /** The function's timeout, in milliseconds. Defaults to 30 s. */
+  timeout?: number;
+}
+
+export interface Emulator {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Any buffered Lambda handler: (event, context) => result. */
+export type BufferedHandler = (event: unknown, context: LambdaRuntimeContext) => Promise<unknown>;
+
+/**
+ * Serve HTTP on localhost the way `source` fronts a Lambda function: each
+ * request, read whole, becomes that source's event; the handler's result
+ * becomes the response. Request bodies over Lambda's 6 MB payload limit get
+ * 413, results over it 502, as on AWS.
+ *
+ * @example
+ * ```ts
+ * import { handler } from '@gatehouse/lambda'
+ * import { emulate } from '@gatehouse/lambda/emulator'
+ *
+ * const local = await emulate(handler(app), { source: 'http', port: 3000 })
+ * ```
+ */
+export async function emulate(handler: BufferedHandler, options: EmulatorOptions): Promise<Emulator> {
+  const timeout = options.timeout ?? 30_000;
+  const server = createServer((req, res) => {
+    readBody(req, PAYLOAD_LIMIT).then(
+      async (body) => {
+        if (body === undefined) {
+          plain(res, 413, 'Request Too Long');
+          return;
+        }
+        const event = buildEvent(options.source, {
+          method: req.method ?? 'GET',
+          target: req.url ?? '/',
+          rawHeaders: req.rawHeaders,
+          body,
+          sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        });
+        let result: unknown;
+        try {
+          result = await handler(event, invocationContext(timeout));
+        } catch (error) {
+          console.error('[emulator] the function failed:', error);
+          plain(res, 502, 'Bad Gateway');
+          return;
+        }
+        writeResult(res, result, req.method === 'HEAD');
+      },
+      // The client left before its request was whole: like API Gateway, never invoke.
+      () => res.destroy(),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.hostname ?? '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+let invocations = 0;
+export function invocationContext(timeout: number): LambdaRuntimeContext {
+  const deadline = Date.now() + timeout;
+  return {
+    functionName: 'emulated',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:emulated',
+    memoryLimitInMB: '1024',
+    awsRequestId: `emulated-${process.pid}-${++invocations}`,
+    logGroupName: '/aws/lambda/emulated',
+    logStreamName: 'emulated',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
+}
+
+/** The whole body, `undefined` past `limit`, a rejection if the client leaves first. */
+function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > limit) over = true;
+      else chunks.push(chunk);
+    });
+    req.once('end', () => resolve(over ? undefined : new Uint8Array(Buffer.concat(chunks))));
+    req.once('error', reject);
+  });
+}
+
+interface AnyResult {
+  statusCode?: number;
+  statusDescription?: string;
+  headers?: Record<string, string>;
+  multiValueHeaders?: Record<string, string[]>;
+  cookies?: string[];
+  body?: string;
+  isBase64Encoded?: boolean;
+}
+
+function writeResult(res: ServerResponse, value: unknown, isHead: boolean): void {
+  const result = value as AnyResult;
+  if (typeof result !== 'object' || result === null || typeof result.statusCode !== 'number') {
+    plain(res, 502, 'Bad Gateway');
+    return;
+  }
+  const body = Buffer.from(result.body ?? '', result.isBase64Encoded === true ? 'base64' : 'utf8');
+  if (body.byteLength > PAYLOAD_LIMIT) {
+    plain(res, 502, 'Bad Gateway');
+    return;
+  }
+  const flat: string[] = [];
+  const multi = result.multiValueHeaders ?? {};
+  for (const [name, values] of Object.entries(multi)) for (const value of values) flat.push(name, value);
+  for (const [name, value] of Object.entries(result.headers ?? {})) {
+    if (!(name in multi)) flat.push(name, value);
+  }
+  for (const cookie of result.cookies ?? []) flat.push('set-cookie', cookie);
+  const reason = result.statusDescription?.replace(/^\d+\s*/, '');
+  const hasLength = flat.some((entry, i) => i % 2 === 0 && entry.toLowerCase() === 'content-length');
+  if (!hasLength && !isHead) flat.push('content-length', String(body.byteLength));
+  if (reason) res.writeHead(result.statusCode, reason, flat);
+  else res.writeHead(result.statusCode, flat);
+  res.end(isHead ? undefined : body);
+}
+
+function plain(res: ServerResponse, status: number, message: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+  res.end(`${message}\n`);
+}
