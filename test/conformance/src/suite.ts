@@ -11,6 +11,11 @@ const newId = (): string => `t${process.pid}-${Date.now()}-${ids++}`;
 /**
  * The behaviours every runtime must show, written once. Call it from a
  * test file with the runtime to check.
+ *
+ * Where a platform cannot do something (a 6 MB payload limit, buffered
+ * bodies), the suite checks the behaviour it promises instead, chosen from
+ * `runtime.limits`: the one place where tests branch (hence the lint
+ * override for this file). Every branch asserts.
  */
 export function describeConformance(runtime: Runtime): void {
   const limits = runtime.limits ?? {};
