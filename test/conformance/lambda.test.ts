@@ -1,4 +1,4 @@
-import { lambdaRuntime } from './runtimes/lambda.ts';
+import { lambdaRuntime, lambdaStreamingRuntime } from './runtimes/lambda.ts';
 import { describeConformance } from './src/suite.ts';
 
 // Each source, with what its platform gives up: REST APIs, multi-value ALBs
@@ -11,3 +11,4 @@ describeConformance(lambdaRuntime('alb', { lastValueOnly: true }));
 describeConformance(lambdaRuntime('alb-multi', { groupsQueryKeys: true }));
 describeConformance(lambdaRuntime('lattice-v1'));
 describeConformance(lambdaRuntime('lattice-v2', { groupsQueryKeys: true }));
+describeConformance(lambdaStreamingRuntime());

@@ -7,6 +7,7 @@
 export class LambdaRequest extends Request {
   /** @internal */ declare _controller: AbortController | undefined;
   /** @internal */ declare _timer: ReturnType<typeof setTimeout> | undefined;
+  /** @internal */ declare _gone: boolean;
   /** @internal When to abort, in Date.now() time. */ _abortAt: number;
 
   /** @internal */
@@ -19,10 +20,17 @@ export class LambdaRequest extends Request {
   _end(): void {
     if (this._timer !== undefined) clearTimeout(this._timer);
   }
+
+  /** @internal The client left mid-response (streaming): abort now, or as soon as the signal is made. */
+  _disconnect(): void {
+    this._gone = true;
+    this._controller?.abort(new DOMException('The client closed the connection', 'AbortError'));
+  }
 }
 
 LambdaRequest.prototype._controller = undefined;
 LambdaRequest.prototype._timer = undefined;
+LambdaRequest.prototype._gone = false;
 
 Object.defineProperty(LambdaRequest.prototype, 'signal', {
   configurable: true,
@@ -33,7 +41,8 @@ Object.defineProperty(LambdaRequest.prototype, 'signal', {
       const abort = (): void =>
         controller.abort(new DOMException('The Lambda invocation is about to time out', 'TimeoutError'));
       const wait = this._abortAt - Date.now();
-      if (wait <= 0) abort();
+      if (this._gone) controller.abort(new DOMException('The client closed the connection', 'AbortError'));
+      else if (wait <= 0) abort();
       else this._timer = setTimeout(abort, wait);
     }
     return this._controller.signal;

@@ -81,6 +81,8 @@ export type Invocation =
       onError: (error: unknown) => void;
       /** Resolves with DEADLINE when the response must be given up on. */
       deadline: Promise<typeof DEADLINE>;
+      /** Tell the App the client left (streaming responses only learn of it). */
+      disconnect: () => void;
       /** Waits for waitUntil work and stops the deadline timer. */
       finish: () => Promise<void>;
     }
@@ -156,6 +158,7 @@ export function prepare<Env>(
       isBinary,
       onError,
       deadline,
+      disconnect: () => request._disconnect(),
       finish: async () => {
         clearTimeout(timer);
         await ctx._settle(onError);

@@ -4,6 +4,8 @@
  * @module
  */
 export { handler, type HandlerOptions, type LambdaHandler } from './handler.ts';
+export { streamHandler } from './stream-handler.ts';
+export type { AwsLambdaGlobal, HttpResponseMetadata, ResponseStream, StreamingHandler } from './awslambda.ts';
 export { isBinaryBody } from './binary.ts';
 export { detectSource } from './detect.ts';
 export { lambdaInvocation, type LambdaContext, type LambdaInvocation } from './context.ts';

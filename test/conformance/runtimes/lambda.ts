@@ -1,5 +1,5 @@
-import { handler } from '@gatehouse/lambda';
-import { emulate, type EmulatedSource, PAYLOAD_LIMIT } from '@gatehouse/lambda/emulator';
+import { handler, streamHandler } from '@gatehouse/lambda';
+import { emulate, type EmulatedSource, installAwsLambdaGlobal, PAYLOAD_LIMIT } from '@gatehouse/lambda/emulator';
 import { conformanceApp } from '../src/app.ts';
 import type { Limits, RunningApp, Runtime } from '../src/runtime.ts';
 
@@ -29,6 +29,27 @@ export function lambdaRuntime(source: EmulatedSource, limits: Limits = {}): Runt
         onError: (error) => console.error(`[conformance] ${source}: ${(error as Error).message}`),
       });
       const emulator = await emulate(fn, { source, timeout: TIMEOUT });
+      return { url: emulator.url, stop: () => emulator.close() };
+    },
+  };
+}
+
+/**
+ * @gatehouse/lambda's `streamHandler` behind the emulator playing a Function
+ * URL in RESPONSE_STREAM mode: requests arrive whole, responses stream.
+ */
+export function lambdaStreamingRuntime(): Runtime {
+  return {
+    name: '@gatehouse/lambda (function-url, streaming)',
+    runtimeName: 'lambda',
+    limits: { requestBody: PAYLOAD_LIMIT, buffersRequest: true },
+    async start(): Promise<RunningApp> {
+      installAwsLambdaGlobal();
+      const fn = streamHandler(conformanceApp, {
+        deadlineMargin: 400,
+        onError: (error) => console.error(`[conformance] streaming: ${(error as Error).message}`),
+      });
+      const emulator = await emulate(fn, { source: 'function-url', timeout: 30_000 });
       return { url: emulator.url, stop: () => emulator.close() };
     },
   };

@@ -7,3 +7,5 @@
  */
 export { emulate, invocationContext, PAYLOAD_LIMIT, type BufferedHandler, type Emulator, type EmulatorOptions } from './server.ts';
 export { buildEvent, type EmulatedSource, type ReceivedRequest } from './event-builders.ts';
+export { readPrelude, type Prelude } from './prelude.ts';
+export { installAwsLambdaGlobal } from '../awslambda.ts';

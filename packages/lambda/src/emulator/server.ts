@@ -1,7 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { HTTP_INTEGRATION_RESPONSE, type ResponseStream, STREAMING, type StreamingHandler } from '../awslambda.ts';
 import type { LambdaRuntimeContext } from '../events.ts';
 import { buildEvent, type EmulatedSource } from './event-builders.ts';
+import { readPrelude } from './prelude.ts';
 
 /** Lambda's limit on a synchronous invocation's request and response payloads. */
 export const PAYLOAD_LIMIT: number = 6 * 1024 * 1024;
@@ -24,11 +27,16 @@ export interface Emulator {
 /** Any buffered Lambda handler: (event, context) => result. */
 export type BufferedHandler = (event: unknown, context: LambdaRuntimeContext) => Promise<unknown>;
 
+const isStreaming = (handler: BufferedHandler | StreamingHandler): handler is StreamingHandler =>
+  (handler as { [STREAMING]?: unknown })[STREAMING] !== undefined;
+
 /**
  * Serve HTTP on localhost the way `source` fronts a Lambda function: each
  * request, read whole, becomes that source's event; the handler's result
  * becomes the response. Request bodies over Lambda's 6 MB payload limit get
- * 413, results over it 502, as on AWS.
+ * 413, buffered results over it 502, as on AWS. A streaming handler (made
+ * with `awslambda.streamifyResponse`; call `installAwsLambdaGlobal()` first
+ * outside Lambda) has its metadata prelude read and its body streamed.
  *
  * @example
  * ```ts
@@ -38,7 +46,7 @@ export type BufferedHandler = (event: unknown, context: LambdaRuntimeContext) =>
  * const local = await emulate(handler(app), { source: 'http', port: 3000 })
  * ```
  */
-export async function emulate(handler: BufferedHandler, options: EmulatorOptions): Promise<Emulator> {
+export async function emulate(handler: BufferedHandler | StreamingHandler, options: EmulatorOptions): Promise<Emulator> {
   const timeout = options.timeout ?? 30_000;
   const server = createServer((req, res) => {
     readBody(req, PAYLOAD_LIMIT).then(
@@ -54,6 +62,10 @@ export async function emulate(handler: BufferedHandler, options: EmulatorOptions
           body,
           sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
         });
+        if (isStreaming(handler)) {
+          streamResult(res, handler, event, invocationContext(timeout), req.method === 'HEAD');
+          return;
+        }
         let result: unknown;
         try {
           result = await handler(event, invocationContext(timeout));
@@ -145,6 +157,56 @@ function writeResult(res: ServerResponse, value: unknown, isHead: boolean): void
   if (reason) res.writeHead(result.statusCode, reason, flat);
   else res.writeHead(result.statusCode, flat);
   res.end(isHead ? undefined : body);
+}
+
+/**
+ * Run a streaming handler and relay what it writes: the metadata prelude
+ * becomes the status and headers, the rest the body, as fast as the
+ * client reads it. A client that leaves closes the handler's stream.
+ */
+function streamResult(
+  res: ServerResponse,
+  handler: StreamingHandler,
+  event: unknown,
+  context: LambdaRuntimeContext,
+  isHead: boolean,
+): void {
+  const stream = new PassThrough();
+  let contentType: string | undefined;
+  (stream as PassThrough & { setContentType(type: string): void }).setContentType = (type) => (contentType = type);
+  res.once('close', () => {
+    if (!res.writableFinished) stream.destroy();
+  });
+  readPrelude(stream, () => contentType === HTTP_INTEGRATION_RESPONSE).then(
+    (prelude) => {
+      const flat: string[] = [];
+      for (const [name, value] of Object.entries(prelude.metadata.headers ?? {})) flat.push(name, value);
+      for (const cookie of prelude.metadata.cookies ?? []) flat.push('set-cookie', cookie);
+      res.writeHead(prelude.metadata.statusCode, flat);
+      if (isHead) {
+        res.end();
+        stream.resume();
+        return;
+      }
+      if (prelude.rest.byteLength > 0) res.write(prelude.rest);
+      stream.pipe(res);
+      // A stream the function destroyed is a body cut short: the client must see it.
+      stream.once('error', () => res.destroy());
+    },
+    () => {
+      if (!res.headersSent) plain(res, 502, 'Bad Gateway');
+      else res.destroy();
+    },
+  );
+  handler(event, stream as unknown as ResponseStream, context).then(
+    () => {
+      if (!stream.writableEnded && !stream.destroyed) stream.end();
+    },
+    (error: unknown) => {
+      console.error('[emulator] the function failed:', error);
+      stream.destroy(error instanceof Error ? error : new Error(String(error)));
+    },
+  );
 }
 
 function plain(res: ServerResponse, status: number, message: string): void {
