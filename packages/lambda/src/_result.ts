@@ -79,10 +79,17 @@ async function readAll(body: ReadableStream<Uint8Array>, options: ReadOptions): 
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
+  // At the deadline the stream is cancelled, which ends the pending read:
+  // one reaction for the whole body rather than a race for every chunk.
+  let late = false;
+  void options.deadline.then(() => {
+    late = true;
+    reader.cancel().catch(() => {});
+  });
   try {
     for (;;) {
-      const next = await Promise.race([reader.read(), options.deadline]);
-      if (next === DEADLINE) throw new DeadlineError();
+      const next = await reader.read();
+      if (late) throw new DeadlineError();
       if (next.done) break;
       size += next.value.byteLength;
       if (size > options.maxSize) throw new ResponseTooLargeError(options.maxSize);

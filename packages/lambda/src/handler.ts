@@ -1,7 +1,9 @@
 import type { App } from '@gatehouse/core';
 import { LambdaRequest } from './_lambda-request.ts';
-import { type PathOptions, requestParts } from './_request.ts';
+import { safeHeaderValue } from './_headers.ts';
+import { type PathOptions, type RequestParts, requestParts } from './_request.ts';
 import { DEADLINE, DeadlineError, responseParts, ResponseTooLargeError, toResult } from './_result.ts';
+import { watchDeadline } from './_watchdog.ts';
 import { isBinaryBody } from './binary.ts';
 import { InvocationContext } from './context.ts';
 import { detectSource } from './detect.ts';
@@ -65,7 +67,8 @@ export function handler<Env = {}>(app: App<Env>, options: HandlerOptions<Env> = 
       invocation.onError(error);
       result = failureResult(error, invocation.source);
     }
-    await invocation.finish();
+    const settling = invocation.finish();
+    if (settling !== undefined) await settling;
     return result;
   };
 }
@@ -83,8 +86,8 @@ export type Invocation =
       deadline: Promise<typeof DEADLINE>;
       /** Tell the App the client left (streaming responses only learn of it). */
       disconnect: () => void;
-      /** Waits for waitUntil work and stops the deadline timer. */
-      finish: () => Promise<void>;
+      /** Stops watching the deadline; returns a promise if waitUntil work is left to wait for. */
+      finish: () => Promise<void> | undefined;
     }
   | { response: undefined; failure: LambdaHttpResult };
 
@@ -112,13 +115,15 @@ export function prepare<Env>(
     const abortAt = Date.now() + remaining - margin;
     try {
       const parts = requestParts(httpEvent, source, options);
-      const bodyAllowed = parts.method !== 'GET' && parts.method !== 'HEAD';
-      request = new LambdaRequest(
-        parts.url,
-        // A GET or HEAD that carries a body (test consoles send them) is served without it.
-        { method: parts.method, headers: parts.headers, body: bodyAllowed ? (parts.body as RequestInit['body']) : null },
-        abortAt,
-      );
+      try {
+        request = toRequest(parts, abortAt);
+      } catch (error) {
+        // Header values are checked only when one is refused: sanitising
+        // every value of every event would cost more than this rare retry.
+        if (!(error instanceof TypeError)) throw error;
+        for (const name in parts.headers) parts.headers[name] = safeHeaderValue(parts.headers[name]!);
+        request = toRequest(parts, abortAt);
+      }
       clientAddress = parts.clientAddress;
     } catch (error) {
       onError(error);
@@ -127,16 +132,15 @@ export function prepare<Env>(
 
     const requestContext = (httpEvent as { requestContext?: Record<string, unknown> }).requestContext;
     const ctx = new InvocationContext({ source, event: httpEvent, requestContext, context }, clientAddress);
-    let timer: ReturnType<typeof setTimeout> | undefined;
     // The App hears of the deadline first, through request.signal; half the
     // margin later the handler stops waiting for it, and still has the other
     // half to answer before Lambda ends the invocation.
-    const deadline = new Promise<typeof DEADLINE>((resolve) => {
-      timer = setTimeout(resolve, Math.max(0, abortAt + margin / 2 - Date.now()), DEADLINE);
-    });
+    const [deadline, unwatch] = watchDeadline(abortAt + margin / 2);
     let response: Response;
     try {
-      const answer = await Promise.race([app.fetch(request, env, ctx), deadline]);
+      const result = app.fetch(request, env, ctx);
+      // An App that answers at once needs no watching.
+      const answer = result instanceof Promise ? await Promise.race([result, deadline]) : result;
       if (answer === DEADLINE) throw new DeadlineError();
       if (typeof answer !== 'object' || answer === null || typeof answer.status !== 'number') {
         throw new TypeError(`The App returned ${typeof answer} instead of a Response`);
@@ -159,13 +163,28 @@ export function prepare<Env>(
       onError,
       deadline,
       disconnect: () => request._disconnect(),
-      finish: async () => {
-        clearTimeout(timer);
-        await ctx._settle(onError);
+      finish: () => {
+        unwatch();
         request._end();
+        // Most invocations hand nothing to waitUntil: no promise for them.
+        return ctx._pending.length === 0 ? undefined : ctx._settle(onError);
       },
     };
   };
+}
+
+function toRequest(parts: RequestParts, abortAt: number): LambdaRequest {
+  if (parts.method === 'GET') {
+    // A Request made from the URL alone, headers appended after, costs less
+    // than converting an init dictionary. A GET's body, if an event carries
+    // one (test consoles send them), is dropped.
+    const request = new LambdaRequest(parts.url, undefined, abortAt);
+    const headers = request.headers;
+    for (const name in parts.headers) headers.append(name, parts.headers[name]!);
+    return request;
+  }
+  const body = parts.method === 'HEAD' ? null : (parts.body as RequestInit['body']);
+  return new LambdaRequest(parts.url, { method: parts.method, headers: parts.headers, body }, abortAt);
 }
 
 const UNKNOWN_EVENT =

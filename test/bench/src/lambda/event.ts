@@ -1,0 +1,45 @@
+/** An HTTP API (payload 2.0) event for GET /hello, as API Gateway sends it. */
+export const helloEvent = {
+  version: '2.0',
+  routeKey: '$default',
+  rawPath: '/hello',
+  rawQueryString: 'name=bench',
+  headers: {
+    accept: '*/*',
+    'accept-encoding': 'gzip, deflate, br',
+    host: 'abc123.execute-api.us-east-1.amazonaws.com',
+    'user-agent': 'bench/1.0',
+    'x-forwarded-for': '203.0.113.7',
+    'x-forwarded-port': '443',
+    'x-forwarded-proto': 'https',
+  },
+  queryStringParameters: { name: 'bench' },
+  requestContext: {
+    accountId: '123456789012',
+    apiId: 'abc123',
+    domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
+    domainPrefix: 'abc123',
+    http: { method: 'GET', path: '/hello', protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'bench/1.0' },
+    requestId: 'bench-request',
+    routeKey: '$default',
+    stage: '$default',
+    time: '25/Nov/2026:18:00:00 +0000',
+    timeEpoch: 1795629600000,
+  },
+  isBase64Encoded: false,
+};
+
+export const context = {
+  functionName: 'bench',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:bench',
+  memoryLimitInMB: '1024',
+  awsRequestId: 'bench-request',
+  logGroupName: '/aws/lambda/bench',
+  logStreamName: 'bench',
+  getRemainingTimeInMillis: () => 30_000,
+  callbackWaitsForEmptyEventLoop: false,
+  done() {},
+  fail() {},
+  succeed() {},
+};
