@@ -180,7 +180,8 @@ function toRequest(parts: RequestParts, abortAt: number): LambdaRequest {
     // one (test consoles send them), is dropped.
     const request = new LambdaRequest(parts.url, undefined, abortAt);
     const headers = request.headers;
-    for (const name in parts.headers) headers.append(name, parts.headers[name]!);
+    // Names are unique here, and set() checks less than append().
+    for (const name in parts.headers) headers.set(name, parts.headers[name]!);
     return request;
   }
   const body = parts.method === 'HEAD' ? null : (parts.body as RequestInit['body']);

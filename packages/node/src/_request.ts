@@ -171,7 +171,8 @@ export function toRequest(req: IncomingRequest, proto: string, maxBodySize: numb
       // headers appended after, costs less than converting an init dictionary.
       const request = new NodeRequest(url, undefined, undefined);
       const target = request.headers;
-      for (const name in headers) target.append(name, headers[name]!);
+      // Names are unique in Node's header object, and set() checks less than append().
+      for (const name in headers) target.set(name, headers[name]!);
       return request;
     }
     const body =
