@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { isNullBodyStatus } from '@gatehouse/core';
 import { caseVariants } from './_headers.ts';
 import type { AlbResult, EventSource, HttpApiResult, LambdaHttpEvent, RestApiResult } from './events.ts';
@@ -171,14 +172,6 @@ function multiHeaders(headers: Headers, cookies: string[]): Record<string, strin
   return out;
 }
 
-const REASONS: Record<number, string> = {
-  200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content', 206: 'Partial Content',
-  301: 'Moved Permanently', 302: 'Found', 303: 'See Other', 304: 'Not Modified', 307: 'Temporary Redirect', 308: 'Permanent Redirect',
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict',
-  413: 'Content Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content', 429: 'Too Many Requests',
-  500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
-};
-
 function reasonPhrase(status: number): string {
-  return REASONS[status] ?? '';
+  return STATUS_CODES[status] ?? '';
 }
