@@ -1,4 +1,5 @@
-import { lambdaRuntime, lambdaStreamingRuntime } from './runtimes/lambda.ts';
+import { PAYLOAD_LIMIT } from '@gatehouse/lambda/emulator';
+import { BUFFERED, lambdaRuntime, lambdaRuntimeApiRuntime, lambdaStreamingRuntime } from './runtimes/lambda.ts';
 import { describeConformance } from './src/suite.ts';
 
 // Each source, with what its platform gives up: REST APIs, multi-value ALBs
@@ -12,3 +13,8 @@ describeConformance(lambdaRuntime('alb-multi', { groupsQueryKeys: true }));
 describeConformance(lambdaRuntime('lattice-v1'));
 describeConformance(lambdaRuntime('lattice-v2', { groupsQueryKeys: true }));
 describeConformance(lambdaStreamingRuntime());
+
+// The whole path, as on AWS: front door → event → Runtime API → a bundled
+// function in its own process, buffered and streaming.
+describeConformance(lambdaRuntimeApiRuntime('handler', 'http', BUFFERED));
+describeConformance(lambdaRuntimeApiRuntime('streaming', 'function-url', { requestBody: PAYLOAD_LIMIT, buffersRequest: true }));

@@ -1,10 +1,19 @@
 import { handler, streamHandler } from '@gatehouse/lambda';
-import { emulate, type EmulatedSource, installAwsLambdaGlobal, PAYLOAD_LIMIT } from '@gatehouse/lambda/emulator';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import {
+  bundleFunction,
+  emulate,
+  type EmulatedSource,
+  installAwsLambdaGlobal,
+  PAYLOAD_LIMIT,
+  startRuntimeApi,
+} from '@gatehouse/lambda/emulator';
 import { conformanceApp } from '../src/app.ts';
 import type { Limits, RunningApp, Runtime } from '../src/runtime.ts';
 
 /** What every buffered Lambda source shares: 6 MB payloads, whole bodies both ways. */
-const BUFFERED: Limits = {
+export const BUFFERED: Limits = {
   requestBody: PAYLOAD_LIMIT,
   responseBody: PAYLOAD_LIMIT,
   buffersRequest: true,
@@ -51,6 +60,37 @@ export function lambdaStreamingRuntime(): Runtime {
       });
       const emulator = await emulate(fn, { source: 'function-url', timeout: 30_000 });
       return { url: emulator.url, stop: () => emulator.close() };
+    },
+  };
+}
+
+/**
+ * The conformance App bundled as a deployed function, run by the runtime
+ * client in its own process against the emulated Runtime API, with the
+ * emulator's front door playing `source`: the whole path a request takes
+ * on AWS, on localhost.
+ */
+export function lambdaRuntimeApiRuntime(exportName: 'handler' | 'streaming', source: EmulatedSource, limits: Limits): Runtime {
+  return {
+    name: `@gatehouse/lambda (${source}, ${exportName === 'streaming' ? 'streaming' : 'buffered'}, bundled, Runtime API)`,
+    runtimeName: 'lambda',
+    limits,
+    async start(): Promise<RunningApp> {
+      const root = await bundleFunction(fileURLToPath(new URL('./lambda-function.ts', import.meta.url)), ['source']);
+      const api = await startRuntimeApi();
+      const child = spawn(process.execPath, [fileURLToPath(import.meta.resolve('@gatehouse/lambda/emulator/bootstrap'))], {
+        env: { ...process.env, AWS_LAMBDA_RUNTIME_API: api.address, _HANDLER: `index.${exportName}`, LAMBDA_TASK_ROOT: root },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      const front = await emulate(api, { source, timeout: exportName === 'streaming' ? 30_000 : TIMEOUT });
+      return {
+        url: front.url,
+        async stop() {
+          child.kill();
+          await front.close();
+          await api.close();
+        },
+      };
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { App, Context } from '@gatehouse/core';
-import { eventsOf, record, waitForEvents } from './events.ts';
+import { eventsOf, record } from './events.ts';
 
 /**
  * The App every runtime serves for the conformance suite. It uses nothing
@@ -95,12 +95,15 @@ const routes: Record<string, Route> = {
     return Response.json({ bytes, checksum: sum });
   },
 
-  /** Chunks that go out only when the client asks for the next one: proves streaming without timing. */
+  /**
+   * Chunks that go out only when the client has acknowledged the previous
+   * one at the rendezvous `rv`: proves streaming without timing. Without
+   * `rv` the chunks go without waiting (for runtimes that buffer responses).
+   */
   lockstep(_request, url) {
     const id = url.searchParams.get('id')!;
     const count = Number(url.searchParams.get('chunks'));
-    // With free=1 the chunks go without waiting: for runtimes that buffer responses.
-    const free = url.searchParams.has('free');
+    const rv = url.searchParams.get('rv');
     let sent = 0;
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {
@@ -108,7 +111,7 @@ const routes: Record<string, Route> = {
           controller.close();
           return;
         }
-        if (sent > 0 && !free) await waitForEvents(id, sent);
+        if (sent > 0 && rv !== null) await fetch(`${rv}/wait?id=${id}&n=${sent}`);
         controller.enqueue(new TextEncoder().encode(`chunk ${sent};`));
         sent++;
       },
@@ -116,20 +119,23 @@ const routes: Record<string, Route> = {
     return new Response(body, { headers: { 'content-type': 'text/plain' } });
   },
 
-  /** Records each request chunk as it arrives, so the client can send the next only once it has. */
+  /**
+   * Acknowledges each request chunk at the rendezvous `rv` as it arrives,
+   * so the client sends the next only once the App has the previous one.
+   */
   async 'lockstep-upload'(request, url) {
     const id = url.searchParams.get('id')!;
+    const rv = url.searchParams.get('rv');
     const reader = request.body!.getReader();
     const seen: string[] = [];
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-      const text = new TextDecoder().decode(chunk.value);
-      seen.push(text);
-      record(id, `got:${text}`);
+      seen.push(new TextDecoder().decode(chunk.value));
+      if (rv !== null) await fetch(`${rv}/ack?id=${id}&n=${seen.length}`);
     }
     return Response.json(seen);
   },
 
-  /** Tell the App an event happened (used by lockstep and by the suite). */
+  /** Tell the App an event happened. */
   event(_request, url) {
     record(url.searchParams.get('id')!, url.searchParams.get('name') ?? 'event');
     return new Response(null, { status: 204 });

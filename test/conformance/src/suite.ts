@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { patternBytes, SECRET } from './app.ts';
 import { exchange, hostOf, openSocket } from './raw-http.ts';
+import { type Rendezvous, startRendezvous } from './rendezvous.ts';
 import type { RunningApp, Runtime } from './runtime.ts';
 
 const MiB = 1024 * 1024;
@@ -36,12 +37,15 @@ export function describeConformance(runtime: Runtime): void {
       }
     };
 
+    let rendezvous: Rendezvous;
     beforeAll(async () => {
+      rendezvous = await startRendezvous();
       app = await runtime.start();
       base = app.url;
     });
     afterAll(async () => {
       await app?.stop();
+      await rendezvous?.close();
     });
 
     describe('methods', () => {
@@ -239,13 +243,13 @@ export function describeConformance(runtime: Runtime): void {
 
       if (limits.buffersResponse) {
         it('delivers a streamed response whole', async () => {
-          const response = await fetch(url(`/lockstep?id=${newId()}&chunks=3&free=1`));
+          const response = await fetch(url(`/lockstep?id=${newId()}&chunks=3`));
           expect(await response.text()).toBe('chunk 0;chunk 1;chunk 2;');
         });
       } else {
         it('streams a response chunk by chunk, not at the end', async () => {
           const id = newId();
-          const response = await fetch(url(`/lockstep?id=${id}&chunks=3`));
+          const response = await fetch(url(`/lockstep?id=${id}&chunks=3&rv=${rendezvous.url}`));
           const reader = response.body!.getReader();
           const decoder = new TextDecoder();
           let text = '';
@@ -257,7 +261,7 @@ export function describeConformance(runtime: Runtime): void {
               if (done) throw new Error(`stream ended early: ${text}`);
               text += decoder.decode(value, { stream: true });
             }
-            await fetch(url(`/event?id=${id}&name=ack${i}`));
+            rendezvous.ack(id, i + 1);
           }
           expect((await reader.read()).done).toBe(true);
           expect(text).toBe('chunk 0;chunk 1;chunk 2;');
@@ -289,12 +293,12 @@ export function describeConformance(runtime: Runtime): void {
                 return;
               }
               // Send the next chunk only once the App has seen the previous one.
-              if (sent > 0) await waitForEvents(id, sent);
+              if (sent > 0) await rendezvous.waitFor(id, sent);
               controller.enqueue(encoder.encode(`part${sent}`));
               sent++;
             },
           });
-          const response = await fetch(url(`/lockstep-upload?id=${id}`), {
+          const response = await fetch(url(`/lockstep-upload?id=${id}&rv=${rendezvous.url}`), {
             method: 'POST',
             body,
             duplex: 'half',

@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { HTTP_INTEGRATION_RESPONSE, type ResponseStream, STREAMING, type StreamingHandler } from '../awslambda.ts';
 import type { LambdaRuntimeContext } from '../events.ts';
 import { buildEvent, type EmulatedSource } from './event-builders.ts';
 import { readPrelude } from './prelude.ts';
+import type { RuntimeApi } from './runtime-api.ts';
 
 /** Lambda's limit on a synchronous invocation's request and response payloads. */
 export const PAYLOAD_LIMIT: number = 6 * 1024 * 1024;
@@ -27,6 +28,11 @@ export interface Emulator {
 /** Any buffered Lambda handler: (event, context) => result. */
 export type BufferedHandler = (event: unknown, context: LambdaRuntimeContext) => Promise<unknown>;
 
+/** What the emulator invokes: a handler in this process, or a function process behind a Runtime API. */
+export type EmulatorTarget = BufferedHandler | StreamingHandler | RuntimeApi;
+
+const isRuntimeApi = (target: EmulatorTarget): target is RuntimeApi => typeof (target as RuntimeApi).invoke === 'function';
+
 const isStreaming = (handler: BufferedHandler | StreamingHandler): handler is StreamingHandler =>
   (handler as { [STREAMING]?: unknown })[STREAMING] !== undefined;
 
@@ -46,7 +52,7 @@ const isStreaming = (handler: BufferedHandler | StreamingHandler): handler is St
  * const local = await emulate(handler(app), { source: 'http', port: 3000 })
  * ```
  */
-export async function emulate(handler: BufferedHandler | StreamingHandler, options: EmulatorOptions): Promise<Emulator> {
+export async function emulate(handler: EmulatorTarget, options: EmulatorOptions): Promise<Emulator> {
   const timeout = options.timeout ?? 30_000;
   const server = createServer((req, res) => {
     readBody(req, PAYLOAD_LIMIT).then(
@@ -62,8 +68,19 @@ export async function emulate(handler: BufferedHandler | StreamingHandler, optio
           body,
           sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
         });
+        const isHead = req.method === 'HEAD';
+        if (isRuntimeApi(handler)) {
+          const outcome = await handler.invoke(event, { timeout });
+          if (outcome.type === 'result') writeResult(res, outcome.payload, isHead);
+          else if (outcome.type === 'stream') relayStream(res, outcome.body, () => outcome.contentType === HTTP_INTEGRATION_RESPONSE, isHead);
+          else {
+            console.error(`[emulator] the function failed: ${outcome.errorType}: ${outcome.errorMessage}`);
+            plain(res, 502, 'Bad Gateway');
+          }
+          return;
+        }
         if (isStreaming(handler)) {
-          streamResult(res, handler, event, invocationContext(timeout), req.method === 'HEAD');
+          streamResult(res, handler, event, invocationContext(timeout), isHead);
           return;
         }
         let result: unknown;
@@ -174,10 +191,28 @@ function streamResult(
   const stream = new PassThrough();
   let contentType: string | undefined;
   (stream as PassThrough & { setContentType(type: string): void }).setContentType = (type) => (contentType = type);
+  relayStream(res, stream, () => contentType === HTTP_INTEGRATION_RESPONSE, isHead);
+  handler(event, stream as unknown as ResponseStream, context).then(
+    () => {
+      if (!stream.writableEnded && !stream.destroyed) stream.end();
+    },
+    (error: unknown) => {
+      console.error('[emulator] the function failed:', error);
+      stream.destroy(error instanceof Error ? error : new Error(String(error)));
+    },
+  );
+}
+
+/**
+ * Relay a streamed response: its metadata prelude becomes the status and
+ * headers, the rest the body, as fast as the client reads it. A client
+ * that leaves destroys the stream, which is how the function hears of it.
+ */
+function relayStream(res: ServerResponse, stream: Readable, isHttp: () => boolean, isHead: boolean): void {
   res.once('close', () => {
     if (!res.writableFinished) stream.destroy();
   });
-  readPrelude(stream, () => contentType === HTTP_INTEGRATION_RESPONSE).then(
+  readPrelude(stream, isHttp).then(
     (prelude) => {
       const flat: string[] = [];
       for (const [name, value] of Object.entries(prelude.metadata.headers ?? {})) flat.push(name, value);
@@ -189,22 +224,14 @@ function streamResult(
         return;
       }
       if (prelude.rest.byteLength > 0) res.write(prelude.rest);
-      stream.pipe(res);
-      // A stream the function destroyed is a body cut short: the client must see it.
+      // A stream cut short (the function failed or ran out of time) must look cut short to the client.
       stream.once('error', () => res.destroy());
+      stream.once('aborted', () => res.destroy());
+      stream.pipe(res);
     },
     () => {
       if (!res.headersSent) plain(res, 502, 'Bad Gateway');
       else res.destroy();
-    },
-  );
-  handler(event, stream as unknown as ResponseStream, context).then(
-    () => {
-      if (!stream.writableEnded && !stream.destroyed) stream.end();
-    },
-    (error: unknown) => {
-      console.error('[emulator] the function failed:', error);
-      stream.destroy(error instanceof Error ? error : new Error(String(error)));
     },
   );
 }
