@@ -1,16 +1,19 @@
-// A header value undici accepts: a ByteString without controls other than tab.
-const UNSAFE_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+// Anything but printable ASCII and tab.
+const NOT_ASCII = /[^\t\x20-\x7e]/;
 // oxlint-disable-next-line no-control-regex -- matching controls is the point
 const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f]/g;
 
 /**
- * A header value as a Request accepts it. Lambda hands over header values
- * as JavaScript strings, so a non-Latin-1 character (UTF-8 sent by a
- * client) would make `Headers` throw: it becomes its UTF-8 bytes, as Node
- * presents such a header. Line breaks and other controls are dropped.
+ * A header value as every runtime presents it. HTTP header values are
+ * bytes, and a Request holds them as one character a byte: Node shows a
+ * client's UTF-8 "é" as the two characters "Ã©". Lambda hands over header
+ * values already decoded, so a non-ASCII value is turned back into its
+ * UTF-8 bytes, one character each, and reads the same as on Node (and
+ * Headers, which refuses characters past U+00FF, never throws). Line
+ * breaks and other controls are dropped.
  */
 export function safeHeaderValue(value: string): string {
-  if (!UNSAFE_VALUE.test(value)) return value;
+  if (!NOT_ASCII.test(value)) return value;
   let bytes = '';
   for (const byte of new TextEncoder().encode(value)) bytes += String.fromCharCode(byte);
   return bytes.replace(CONTROLS, '');

@@ -1,4 +1,4 @@
-import { joinValues } from './_headers.ts';
+import { joinValues, safeHeaderValue } from './_headers.ts';
 import { queryString } from './_query.ts';
 import type {
   AlbEvent,
@@ -61,7 +61,7 @@ function httpParts(event: HttpApiEvent, options: PathOptions): RequestParts {
   const headers = headerRecord(undefined, event.headers);
   if (event.cookies !== undefined && event.cookies.length > 0) {
     // Payload 2.0 moves cookies out of the headers; a Cookie header, if any, is the same data.
-    headers.cookie = event.cookies.join('; ');
+    headers.cookie = safeHeaderValue(event.cookies.join('; '));
   }
   let path = event.rawPath;
   const stage = event.requestContext.stage;
@@ -120,7 +120,7 @@ function headerRecord(
   multi: Record<string, readonly string[] | undefined> | null | undefined,
   single: Record<string, string | readonly string[] | undefined> | null | undefined,
 ): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null);
   const source = multi ?? single;
   if (source === null || source === undefined) return out;
   for (const name in source) {
@@ -129,7 +129,7 @@ function headerRecord(
     const lower = name.toLowerCase();
     const joined = typeof value === 'string' ? value : joinValues(lower, value);
     const previous = out[lower];
-    out[lower] = previous === undefined ? joined : joinValues(lower, [previous, joined]);
+    out[lower] = safeHeaderValue(previous === undefined ? joined : joinValues(lower, [previous, joined]));
   }
   return out;
 }

@@ -156,7 +156,7 @@ export function toResult(parts: ResponseParts, source: EventSource, event: Lambd
 
 /** Headers one value each (repeated ones comma-joined, as HTTP allows), Set-Cookie left out. */
 function singleHeaders(headers: Headers): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null);
   headers.forEach((value, name) => {
     if (name !== 'set-cookie') out[name] = value;
   });
@@ -164,7 +164,7 @@ function singleHeaders(headers: Headers): Record<string, string> {
 }
 
 function multiHeaders(headers: Headers, cookies: string[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
+  const out: Record<string, string[]> = Object.create(null);
   headers.forEach((value, name) => {
     if (name !== 'set-cookie') out[name] = [value];
   });

@@ -234,6 +234,27 @@ describe('headers', () => {
   });
 });
 
+describe('names that are also Object.prototype keys', () => {
+  it('keeps __proto__ and constructor as header names and query keys, both ways', async () => {
+    const event = JSON.parse(
+      '{"version":"2.0","rawPath":"/","rawQueryString":"__proto__=1&constructor=2","headers":{"host":"x.example","__proto__":"a","constructor":"b"},"requestContext":{"http":{"method":"GET"}},"isBase64Encoded":false}',
+    ) as unknown;
+    const app = {
+      fetch: (request: Request) =>
+        new Response(JSON.stringify([...new URL(request.url).searchParams, request.headers.get('__proto__'), request.headers.get('constructor')]), {
+          headers: new Headers([
+            ['__proto__', 'c'],
+            ['constructor', 'd'],
+          ]),
+        }),
+    };
+    const result = (await handler(app)(event, lambdaContext())) as HttpApiResult;
+    expect(JSON.parse(result.body)).toEqual([['__proto__', '1'], ['constructor', '2'], 'a', 'b']);
+    expect(Object.hasOwn(result.headers!, '__proto__')).toBe(true);
+    expect(result.headers!.constructor).toBe('d');
+  });
+});
+
 describe('context', () => {
   it('hands the App the event, its requestContext and the Lambda context, per invocation', async () => {
     const app = {

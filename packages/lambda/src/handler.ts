@@ -1,6 +1,5 @@
 import type { App } from '@gatehouse/core';
 import { LambdaRequest } from './_lambda-request.ts';
-import { safeHeaderValue } from './_headers.ts';
 import { type PathOptions, type RequestParts, requestParts } from './_request.ts';
 import { DEADLINE, DeadlineError, responseParts, ResponseTooLargeError, toResult } from './_result.ts';
 import { watchDeadline } from './_watchdog.ts';
@@ -115,15 +114,7 @@ export function prepare<Env>(
     const abortAt = Date.now() + remaining - margin;
     try {
       const parts = requestParts(httpEvent, source, options);
-      try {
-        request = toRequest(parts, abortAt);
-      } catch (error) {
-        // Header values are checked only when one is refused: sanitising
-        // every value of every event would cost more than this rare retry.
-        if (!(error instanceof TypeError)) throw error;
-        for (const name in parts.headers) parts.headers[name] = safeHeaderValue(parts.headers[name]!);
-        request = toRequest(parts, abortAt);
-      }
+      request = toRequest(parts, abortAt);
       clientAddress = parts.clientAddress;
     } catch (error) {
       onError(error);

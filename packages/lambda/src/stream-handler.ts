@@ -96,7 +96,7 @@ async function sendBody(
 }
 
 function metadataOf(response: Response, length: number | undefined): HttpResponseMetadata {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = Object.create(null);
   response.headers.forEach((value, name) => {
     if (name !== 'set-cookie') headers[name] = value;
   });

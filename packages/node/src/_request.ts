@@ -209,7 +209,7 @@ function localHost(req: IncomingRequest): string {
 }
 
 function withoutPseudoHeaders(headers: IncomingRequest['headers']): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null);
   for (const name in headers) {
     if (name.charCodeAt(0) === 0x3a /* : */) continue;
     const value = headers[name];

@@ -131,7 +131,7 @@ function writeHead(res: OutgoingResponse, response: ResponseLike, length: number
 }
 
 function writeHead2(res: Http2ServerResponse, response: ResponseLike, length: number | undefined): void {
-  const headers: Record<string, string | string[]> = {};
+  const headers: Record<string, string | string[]> = Object.create(null);
   for (const [name, value] of response.headers) {
     if (HOP_BY_HOP.has(name)) continue;
     const previous = headers[name];

@@ -144,6 +144,22 @@ export function describeConformance(runtime: Runtime): void {
         ]);
       });
 
+      it('delivers a header sent as UTF-8 bytes as those bytes, one character each', async () => {
+        const host = hostOf(base);
+        const raw = await exchange(
+          base,
+          Buffer.concat([
+            Buffer.from(`GET /echo HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\nX-Name: `),
+            Buffer.from('Zoë ✓', 'utf8'),
+            Buffer.from('\r\n\r\n'),
+          ]),
+        );
+        const seen = JSON.parse(bodyOf(raw)) as EchoResult;
+        const value = new Map(seen.headers).get('x-name')!;
+        // As the Fetch standard holds them: a byte string. Decoding is the App's choice.
+        expect(Buffer.from(value, 'latin1').toString('utf8')).toBe('Zoë ✓');
+      });
+
       it('delivers the Cookie header', async () => {
         const seen = await echo('/echo', { headers: { cookie: 'a=1; b=two; c="q"' } });
         expect(new Map(seen.headers).get('cookie')).toBe('a=1; b=two; c="q"');

@@ -67,7 +67,7 @@ export function buildEvent(source: EmulatedSource, request: ReceivedRequest): Re
     case 'http':
     case 'function-url': {
       const cookies = headers.get('cookie')?.flatMap((value) => value.split(/;\s*/)).filter((c) => c !== '');
-      const single: Record<string, string> = {};
+      const single: Record<string, string> = Object.create(null);
       for (const [name, values] of headers) if (name !== 'cookie') single[name] = values.join(',');
       const event: Record<string, unknown> = {
         version: '2.0',
@@ -115,7 +115,7 @@ export function buildEvent(source: EmulatedSource, request: ReceivedRequest): Re
       return event;
     }
     case 'lattice-v1': {
-      const single: Record<string, string> = {};
+      const single: Record<string, string> = Object.create(null);
       for (const [name, values] of withForwardedFor(headers, request.sourceIp)) single[name] = values.join(',');
       return {
         raw_path: request.target,
@@ -127,7 +127,7 @@ export function buildEvent(source: EmulatedSource, request: ReceivedRequest): Re
       };
     }
     case 'lattice-v2': {
-      const queryParams: Record<string, string | string[]> = {};
+      const queryParams: Record<string, string | string[]> = Object.create(null);
       for (const [name, values] of decoded(query)) queryParams[name] = values.length === 1 ? values[0]! : values;
       return {
         version: '2.0',
@@ -150,14 +150,19 @@ export function buildEvent(source: EmulatedSource, request: ReceivedRequest): Re
   }
 }
 
-/** Header values grouped by lower-cased name, in order. */
+/**
+ * Header values grouped by lower-cased name, in order. Node reads header
+ * bytes one character each; AWS decodes them as UTF-8 before they reach the
+ * event, and so does the emulator.
+ */
 function groupHeaders(raw: readonly string[]): Map<string, string[]> {
   const headers = new Map<string, string[]>();
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
+    const value = /[^\t\x20-\x7e]/.test(raw[i + 1]!) ? Buffer.from(raw[i + 1]!, 'latin1').toString('utf8') : raw[i + 1]!;
     const list = headers.get(name);
-    if (list === undefined) headers.set(name, [raw[i + 1]!]);
-    else list.push(raw[i + 1]!);
+    if (list === undefined) headers.set(name, [value]);
+    else list.push(value);
   }
   return headers;
 }
@@ -197,7 +202,7 @@ function decoded(query: Map<string, string[]>): Map<string, string[]> {
 }
 
 function lastValues(map: Map<string, string[]>): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null);
   for (const [name, values] of map) out[name] = values[values.length - 1]!;
   return out;
 }

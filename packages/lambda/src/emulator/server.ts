@@ -165,7 +165,7 @@ function writeResult(res: ServerResponse, value: unknown, isHead: boolean): void
   const multi = result.multiValueHeaders ?? {};
   for (const [name, values] of Object.entries(multi)) for (const value of values) flat.push(name, value);
   for (const [name, value] of Object.entries(result.headers ?? {})) {
-    if (!(name in multi)) flat.push(name, value);
+    if (!Object.hasOwn(multi, name)) flat.push(name, value);
   }
   for (const cookie of result.cookies ?? []) flat.push('set-cookie', cookie);
   const reason = result.statusDescription?.replace(/^\d+\s*/, '');
