@@ -1,0 +1,105 @@
+import { PassThrough } from 'node:stream';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fixture, lambdaContext } from './_test-helpers.ts';
+import { installAwsLambdaGlobal, type ResponseStream } from './awslambda.ts';
+import { streamHandler } from './stream-handler.ts';
+
+beforeAll(() => {
+  installAwsLambdaGlobal();
+});
+
+/** Run a streaming handler and collect what it wrote: the prelude's metadata and the body. */
+async function collect(app: Parameters<typeof streamHandler>[0], event: unknown, timeout = 30_000, options = {}) {
+  const stream = new PassThrough();
+  let contentType: string | undefined;
+  (stream as unknown as ResponseStream).setContentType = (type) => void (contentType = type);
+  const chunks: Buffer[] = [];
+  let failed = false;
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  stream.on('error', () => void (failed = true));
+  await streamHandler(app, { onError: () => {}, ...options })(event, stream as unknown as ResponseStream, lambdaContext(timeout));
+  await new Promise((resolve) => setImmediate(resolve));
+  const all = Buffer.concat(chunks);
+  const end = all.indexOf(Buffer.alloc(8));
+  return {
+    contentType,
+    metadata: JSON.parse(all.subarray(0, end).toString('utf8')) as { statusCode: number; headers: Record<string, string>; cookies?: string[] },
+    body: all.subarray(end + 8).toString('utf8'),
+    failed,
+  };
+}
+
+describe('streamHandler', () => {
+  it('writes the metadata prelude, JSON then eight NUL bytes, then the body', async () => {
+    const app = {
+      fetch: () => {
+        const headers = new Headers({ 'content-type': 'text/plain' });
+        headers.append('set-cookie', 'a=1; Expires=Wed, 21 Oct 2037 07:28:00 GMT');
+        headers.append('set-cookie', 'b=2');
+        return new Response('hello', { status: 201, headers });
+      },
+    };
+    const out = await collect(app, fixture('function-url'));
+    expect(out.contentType).toBe('application/vnd.awslambda.http-integration-response');
+    expect(out.metadata).toEqual({
+      statusCode: 201,
+      headers: { 'content-type': 'text/plain', 'content-length': '5' },
+      cookies: ['a=1; Expires=Wed, 21 Oct 2037 07:28:00 GMT', 'b=2'],
+    });
+    expect(out.body).toBe('hello');
+  });
+
+  it('sends status and headers for a response with no body', async () => {
+    const out = await collect({ fetch: () => new Response(null, { status: 204, headers: { etag: '"x"' } }) }, fixture('function-url'));
+    expect(out.metadata).toEqual({ statusCode: 204, headers: { etag: '"x"' } });
+    expect(out.body).toBe('');
+  });
+
+  it('streams a body as it is produced, without a Content-Length', async () => {
+    let n = 0;
+    const app = {
+      fetch: () =>
+        new Response(
+          new ReadableStream({
+            async pull(controller) {
+              await new Promise((resolve) => setTimeout(resolve, 5));
+              if (n === 3) controller.close();
+              else controller.enqueue(new TextEncoder().encode(`${n++}`));
+            },
+          }),
+        ),
+    };
+    const out = await collect(app, fixture('function-url'));
+    expect(out.metadata.headers['content-length']).toBeUndefined();
+    expect(out.body).toBe('012');
+  });
+
+  it('cuts the stream short at the deadline, and cancels the App\'s stream', async () => {
+    let cancelled = 0;
+    const app = {
+      fetch: () =>
+        new Response(
+          new ReadableStream({
+            async pull(controller) {
+              await new Promise((resolve) => setTimeout(resolve, 10));
+              controller.enqueue(new Uint8Array(10));
+            },
+            cancel: () => void cancelled++,
+          }),
+        ),
+    };
+    const out = await collect(app, fixture('function-url'), 300, { deadlineMargin: 100 });
+    expect(out.failed).toBe(true);
+    expect(cancelled).toBe(1);
+  });
+
+  it('refuses to start without the awslambda global, and says why', () => {
+    const saved = (globalThis as { awslambda?: unknown }).awslambda;
+    delete (globalThis as { awslambda?: unknown }).awslambda;
+    try {
+      expect(() => streamHandler({ fetch: () => new Response('x') })).toThrow(/awslambda global/);
+    } finally {
+      (globalThis as { awslambda?: unknown }).awslambda = saved;
+    }
+  });
+});
