@@ -93,25 +93,30 @@ function albParts(event: AlbEvent, options: PathOptions): RequestParts {
 }
 
 function latticeV1Parts(event: LatticeV1Event, options: PathOptions): RequestParts {
-  const headers = headerRecord(undefined, event.headers);
-  const [path, query] = splitQuery(event.raw_path);
-  return {
-    method: event.method,
-    url: urlOf(headers, undefined, 'https', stripBase(path, options), query || queryString(undefined, event.query_string_parameters, true)),
-    headers,
-    body: bodyOf(event.body, event.is_base64_encoded),
-    clientAddress: lastForwardedFor(headers),
-  };
+  return latticeParts(event.method, event.raw_path, event.query_string_parameters, event.headers, event.body, event.is_base64_encoded, options);
 }
 
 function latticeV2Parts(event: LatticeV2Event, options: PathOptions): RequestParts {
-  const headers = headerRecord(undefined, event.headers);
-  const [path, query] = splitQuery(event.path);
+  return latticeParts(event.method, event.path, event.queryStringParameters, event.headers, event.body, event.isBase64Encoded, options);
+}
+
+/** Both Lattice formats carry the same parts under other names; the path may hold the query. */
+function latticeParts(
+  method: string,
+  rawPath: string,
+  params: Record<string, string | string[] | undefined> | undefined,
+  eventHeaders: Record<string, string | string[] | undefined> | undefined,
+  body: string | null | undefined,
+  base64: boolean | undefined,
+  options: PathOptions,
+): RequestParts {
+  const headers = headerRecord(undefined, eventHeaders);
+  const [path, query] = splitQuery(rawPath);
   return {
-    method: event.method,
-    url: urlOf(headers, undefined, 'https', stripBase(path, options), query || queryString(undefined, event.queryStringParameters, true)),
+    method,
+    url: urlOf(headers, undefined, 'https', stripBase(path, options), query || queryString(undefined, params, true)),
     headers,
-    body: bodyOf(event.body, event.isBase64Encoded),
+    body: bodyOf(body, base64),
     clientAddress: lastForwardedFor(headers),
   };
 }

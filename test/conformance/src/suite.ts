@@ -409,15 +409,21 @@ export function describeConformance(runtime: Runtime): void {
         });
       }
 
+      /** Send the head and a tenth of a 100 kB body to /read-body, then leave. */
+      const leaveMidBody = async (id: string): Promise<void> => {
+        const socket = await openSocket(base);
+        socket.write(
+          `POST /read-body?id=${id} HTTP/1.1\r\nHost: ${hostOf(base)}\r\nContent-Length: 100000\r\n\r\n${'x'.repeat(1000)}`,
+        );
+        // Leave once the App (if it was invoked) is waiting for the rest of the body.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        socket.destroy();
+      };
+
       if (limits.buffersRequest) {
         it('never invokes the App for a request whose client left mid-body, and keeps serving', async () => {
           const id = newId();
-          const socket = await openSocket(base);
-          socket.write(
-            `POST /read-body?id=${id} HTTP/1.1\r\nHost: ${hostOf(base)}\r\nContent-Length: 100000\r\n\r\n${'x'.repeat(1000)}`,
-          );
-          await new Promise((resolve) => setTimeout(resolve, 50));
-          socket.destroy();
+          await leaveMidBody(id);
           await new Promise((resolve) => setTimeout(resolve, 100));
           expect(await eventsOf(id)).toEqual([]);
           expect((await fetch(url('/text'))).status).toBe(200);
@@ -425,13 +431,7 @@ export function describeConformance(runtime: Runtime): void {
       } else {
         it('fails the body read and fires the signal when the client leaves mid-request', async () => {
           const id = newId();
-          const socket = await openSocket(base);
-          socket.write(
-            `POST /read-body?id=${id} HTTP/1.1\r\nHost: ${hostOf(base)}\r\nContent-Length: 100000\r\n\r\n${'x'.repeat(1000)}`,
-          );
-          // Leave once the App is waiting for the rest of the body.
-          await new Promise((resolve) => setTimeout(resolve, 50));
-          socket.destroy();
+          await leaveMidBody(id);
           const events = await waitForEvents(id, 2);
           expect(events).toContain('signal');
           expect(events.some((e) => e.startsWith('body-error:'))).toBe(true);
