@@ -12,19 +12,11 @@ export function isBinaryBody(headers: Headers): boolean {
   return !isTextType(type.toLowerCase());
 }
 
+// Text by type: text/*, JSON and XML (with their +json/+xml kin), scripts,
+// form data, GraphQL, NDJSON and SVG.
+const TEXT_TYPE =
+  /^(?:text\/[^;]*|application\/(?:json|xml|javascript|ecmascript|x-www-form-urlencoded|graphql|x-ndjson)|[^;]*\+(?:json|xml)|image\/svg\+xml)\s*(?:;|$)/;
+
 function isTextType(type: string): boolean {
-  if (type.startsWith('text/')) return true;
-  const essence = type.split(';', 1)[0]!.trim();
-  return (
-    essence === 'application/json' ||
-    essence.endsWith('+json') ||
-    essence.endsWith('+xml') ||
-    essence === 'application/xml' ||
-    essence === 'application/javascript' ||
-    essence === 'application/ecmascript' ||
-    essence === 'application/x-www-form-urlencoded' ||
-    essence === 'application/graphql' ||
-    essence === 'application/x-ndjson' ||
-    essence === 'image/svg+xml'
-  );
+  return TEXT_TYPE.test(type);
 }
