@@ -4,5 +4,6 @@ export const ENTRIES = {
   '@gatehouse/lambda': 'gatehouse.ts',
   'hono/aws-lambda': 'hono.ts',
   'serverless-http': 'serverless-http.ts',
+  '(floor: real Request/Response)': 'floor.ts',
   'app alone (baseline)': 'baseline.ts',
 } as const;
