@@ -12,7 +12,8 @@ describeConformance(lambdaRuntime('alb', { lastValueOnly: true }));
 describeConformance(lambdaRuntime('alb-multi', { groupsQueryKeys: true }));
 describeConformance(lambdaRuntime('lattice-v1'));
 describeConformance(lambdaRuntime('lattice-v2', { groupsQueryKeys: true }));
-describeConformance(lambdaStreamingRuntime());
+describeConformance(lambdaStreamingRuntime('function-url'));
+describeConformance(lambdaStreamingRuntime('rest', { groupsQueryKeys: true }));
 
 // The whole path, as on AWS: front door → event → Runtime API → a bundled
 // function in its own process, buffered and streaming.

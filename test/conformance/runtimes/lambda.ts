@@ -45,20 +45,21 @@ export function lambdaRuntime(source: EmulatedSource, limits: Limits = {}): Runt
 
 /**
  * @gatehouse/lambda's `streamHandler` behind the emulator playing a Function
- * URL in RESPONSE_STREAM mode: requests arrive whole, responses stream.
+ * URL in RESPONSE_STREAM mode, or a REST API in stream mode: requests
+ * arrive whole, responses stream.
  */
-export function lambdaStreamingRuntime(): Runtime {
+export function lambdaStreamingRuntime(source: 'function-url' | 'rest' = 'function-url', limits: Limits = {}): Runtime {
   return {
-    name: '@gatehouse/lambda (function-url, streaming)',
+    name: `@gatehouse/lambda (${source}, streaming)`,
     runtimeName: 'lambda',
-    limits: { requestBody: PAYLOAD_LIMIT, buffersRequest: true },
+    limits: { requestBody: PAYLOAD_LIMIT, buffersRequest: true, ...limits },
     async start(): Promise<RunningApp> {
       installAwsLambdaGlobal();
       const fn = streamHandler(conformanceApp, {
         deadlineMargin: 400,
         onError: (error) => console.error(`[conformance] streaming: ${(error as Error).message}`),
       });
-      const emulator = await emulate(fn, { source: 'function-url', timeout: 30_000 });
+      const emulator = await emulate(fn, { source, timeout: 30_000 });
       return { url: emulator.url, stop: () => emulator.close() };
     },
   };
