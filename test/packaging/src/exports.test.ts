@@ -50,3 +50,20 @@ it('serves an App from the built packages, as a user who installed them would', 
   expect(text).toBe('built node');
   expect(resolved).toMatch(/\/packages\/node\/dist\/index\.js$/);
 });
+
+it('runs an App on Lambda from the built package', async () => {
+  const script = `
+    import { handler } from '@gatehouse/lambda';
+    const fn = handler({ fetch: (request) => new Response('built ' + new URL(request.url).pathname) });
+    const event = { version: '2.0', rawPath: '/hi', rawQueryString: '', headers: { host: 'x.example' },
+      requestContext: { http: { method: 'GET', sourceIp: '127.0.0.1' } }, isBase64Encoded: false };
+    const result = await fn(event, { getRemainingTimeInMillis: () => 3000 });
+    console.log(JSON.stringify({ body: result.body, resolved: import.meta.resolve('@gatehouse/lambda') }));
+  `;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: dirname(fileURLToPath(import.meta.url)),
+  });
+  const { body, resolved } = JSON.parse(stdout) as { body: string; resolved: string };
+  expect(body).toBe('built /hi');
+  expect(resolved).toMatch(/\/packages\/lambda\/dist\/index\.js$/);
+});
