@@ -48,9 +48,14 @@ export function requestParts(event: LambdaHttpEvent, source: EventSource, option
 
 function restParts(event: RestApiEvent, options: PathOptions): RequestParts {
   const headers = headerRecord(event.multiValueHeaders, event.headers);
+  let path = event.path;
+  // A REST API hands over the path without its stage (requestContext.path
+  // has it); an HTTP API with payload 1.0 hands over the same path in both,
+  // stage included: strip it as for 2.0.
+  if (path === event.requestContext.path) path = stripStage(path, event.requestContext.stage, options);
   return {
     method: event.httpMethod,
-    url: urlOf(headers, event.requestContext.domainName, 'https', stripBase(event.path, options), queryString(event.multiValueQueryStringParameters, event.queryStringParameters, true)),
+    url: urlOf(headers, event.requestContext.domainName, 'https', stripBase(path, options), queryString(event.multiValueQueryStringParameters, event.queryStringParameters, true)),
     headers,
     body: bodyOf(event.body, event.isBase64Encoded),
     clientAddress: event.requestContext.identity?.sourceIp,
@@ -63,13 +68,7 @@ function httpParts(event: HttpApiEvent, options: PathOptions): RequestParts {
     // Payload 2.0 moves cookies out of the headers; a Cookie header, if any, is the same data.
     headers.cookie = safeHeaderValue(event.cookies.join('; '));
   }
-  let path = event.rawPath;
-  const stage = event.requestContext.stage;
-  if (options.stripStage !== false && stage !== undefined && stage !== '$default') {
-    const prefix = `/${stage}`;
-    if (path === prefix) path = '/';
-    else if (path.startsWith(`${prefix}/`)) path = path.slice(prefix.length);
-  }
+  const path = stripStage(event.rawPath, event.requestContext.stage, options);
   const query = event.rawQueryString ? `?${event.rawQueryString}` : '';
   return {
     method: event.requestContext.http.method,
@@ -139,8 +138,16 @@ function headerRecord(
   return out;
 }
 
-// A host name or address and an optional port, nothing that could bend the URL.
-const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-_~%!$&'()*+,;=]+)(?::\d{1,5})?$/;
+// A host name or address (no code point the URL standard forbids in a
+// domain) and an optional port up to 65535: nothing that could bend the URL.
+const VALID_HOST =
+  /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-_~!$&'()*+,;=]+)(?::(?:\d{1,4}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5]))?$/;
+
+// In a path that arrives decoded (HTTP APIs decode rawPath), "?" and "#"
+// would end the path and a "%" that starts no escape would be read as one:
+// they are escaped again. What is already escaped passes unchanged.
+const PATH_LITERALS = /[?#]|%(?![0-9A-Fa-f]{2})/g;
+const escapePathLiteral = (c: string): string => (c === '?' ? '%3F' : c === '#' ? '%23' : '%25');
 
 function urlOf(headers: Record<string, string>, domainName: string | undefined, scheme: string, path: string, query: string): string {
   // The Host header first (custom domains), then the domain the event names,
@@ -149,8 +156,17 @@ function urlOf(headers: Record<string, string>, domainName: string | undefined, 
   const host = [headers.host, domainName].find((candidate) => candidate !== undefined && VALID_HOST.test(candidate)) ?? 'localhost';
   const forwarded = headers['x-forwarded-proto']?.split(',')[0]?.trim().toLowerCase();
   const proto = forwarded === 'http' || forwarded === 'https' ? forwarded : scheme;
-  const safePath = path.startsWith('/') ? path : `/${path}`;
+  const escaped = path.replace(PATH_LITERALS, escapePathLiteral);
+  const safePath = escaped.startsWith('/') ? escaped : `/${escaped}`;
   return `${proto}://${host}${safePath}${query}`;
+}
+
+/** `path` without a leading named stage (`/prod/users` → `/users`), unless told to keep it. */
+function stripStage(path: string, stage: string | undefined, options: PathOptions): string {
+  if (options.stripStage === false || stage === undefined || stage === '$default') return path;
+  const prefix = `/${stage}`;
+  if (path === prefix) return '/';
+  return path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : path;
 }
 
 function stripBase(path: string, options: PathOptions): string {

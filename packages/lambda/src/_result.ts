@@ -19,8 +19,8 @@ export const DEADLINE: unique symbol = Symbol('deadline');
 
 /** The App's response did not finish before the invocation's deadline. */
 export class DeadlineError extends Error {
-  constructor() {
-    super('The response was not complete before the Lambda invocation\'s deadline');
+  constructor(message = 'The response was not complete before the Lambda invocation\'s deadline') {
+    super(message);
     this.name = 'DeadlineError';
   }
 }
@@ -53,11 +53,12 @@ export async function responseParts(response: Response, options: ReadOptions): P
     if (response.body !== null) await response.body.cancel().catch(() => {});
     return parts;
   }
-  const bytes = await readAll(response.body, options);
-  if (options.isHead) {
+  const [bytes, size] = await readAll(response.body, options);
+  if (bytes === undefined) {
+    // HEAD: measured, not kept.
     if (!headers.has('content-length')) {
       headers = new Headers(headers);
-      headers.set('content-length', String(bytes.byteLength));
+      headers.set('content-length', String(size));
       parts.headers = headers;
     }
     return parts;
@@ -76,7 +77,12 @@ export async function responseParts(response: Response, options: ReadOptions): P
   return parts;
 }
 
-async function readAll(body: ReadableStream<Uint8Array>, options: ReadOptions): Promise<Uint8Array> {
+/**
+ * The whole body and its size, within the deadline and `maxSize`. For HEAD
+ * the bytes are only counted (what is not sent needs neither memory nor a
+ * size limit): no bytes come back.
+ */
+async function readAll(body: ReadableStream<Uint8Array>, options: ReadOptions): Promise<[Uint8Array | undefined, number]> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -93,6 +99,7 @@ async function readAll(body: ReadableStream<Uint8Array>, options: ReadOptions): 
       if (late) throw new DeadlineError();
       if (next.done) break;
       size += next.value.byteLength;
+      if (options.isHead) continue;
       if (size > options.maxSize) throw new ResponseTooLargeError(options.maxSize);
       chunks.push(next.value);
     }
@@ -100,14 +107,15 @@ async function readAll(body: ReadableStream<Uint8Array>, options: ReadOptions): 
     reader.cancel().catch(() => {});
     throw error;
   }
-  if (chunks.length === 1) return chunks[0]!;
+  if (options.isHead) return [undefined, size];
+  if (chunks.length === 1) return [chunks[0]!, size];
   const whole = new Uint8Array(size);
   let at = 0;
   for (const chunk of chunks) {
     whole.set(chunk, at);
     at += chunk.byteLength;
   }
-  return whole;
+  return [whole, size];
 }
 
 /** The result in the shape `source` expects, cookies kept apart for each. */

@@ -39,26 +39,26 @@ export class InvocationContext implements LambdaContext {
   readonly props: Readonly<Record<string, never>> = NO_PROPS;
   readonly clientAddress: string | undefined;
   readonly lambda: LambdaInvocation;
-  /** @internal */ readonly _pending: Promise<unknown>[] = [];
+  /** @internal Each promise handed to waitUntil, its failure already caught and reported. */
+  readonly _pending: Promise<unknown>[] = [];
+  readonly #onError: (error: unknown) => void;
 
-  constructor(lambda: LambdaInvocation, clientAddress: string | undefined) {
+  constructor(lambda: LambdaInvocation, clientAddress: string | undefined, onError: (error: unknown) => void) {
     this.lambda = lambda;
     this.clientAddress = clientAddress;
+    this.#onError = onError;
   }
 
   waitUntil(promise: Promise<unknown>): void {
-    this._pending.push(promise);
+    // Caught at once: a rejection while the App is still at work must not
+    // go unhandled (Lambda fails the invocation for it).
+    this._pending.push(Promise.resolve(promise).catch(this.#onError));
   }
 
   passThroughOnException(): void {}
 
-  /** @internal Settle everything handed to waitUntil, reporting failures. */
-  async _settle(onError: (error: unknown) => void): Promise<void> {
-    while (this._pending.length > 0) {
-      const batch = this._pending.splice(0);
-      for (const outcome of await Promise.allSettled(batch)) {
-        if (outcome.status === 'rejected') onError(outcome.reason);
-      }
-    }
+  /** @internal Resolves once everything handed to waitUntil (including what that adds) has settled. */
+  async _settle(): Promise<void> {
+    while (this._pending.length > 0) await Promise.all(this._pending.splice(0));
   }
 }

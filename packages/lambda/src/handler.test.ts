@@ -84,6 +84,24 @@ describe('HTTP API (payload 2.0) and Function URLs', () => {
     expect(new URL(JSON.parse(result.body).url).pathname).toBe('/prod/users/42');
   });
 
+  it('keeps a decoded "?", "#" or stray "%" in rawPath inside the path', async () => {
+    const app = { fetch: (r: Request) => Response.json({ path: new URL(r.url).pathname, search: new URL(r.url).search, hash: new URL(r.url).hash }) };
+    const event = fixture<{ rawPath: string; rawQueryString: string }>('function-url');
+    event.rawPath = '/files/a?admin=1#x 100%';
+    event.rawQueryString = 'page=2';
+    const result = (await handler(app)(event, lambdaContext())) as HttpApiResult;
+    expect(JSON.parse(result.body)).toEqual({ path: '/files/a%3Fadmin=1%23x%20100%25', search: '?page=2', hash: '' });
+  });
+
+  it('strips the stage from an HTTP API payload 1.0 path, which carries it', async () => {
+    const event = fixture<{ path: string; requestContext: { path: string; stage: string } }>('rest');
+    event.path = '/dev/users';
+    event.requestContext.path = '/dev/users';
+    event.requestContext.stage = 'dev';
+    const result = (await serve(event, lambdaContext())) as RestApiResult;
+    expect(new URL(JSON.parse(result.body).url).pathname).toBe('/users');
+  });
+
   it('serves a Function URL event', async () => {
     const request = await seen('function-url');
     expect(request.method).toBe('GET');
@@ -126,6 +144,14 @@ describe('ALB', () => {
     event.headers.host = '<url-id>.lambda-url.us-west-2.on.aws';
     const result = (await serve(event, lambdaContext())) as HttpApiResult;
     expect(JSON.parse(result.body).url).toMatch(/^https:\/\/abcdefghijklmnopqrstuvwxyz0123456\.lambda-url\.us-west-2\.on\.aws\//);
+  });
+
+  it.each([['example.com:99999'], ['exa%mple.com']])('falls back from the invalid Host %j rather than fail', async (host) => {
+    const event = fixture<{ headers: Record<string, string> }>('alb-single');
+    event.headers.host = host;
+    const result = (await serve(event, lambdaContext())) as AlbResult;
+    expect(result.statusCode).toBe(200);
+    expect(new URL(JSON.parse(result.body).url).host).toBe('localhost');
   });
 
   it('gives a health check, which has no Host, a sane URL', async () => {
@@ -323,6 +349,54 @@ describe('context', () => {
     const app = { fetch: () => new Response(new Uint8Array(2048)) };
     const result = (await handler(app, { maxResponseSize: 1024, onError: () => {} })(fixture('http-api'), lambdaContext())) as HttpApiResult;
     expect(result.statusCode).toBe(502);
+  });
+
+  it('reports a waitUntil promise that fails while the App works, without an unhandled rejection', async () => {
+    const errors: unknown[] = [];
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const app = {
+        fetch: async (_r: Request, _e: unknown, ctx: { waitUntil(p: Promise<unknown>): void }) => {
+          ctx.waitUntil(Promise.reject(new Error('analytics failed')));
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          return new Response('ok');
+        },
+      };
+      const result = (await handler(app, { onError: (e) => void errors.push(e) })(fixture('function-url'), lambdaContext())) as HttpApiResult;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(result.statusCode).toBe(200);
+      expect(errors.map((e) => (e as Error).message)).toEqual(['analytics failed']);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('waits for waitUntil work no later than the deadline', async () => {
+    const errors: unknown[] = [];
+    const app = {
+      fetch: (_r: Request, _e: unknown, ctx: { waitUntil(p: Promise<unknown>): void }) => {
+        ctx.waitUntil(new Promise(() => {})); // never settles
+        return new Response('ready');
+      },
+    };
+    const result = (await handler(app, { deadlineMargin: 100, onError: (e) => void errors.push(e) })(
+      fixture('function-url'),
+      lambdaContext(300),
+    )) as HttpApiResult;
+    expect(result).toMatchObject({ statusCode: 200, body: 'ready' });
+    expect((errors[0] as Error).name).toBe('DeadlineError');
+  });
+
+  it('answers HEAD on a body larger than a buffered response may be, with its length', async () => {
+    const event = fixture<{ requestContext: { http: { method: string } } }>('function-url');
+    event.requestContext.http.method = 'HEAD';
+    const app = { fetch: () => new Response(new Uint8Array(7 * 1024 * 1024)) };
+    const result = (await handler(app)(event, lambdaContext())) as HttpApiResult;
+    expect(result.statusCode).toBe(200);
+    expect(result.headers!['content-length']).toBe(String(7 * 1024 * 1024));
   });
 
   it('finishes waitUntil work before the invocation returns', async () => {

@@ -122,7 +122,7 @@ export function prepare<Env>(
     }
 
     const requestContext = (httpEvent as { requestContext?: Record<string, unknown> }).requestContext;
-    const ctx = new InvocationContext({ source, event: httpEvent, requestContext, context }, clientAddress);
+    const ctx = new InvocationContext({ source, event: httpEvent, requestContext, context }, clientAddress, onError);
     // The App hears of the deadline first, through request.signal; half the
     // margin later the handler stops waiting for it, and still has the other
     // half to answer before Lambda ends the invocation.
@@ -155,10 +155,19 @@ export function prepare<Env>(
       deadline,
       disconnect: () => request._disconnect(),
       finish: () => {
-        unwatch();
-        request._end();
         // Most invocations hand nothing to waitUntil: no promise for them.
-        return ctx._pending.length === 0 ? undefined : ctx._settle(onError);
+        if (ctx._pending.length === 0) {
+          unwatch();
+          request._end();
+          return undefined;
+        }
+        // waitUntil work gets until the deadline too, never past it: a
+        // response that is ready must not be lost to a background task.
+        return Promise.race([ctx._settle(), deadline]).then((outcome) => {
+          if (outcome === DEADLINE) onError(new DeadlineError('waitUntil work was still running at the deadline; it was left unfinished'));
+          unwatch();
+          request._end();
+        });
       },
     };
   };
@@ -182,8 +191,8 @@ function toRequest(parts: RequestParts, abortAt: number): LambdaRequest {
 const UNKNOWN_EVENT =
   'Gatehouse cannot serve this event: it is not an HTTP event from API Gateway, an ALB, a Function URL or VPC Lattice.\n';
 
-/** The error result for a failure while reading the App's response. */
-function failureResult(error: unknown, source: EventSource): LambdaHttpResult {
+/** @internal The error result for a failure while reading the App's response. */
+export function failureResult(error: unknown, source: EventSource): LambdaHttpResult {
   if (error instanceof DeadlineError) return errorResult(504, 'Gateway Timeout', source);
   if (error instanceof ResponseTooLargeError) return errorResult(502, 'Response Too Large', source);
   return errorResult(500, 'Internal Server Error', source);

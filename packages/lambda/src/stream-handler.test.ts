@@ -103,3 +103,24 @@ describe('streamHandler', () => {
     }
   });
 });
+
+describe('streamHandler at the deadline', () => {
+  it('answers 504 with a proper head when not even the first chunk came in time', async () => {
+    const app = { fetch: () => new Response(new ReadableStream({ pull: () => new Promise(() => {}) })) };
+    const out = await collect(app, fixture('function-url'), 300, { deadlineMargin: 100 });
+    expect(out.metadata.statusCode).toBe(504);
+    expect(out.body).toBe('Gateway Timeout\n');
+  });
+
+  it('does not wait past the deadline for a client that stopped reading', async () => {
+    const stream = new PassThrough({ highWaterMark: 16 }); // nobody reads it: writes stop returning true
+    (stream as unknown as ResponseStream).setContentType = () => {};
+    let failed = false;
+    stream.on('error', () => void (failed = true));
+    const app = {
+      fetch: () => new Response(new ReadableStream({ pull: (controller) => controller.enqueue(new Uint8Array(1024)) })),
+    };
+    await streamHandler(app, { deadlineMargin: 100, onError: () => {} })(fixture('function-url'), stream as unknown as ResponseStream, lambdaContext(300));
+    expect(failed || stream.destroyed).toBe(true);
+  });
+});

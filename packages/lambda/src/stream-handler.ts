@@ -1,7 +1,8 @@
 import { type App, isNullBodyStatus } from '@gatehouse/core';
 import { DEADLINE, DeadlineError } from './_result.ts';
 import { awsLambdaGlobal, type HttpResponseMetadata, type ResponseStream, type StreamingHandler } from './awslambda.ts';
-import { type HandlerOptions, prepare } from './handler.ts';
+import { failureResult, type HandlerOptions, prepare } from './handler.ts';
+import type { LambdaHttpResult } from './events.ts';
 
 /**
  * A streaming Lambda handler (`awslambda.streamifyResponse`) that serves
@@ -30,24 +31,33 @@ export function streamHandler<Env = {}>(app: App<Env>, options: HandlerOptions<E
   const invoke = prepare(app, options);
   return runtime.streamifyResponse(async (event, stream, context) => {
     const invocation = await invoke(event, context);
+    const answer = (failure: LambdaHttpResult): void => {
+      const { statusCode, headers, body } = failure as { statusCode: number; headers?: Record<string, string>; body: string };
+      runtime.HttpResponseStream.from(stream, { statusCode, headers: headers ?? {} }).end(body);
+    };
     if (invocation.response === undefined) {
-      const failure = invocation.failure as { statusCode: number; headers?: Record<string, string>; body: string };
-      runtime.HttpResponseStream.from(stream, { statusCode: failure.statusCode, headers: failure.headers ?? {} }).end(failure.body);
+      answer(invocation.failure);
       return;
     }
     const { response } = invocation;
-    const body = response.body;
+    let opened = false;
+    const open = (length: number | undefined): ResponseStream => {
+      opened = true;
+      return runtime.HttpResponseStream.from(stream, metadataOf(response, length));
+    };
     try {
-      if (body === null || isNullBodyStatus(response.status)) {
-        await body?.cancel().catch(() => {});
-        runtime.HttpResponseStream.from(stream, metadataOf(response, undefined)).end();
-        return;
+      if (response.body === null || isNullBodyStatus(response.status)) {
+        await response.body?.cancel().catch(() => {});
+        open(undefined).end();
+      } else {
+        await sendBody(response.body, invocation, open);
       }
-      await sendBody(body, invocation, (length) => runtime.HttpResponseStream.from(stream, metadataOf(response, length)));
     } catch (error) {
       invocation.onError(error);
-      // The head may be out already: all that is left is to cut the body short.
-      stream.destroy(error instanceof Error ? error : new Error(String(error)));
+      // Before the head, a proper answer can still go out; after it, all
+      // that is left is to cut the body short.
+      if (!opened) answer(failureResult(error, invocation.source));
+      else stream.destroy(error instanceof Error ? error : new Error(String(error)));
     } finally {
       await invocation.finish();
     }
@@ -138,7 +148,12 @@ async function pipe(
         return;
       }
       if (next.done || gone) break;
-      if (!http.write(next.value)) await drained(http);
+      // A client that stops reading must not hold the invocation past its deadline.
+      if (!http.write(next.value) && (await Promise.race([drained(http), deadline])) === DEADLINE) {
+        stop();
+        http.destroy(new Error('The Lambda invocation ran out of time mid-response'));
+        return;
+      }
     }
     if (!gone) http.end();
   } finally {

@@ -54,13 +54,22 @@ export async function startRuntimeApi(options: { port?: number } = {}): Promise<
           'lambda-runtime-aws-request-id': pending.id,
           'lambda-runtime-deadline-ms': String(pending.deadline),
           'lambda-runtime-invoked-function-arn': 'arn:aws:lambda:us-east-1:123456789012:function:emulated',
-          'lambda-runtime-trace-id': `Root=1-${Date.now().toString(16)}-${randomUUID().replace(/-/g, '').slice(0, 24)};Sampled=0`,
+          // X-Ray's format: 1-<epoch seconds, 8 hex digits>-<24 hex digits>.
+          'lambda-runtime-trace-id': `Root=1-${Math.floor(Date.now() / 1000).toString(16).padStart(8, '0')}-${randomUUID().replace(/-/g, '').slice(0, 24)};Sampled=0`,
         });
         res.end(JSON.stringify(pending.event));
       };
       const next = queue.shift();
-      if (next !== undefined) hand(next);
-      else waiting.push(hand);
+      if (next !== undefined) {
+        hand(next);
+        return;
+      }
+      waiting.push(hand);
+      // A function process that goes away mid-poll must not be handed the next event.
+      res.once('close', () => {
+        const at = waiting.indexOf(hand);
+        if (at !== -1) waiting.splice(at, 1);
+      });
       return;
     }
     const match = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(path);
@@ -72,11 +81,16 @@ export async function startRuntimeApi(options: { port?: number } = {}): Promise<
       }
       inFlight.delete(pending.id);
       if (match[2] === 'error') {
-        readJson(req).then((body) => {
-          const error = body as { errorType?: string; errorMessage?: string };
-          pending.settle({ type: 'error', errorType: error.errorType ?? 'Unknown', errorMessage: error.errorMessage ?? '' });
-          answer(res, 202, { status: 'OK' });
-        }, () => answer(res, 400, { errorMessage: 'Bad error body', errorType: 'InvalidRequest' }));
+        readJson(req).then(
+          (body) => {
+            pending.settle(errorOutcome(body, req.headers['lambda-runtime-function-error-type']));
+            answer(res, 202, { status: 'OK' });
+          },
+          () => {
+            pending.settle(errorOutcome(undefined, req.headers['lambda-runtime-function-error-type']));
+            answer(res, 202, { status: 'OK' });
+          },
+        );
         return;
       }
       if (String(req.headers['lambda-runtime-function-response-mode']).toLowerCase() === 'streaming') {
@@ -86,20 +100,29 @@ export async function startRuntimeApi(options: { port?: number } = {}): Promise<
         req.once('error', () => res.destroy());
         return;
       }
-      readJson(req).then((payload) => {
-        pending.settle({ type: 'result', payload });
-        answer(res, 202, { status: 'OK' });
-      }, () => answer(res, 400, { errorMessage: 'The response is not JSON', errorType: 'InvalidRequest' }));
+      readJson(req).then(
+        (payload) => {
+          pending.settle({ type: 'result', payload });
+          answer(res, 202, { status: 'OK' });
+        },
+        () => {
+          // As Lambda: the invocation fails, and the function hears why.
+          pending.settle({ type: 'error', errorType: 'Runtime.InvalidResponse', errorMessage: 'The response is not JSON' });
+          answer(res, 400, { errorMessage: 'The response is not JSON', errorType: 'InvalidRequest' });
+        },
+      );
       return;
     }
     if (req.method === 'POST' && path === `${PREFIX}/init/error`) {
       readJson(req).then(
         (body) => {
-          const error = body as { errorType?: string; errorMessage?: string };
-          reportInitError({ type: 'error', errorType: error.errorType ?? 'Unknown', errorMessage: error.errorMessage ?? '' });
+          reportInitError(errorOutcome(body, req.headers['lambda-runtime-function-error-type']));
           answer(res, 202, { status: 'OK' });
         },
-        () => answer(res, 400, { errorMessage: 'Bad error body', errorType: 'InvalidRequest' }),
+        () => {
+          reportInitError(errorOutcome(undefined, req.headers['lambda-runtime-function-error-type']));
+          answer(res, 202, { status: 'OK' });
+        },
       );
       return;
     }
@@ -115,8 +138,23 @@ export async function startRuntimeApi(options: { port?: number } = {}): Promise<
     address: `127.0.0.1:${port}`,
     initError,
     invoke(event, invokeOptions = {}) {
-      return new Promise<Outcome>((settle) => {
-        const pending: Pending = { id: randomUUID(), event, deadline: Date.now() + (invokeOptions.timeout ?? 30_000), settle };
+      const timeout = invokeOptions.timeout ?? 30_000;
+      return new Promise<Outcome>((resolve) => {
+        let settled = false;
+        const settle = (outcome: Outcome): void => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve(outcome);
+        };
+        // Lambda ends an invocation at its timeout, whatever the function is doing.
+        const timer = setTimeout(() => {
+          inFlight.delete(pending.id);
+          const queued = queue.indexOf(pending);
+          if (queued !== -1) queue.splice(queued, 1);
+          settle({ type: 'error', errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${timeout} ms` });
+        }, timeout);
+        const pending: Pending = { id: randomUUID(), event, deadline: Date.now() + timeout, settle };
         const waiter = waiting.shift();
         if (waiter !== undefined) waiter(pending);
         else queue.push(pending);
@@ -127,6 +165,17 @@ export async function startRuntimeApi(options: { port?: number } = {}): Promise<
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** An error report as the function sent it; a missing or odd body still makes a clear outcome. */
+function errorOutcome(body: unknown, typeHeader: string | string[] | undefined): Outcome & { type: 'error' } {
+  const error = typeof body === 'object' && body !== null ? (body as { errorType?: unknown; errorMessage?: unknown }) : {};
+  const header = Array.isArray(typeHeader) ? typeHeader[0] : typeHeader;
+  return {
+    type: 'error',
+    errorType: typeof error.errorType === 'string' ? error.errorType : (header ?? 'Unknown'),
+    errorMessage: typeof error.errorMessage === 'string' ? error.errorMessage : '',
   };
 }
 

@@ -55,6 +55,12 @@ const isStreaming = (handler: BufferedHandler | StreamingHandler): handler is St
 export async function emulate(handler: EmulatorTarget, options: EmulatorOptions): Promise<Emulator> {
   const timeout = options.timeout ?? 30_000;
   const server = createServer((req, res) => {
+    // Whatever goes wrong in here answers this request; it never takes the emulator down.
+    const fail = (error: unknown): void => {
+      console.error('[emulator] could not relay the result:', error);
+      if (!res.headersSent) plain(res, 502, 'Bad Gateway');
+      else res.destroy();
+    };
     readBody(req, PAYLOAD_LIMIT).then(
       async (body) => {
         if (body === undefined) {
@@ -80,22 +86,22 @@ export async function emulate(handler: EmulatorTarget, options: EmulatorOptions)
           return;
         }
         if (isStreaming(handler)) {
-          streamResult(res, handler, event, invocationContext(timeout), isHead);
+          streamResult(res, handler, event, invocationContext(timeout), isHead, timeout);
           return;
         }
         let result: unknown;
         try {
-          result = await handler(event, invocationContext(timeout));
+          result = await withTimeout(handler(event, invocationContext(timeout)), timeout);
         } catch (error) {
           console.error('[emulator] the function failed:', error);
           plain(res, 502, 'Bad Gateway');
           return;
         }
-        writeResult(res, result, req.method === 'HEAD');
+        writeResult(res, result, isHead);
       },
       // The client left before its request was whole: like API Gateway, never invoke.
       () => res.destroy(),
-    );
+    ).catch(fail);
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.hostname ?? '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -150,6 +156,15 @@ interface AnyResult {
   isBase64Encoded?: boolean;
 }
 
+/** Lambda ends an invocation at its timeout: so does the emulator. */
+function withTimeout<T>(work: Promise<T>, timeout: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Task timed out after ${timeout} ms`)), timeout);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
 function writeResult(res: ServerResponse, value: unknown, isHead: boolean): void {
   const result = value as AnyResult;
   if (typeof result !== 'object' || result === null || typeof result.statusCode !== 'number') {
@@ -171,8 +186,15 @@ function writeResult(res: ServerResponse, value: unknown, isHead: boolean): void
   const reason = result.statusDescription?.replace(/^\d+\s*/, '');
   const hasLength = flat.some((entry, i) => i % 2 === 0 && entry.toLowerCase() === 'content-length');
   if (!hasLength && !isHead) flat.push('content-length', String(body.byteLength));
-  if (reason) res.writeHead(result.statusCode, reason, flat);
-  else res.writeHead(result.statusCode, flat);
+  try {
+    if (reason) res.writeHead(result.statusCode, reason, flat);
+    else res.writeHead(result.statusCode, flat);
+  } catch (error) {
+    // A status or header Node refuses is a malformed Lambda response: API Gateway answers 502.
+    console.error('[emulator] the function returned a malformed response:', (error as Error).message);
+    plain(res, 502, 'Bad Gateway');
+    return;
+  }
   res.end(isHead ? undefined : body);
 }
 
@@ -187,8 +209,12 @@ function streamResult(
   event: unknown,
   context: LambdaRuntimeContext,
   isHead: boolean,
+  timeout: number,
 ): void {
   const stream = new PassThrough();
+  // At the function's timeout, whatever is left of the stream is cut.
+  const timer = setTimeout(() => stream.destroy(new Error(`Task timed out after ${timeout} ms`)), timeout);
+  stream.once('close', () => clearTimeout(timer));
   let contentType: string | undefined;
   (stream as PassThrough & { setContentType(type: string): void }).setContentType = (type) => (contentType = type);
   relayStream(res, stream, () => contentType === HTTP_INTEGRATION_RESPONSE, isHead);
@@ -217,7 +243,14 @@ function relayStream(res: ServerResponse, stream: Readable, isHttp: () => boolea
       const flat: string[] = [];
       for (const [name, value] of Object.entries(prelude.metadata.headers ?? {})) flat.push(name, value);
       for (const cookie of prelude.metadata.cookies ?? []) flat.push('set-cookie', cookie);
-      res.writeHead(prelude.metadata.statusCode, flat);
+      try {
+        res.writeHead(prelude.metadata.statusCode, flat);
+      } catch (error) {
+        console.error('[emulator] the function streamed a malformed head:', (error as Error).message);
+        stream.destroy();
+        plain(res, 502, 'Bad Gateway');
+        return;
+      }
       if (isHead) {
         res.end();
         stream.resume();
