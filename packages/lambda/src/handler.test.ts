@@ -345,6 +345,28 @@ describe('context', () => {
     expect(cancels).toBe(1);
   });
 
+  it('answers errors in multi-value form to a multi-value ALB', async () => {
+    const failing = handler({ fetch: () => Promise.reject(new Error('x')) }, { onError: () => {} });
+    const result = (await failing(fixture('alb-multi'), lambdaContext())) as AlbResult;
+    expect(result).toMatchObject({ statusCode: 500, statusDescription: '500 Internal Server Error' });
+    expect(result.headers).toBeUndefined();
+    expect(result.multiValueHeaders!['content-type']).toEqual(['text/plain; charset=utf-8']);
+  });
+
+  it('cancels the body of an answer that comes after the deadline', async () => {
+    let cancelled = false;
+    const app = {
+      fetch: () =>
+        new Promise<Response>((resolve) =>
+          setTimeout(() => resolve(new Response(new ReadableStream({ cancel: () => void (cancelled = true) }))), 250),
+        ),
+    };
+    const result = (await handler(app, { deadlineMargin: 100, onError: () => {} })(fixture('function-url'), lambdaContext(200))) as HttpApiResult;
+    expect(result.statusCode).toBe(504);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(cancelled).toBe(true);
+  });
+
   it('answers 502 rather than return a body larger than Lambda takes', async () => {
     const app = { fetch: () => new Response(new Uint8Array(2048)) };
     const result = (await handler(app, { maxResponseSize: 1024, onError: () => {} })(fixture('http-api'), lambdaContext())) as HttpApiResult;

@@ -64,7 +64,7 @@ export function handler<Env = {}>(app: App<Env>, options: HandlerOptions<Env> = 
       result = toResult(parts, invocation.source, invocation.event);
     } catch (error) {
       invocation.onError(error);
-      result = failureResult(error, invocation.source);
+      result = failureResult(error, invocation.source, invocation.event);
     }
     const settling = invocation.finish();
     if (settling !== undefined) await settling;
@@ -105,7 +105,7 @@ export function prepare<Env>(
     const source = detectSource(event);
     if (source === undefined) {
       onError(new TypeError(`Not an HTTP event Gatehouse knows: ${describe(event)}`));
-      return { response: undefined, failure: errorResult(400, UNKNOWN_EVENT, undefined) };
+      return { response: undefined, failure: errorResult(400, UNKNOWN_EVENT, undefined, undefined) };
     }
     const httpEvent = event as LambdaHttpEvent;
     let request: LambdaRequest;
@@ -118,7 +118,7 @@ export function prepare<Env>(
       clientAddress = parts.clientAddress;
     } catch (error) {
       onError(error);
-      return { response: undefined, failure: errorResult(400, 'Bad Request', source) };
+      return { response: undefined, failure: errorResult(400, 'Bad Request', source, httpEvent) };
     }
 
     const requestContext = (httpEvent as { requestContext?: Record<string, unknown> }).requestContext;
@@ -132,7 +132,11 @@ export function prepare<Env>(
       const result = app.fetch(request, env, ctx);
       // An App that answers at once needs no watching.
       const answer = result instanceof Promise ? await Promise.race([result, deadline]) : result;
-      if (answer === DEADLINE) throw new DeadlineError();
+      if (answer === DEADLINE) {
+        // Should the App answer after all, nobody will read that body: stop it.
+        void (result as Promise<Response>).then((late) => late?.body?.cancel().catch(() => {}), () => {});
+        throw new DeadlineError();
+      }
       if (typeof answer !== 'object' || answer === null || typeof answer.status !== 'number') {
         throw new TypeError(`The App returned ${typeof answer} instead of a Response`);
       }
@@ -192,20 +196,24 @@ const UNKNOWN_EVENT =
   'Gatehouse cannot serve this event: it is not an HTTP event from API Gateway, an ALB, a Function URL or VPC Lattice.\n';
 
 /** @internal The error result for a failure while reading the App's response. */
-export function failureResult(error: unknown, source: EventSource): LambdaHttpResult {
-  if (error instanceof DeadlineError) return errorResult(504, 'Gateway Timeout', source);
-  if (error instanceof ResponseTooLargeError) return errorResult(502, 'Response Too Large', source);
-  return errorResult(500, 'Internal Server Error', source);
+export function failureResult(error: unknown, source: EventSource, event: LambdaHttpEvent): LambdaHttpResult {
+  if (error instanceof DeadlineError) return errorResult(504, 'Gateway Timeout', source, event);
+  if (error instanceof ResponseTooLargeError) return errorResult(502, 'Response Too Large', source, event);
+  return errorResult(500, 'Internal Server Error', source, event);
 }
 
-/** A plain-text error in a shape every source accepts. */
-export function errorResult(status: number, message: string, source: EventSource | undefined): LambdaHttpResult {
+/** A plain-text error, in the shape its source expects (or a shape every source accepts). */
+export function errorResult(
+  status: number,
+  message: string,
+  source: EventSource | undefined,
+  event: LambdaHttpEvent | undefined,
+): LambdaHttpResult {
   const body = message.endsWith('\n') ? message : `${message}\n`;
-  const headers = { 'content-type': 'text/plain; charset=utf-8' };
-  if (source === 'alb' || source === 'lattice-v1' || source === 'lattice-v2') {
-    return { statusCode: status, statusDescription: `${status} ${message.trim()}`, headers, body, isBase64Encoded: false };
-  }
-  return { statusCode: status, headers, body, isBase64Encoded: false };
+  const type = 'text/plain; charset=utf-8';
+  if (source === undefined || event === undefined) return { statusCode: status, headers: { 'content-type': type }, body, isBase64Encoded: false };
+  const headers = new Headers({ 'content-type': type });
+  return toResult({ status, statusText: message.trim(), headers, body, isBase64Encoded: false }, source, event);
 }
 
 let warm = false;

@@ -56,7 +56,7 @@ export function streamHandler<Env = {}>(app: App<Env>, options: HandlerOptions<E
       invocation.onError(error);
       // Before the head, a proper answer can still go out; after it, all
       // that is left is to cut the body short.
-      if (!opened) answer(failureResult(error, invocation.source));
+      if (!opened) answer(failureResult(error, invocation.source, invocation.event));
       else stream.destroy(error instanceof Error ? error : new Error(String(error)));
     } finally {
       await invocation.finish();
