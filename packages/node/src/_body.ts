@@ -37,6 +37,9 @@ export class NodeBody {
     // Node reports a disconnect before the end of the body as an error
     // ("aborted") on the request; a body already complete is not touched.
     req.once('error', this.#onError);
+    // HTTP/2 reports a reset stream with 'aborted' (or only its reset code,
+    // read at the end) and then ends the body as if it were whole.
+    req.once('aborted', this.#onAborted);
     this.stream = new ReadableStream<Uint8Array>(
       {
         pull: (controller) => this.#pull(controller),
@@ -66,14 +69,18 @@ export class NodeBody {
     return whole;
   }
 
-  /** Drop whatever is left, so the connection is free for its next request. */
+  /**
+   * Drop whatever is left, so the connection is free for its next request.
+   * A body refused for its size is not read on: the connection closes
+   * instead (the listener asked for that before the head went out).
+   */
   discard(): void {
     if (this.#discarding) return;
     this.#discarding = true;
     this.#chunks = [];
     this.#buffered = 0;
     this.#req.off('data', this.#onData);
-    if (!this.#ended && !this.#req.destroyed) this.#req.resume();
+    if (!this.#ended && !this.#req.destroyed && !this.tooLarge) this.#req.resume();
   }
 
   async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
@@ -120,6 +127,12 @@ export class NodeBody {
   };
 
   readonly #onEnd = (): void => {
+    // An HTTP/2 stream the client reset ends its body as if it were whole.
+    const rstCode = (this.#req as { stream?: { rstCode?: number } }).stream?.rstCode;
+    if (rstCode !== undefined && rstCode !== 0) {
+      this.#fail(new ClientAbortedError());
+      return;
+    }
     this.#ended = true;
     this.#notify();
   };
@@ -128,6 +141,16 @@ export class NodeBody {
     if (this.#ended) return;
     this.#fail(new ClientAbortedError({ cause: error }));
   };
+
+  readonly #onAborted = (): void => {
+    if (this.#ended) return;
+    this.#fail(new ClientAbortedError());
+  };
+
+  /** Whether the body was refused for its size: the connection cannot carry another request. */
+  get tooLarge(): boolean {
+    return this.#failure instanceof BodyTooLargeError;
+  }
 
   #fail(error: Error): void {
     if (this.#failure !== undefined) return;

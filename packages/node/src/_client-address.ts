@@ -7,8 +7,7 @@ import type { IncomingRequest } from './types.ts';
  * address that is not one (the way nginx's realip module with
  * `real_ip_recursive on` does it).
  */
-export function clientAddress(req: IncomingRequest, trust: TrustProxy): string | undefined {
-  const peer = req.socket.remoteAddress;
+export function clientAddress(req: IncomingRequest, peer: string | undefined, trust: TrustProxy): string | undefined {
   if (trust === false || peer === undefined) return peer;
   const forwarded = forwardedFor(req);
   if (forwarded.length === 0) return peer;

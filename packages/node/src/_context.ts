@@ -38,15 +38,18 @@ export class NodeContext implements Context {
   /** @internal */ readonly _req: IncomingRequest;
   /** @internal */ readonly _trust: TrustProxy;
   /** @internal */ readonly _work: PendingWork;
+  /** @internal The socket forgets its peer once closed: kept from the start. */
+  readonly _peer: string | undefined;
 
   constructor(req: IncomingRequest, trust: TrustProxy, work: PendingWork) {
     this._req = req;
     this._trust = trust;
     this._work = work;
+    this._peer = req.socket.remoteAddress;
   }
 
   get clientAddress(): string | undefined {
-    return clientAddress(this._req, this._trust);
+    return clientAddress(this._req, this._peer, this._trust);
   }
 
   waitUntil(promise: Promise<unknown>): void {

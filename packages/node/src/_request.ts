@@ -6,7 +6,8 @@ import type { IncomingRequest } from './types.ts';
 /**
  * The Request an App receives. It is a real `Request` (so `instanceof
  * Request`, `new Request(request)`, `fetch(request)` and `request.clone()`
- * work as everywhere), built as cheaply as undici allows: the URL is one
+ * work; only the disconnect signal stays with this one, see below), built
+ * as cheaply as undici allows: the URL is one
  * string, the headers are Node's own object, and the body is a stream
  * that reads the socket as the App consumes it (at most 64 KiB ahead).
  * `text()`, `json()`, `arrayBuffer()` and `bytes()` read the whole body
@@ -15,7 +16,9 @@ import type { IncomingRequest } from './types.ts';
  * What it adds is lazy: its `signal`, which aborts when the client goes
  * away, is made only if the App asks for it. A genuine Request's own
  * signal can only be tied to a disconnect by handing the constructor a
- * signal to follow, and that costs more than the rest of the Request.
+ * signal to follow, and that costs more than the rest of the Request; so a
+ * copy (`new Request(request)`, `clone()`, `fetch(request)`) does not
+ * follow the disconnect unless given `signal: request.signal`.
  */
 export class NodeRequest extends Request {
   // Declared, not initialised: their defaults live on the prototype, so a
@@ -57,6 +60,16 @@ NodeRequest.prototype._bodyTaken = false;
 
 const native = Request.prototype;
 const nativeBodyUsed = Object.getOwnPropertyDescriptor(native, 'bodyUsed')!.get! as (this: Request) => boolean;
+const nativeBody = Object.getOwnPropertyDescriptor(native, 'body')!.get! as (this: Request) => ReadableStream | null;
+
+/**
+ * Whether the body can be read straight from the socket: there is one, and
+ * the Request still holds our stream (clone() swaps it for a branch of a
+ * tee, which only undici's own readers may read).
+ */
+function readsDirectly(request: NodeRequest): boolean {
+  return request._body !== undefined && nativeBody.call(request) === request._body.stream;
+}
 
 // Request declares these as plain properties in its types, so they are
 // installed here rather than written as class members.
@@ -87,7 +100,7 @@ Object.defineProperties(NodeRequest.prototype, {
     configurable: true,
     writable: true,
     async value(this: NodeRequest): Promise<string> {
-      if (this._body === undefined) return native.text.call(this);
+      if (!readsDirectly(this)) return native.text.call(this);
       return decoder.decode(await this._takeBody());
     },
   },
@@ -95,7 +108,7 @@ Object.defineProperties(NodeRequest.prototype, {
     configurable: true,
     writable: true,
     async value(this: NodeRequest): Promise<unknown> {
-      if (this._body === undefined) return native.json.call(this);
+      if (!readsDirectly(this)) return native.json.call(this);
       return JSON.parse(decoder.decode(await this._takeBody()));
     },
   },
@@ -103,7 +116,7 @@ Object.defineProperties(NodeRequest.prototype, {
     configurable: true,
     writable: true,
     async value(this: NodeRequest): Promise<ArrayBuffer> {
-      if (this._body === undefined) return native.arrayBuffer.call(this);
+      if (!readsDirectly(this)) return native.arrayBuffer.call(this);
       const bytes = await this._takeBody();
       if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes.buffer as ArrayBuffer;
       return bytes.slice().buffer;
@@ -113,7 +126,7 @@ Object.defineProperties(NodeRequest.prototype, {
     configurable: true,
     writable: true,
     async value(this: NodeRequest): Promise<Uint8Array> {
-      if (this._body === undefined) return native.bytes.call(this);
+      if (!readsDirectly(this)) return native.bytes.call(this);
       const bytes = await this._takeBody();
       return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
     },
@@ -158,8 +171,14 @@ export function toRequest(req: IncomingRequest, proto: string, maxBodySize: numb
   if (target.charCodeAt(0) === 0x2f /* / */) {
     url = `${proto}://${host}${target}`;
   } else if (/^https?:\/\//i.test(target)) {
-    // absolute-form (RFC 9112 §3.2.2): the target's own authority wins over Host.
-    url = target;
+    // absolute-form (RFC 9112 §3.2.2): the target's authority wins over Host,
+    // but not its scheme: that is the socket's (or a trusted proxy's), or a
+    // plain-HTTP client could claim https.
+    const rest = target.slice(target.indexOf('//') + 2);
+    const slash = rest.search(/[/?#]/);
+    const authority = slash === -1 ? rest : rest.slice(0, slash);
+    if (!VALID_HOST.test(authority)) throw new BadRequestError('Invalid request target');
+    url = `${proto}://${authority}${slash === -1 ? '/' : rest.slice(slash)}`;
   } else {
     throw new BadRequestError('Invalid request target');
   }

@@ -61,6 +61,11 @@ export async function sendResponse(
   isHead: boolean,
 ): Promise<void> {
   const body = response.body;
+  if (res.destroyed) {
+    // The client left while the App was at work: nobody to stream to.
+    await body?.cancel().catch(ignore);
+    return;
+  }
   if (body === null || isNullBodyStatus(response.status)) {
     writeHead(res, response, undefined);
     res.end();
@@ -166,6 +171,8 @@ function settledThisTick<T>(promise: Promise<T>): Promise<T | undefined> {
 }
 
 function drained(res: OutgoingResponse): Promise<void> {
+  // A destroyed response never drains and has already closed.
+  if (res.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
       res.off('drain', done);

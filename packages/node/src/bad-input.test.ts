@@ -59,6 +59,14 @@ describe('malformed requests', () => {
     expect(reply).toMatch(/\r\n\r\nhttp:\/\/example\.test\/a\/b\?c=1$/);
   });
 
+  it('takes only the authority from an absolute-form target, never its scheme', async () => {
+    const server = await start({ fetch: (r) => new Response(r.url) });
+    const reply = await rawExchange(server, 'GET https://bank.example/admin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(reply).toMatch(/\r\n\r\nhttp:\/\/bank\.example\/admin$/);
+    const bad = await rawExchange(server, 'GET http://user@evil.example/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(bad).toMatch(/^HTTP\/1\.1 400 /);
+  });
+
   it('gives a request without Host (HTTP/1.0) the address it came in on', async () => {
     const server = await start({ fetch: (r) => new Response(r.url) });
     const reply = await rawExchange(server, 'GET /x HTTP/1.0\r\n\r\n');
@@ -124,6 +132,28 @@ describe('bodies over the limit', () => {
     socket.destroy();
   });
 
+  it('closes the connection when the App answers a body it refused for its size, rather than drain it', async () => {
+    const server = await start(
+      {
+        fetch: async (r) => {
+          try {
+            await r.text();
+            return new Response('read');
+          } catch {
+            return new Response('too big, say I', { status: 400 });
+          }
+        },
+      },
+      { maxBodySize: 1000 },
+    );
+    const socket = await socketTo(server);
+    socket.write('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n');
+    socket.write(`7d0\r\n${'a'.repeat(2000)}\r\n`);
+    const reply = await readUntil(socket, 'too big, say I');
+    expect(reply.toLowerCase()).toContain('connection: close');
+    await new Promise((resolve) => socket.once('close', resolve));
+  });
+
   it('lets a body at the limit through', async () => {
     const server = await start({ fetch: async (r) => new Response(String((await r.bytes()).length)) }, { maxBodySize: 1000 });
     const response = await fetch(server.url, { method: 'POST', body: 'a'.repeat(1000) });
@@ -152,6 +182,24 @@ describe('App failures', () => {
     expect((onError.mock.calls[0]![0] as Error).message).toBe('database password is hunter2');
     fail = false;
     expect(await (await fetch(server.url)).text()).toBe('fine');
+  });
+
+  it('survives an onError hook that throws', async () => {
+    const server = await start(
+      { fetch: () => Promise.reject(new Error('app')) },
+      {
+        onError: () => {
+          throw new Error('the hook broke too');
+        },
+      },
+    );
+    const log = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      expect((await fetch(server.url)).status).toBe(500);
+      expect((await fetch(server.url)).status).toBe(500);
+    } finally {
+      log.mockRestore();
+    }
   });
 
   it('answers 500 when the App returns something that is not a Response', async () => {

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
-import { connect, createServer, type Http2Server } from 'node:http2';
+import { connect, constants, createServer, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createListener } from './listener.ts';
 
 let server: Http2Server | undefined;
@@ -54,4 +54,66 @@ it('serves an App over HTTP/2 through createListener', async () => {
   } finally {
     client.close();
   }
+});
+
+describe('a client that resets its stream', () => {
+  async function h2(app: Parameters<typeof createListener>[0]) {
+    server = createServer(createListener(app, { onError: () => {} }));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  }
+
+  it('fails the body read when the connection drops mid-body, rather than hand over a truncated body', async () => {
+    let outcome!: (value: string) => void;
+    const seen = new Promise<string>((resolve) => (outcome = resolve));
+    const client = await h2({
+      fetch: async (request) => {
+        try {
+          outcome(`read ${(await request.text()).length}`);
+        } catch (error) {
+          outcome((error as Error).name);
+        }
+        return new Response('x');
+      },
+    });
+    try {
+      const request = client.request({ ':method': 'POST', ':path': '/' });
+      request.on('error', () => {});
+      request.write('partial-');
+      // Gone without END_STREAM (closing the stream would end it first).
+      setTimeout(() => client.destroy(), 50);
+      expect(await seen).toBe('ClientAbortedError');
+    } finally {
+      client.close();
+    }
+  });
+
+  it('aborts the signal and cancels the response stream', async () => {
+    let aborted!: () => void;
+    let cancelled!: () => void;
+    const signalled = new Promise<void>((resolve) => (aborted = resolve));
+    const stopped = new Promise<void>((resolve) => (cancelled = resolve));
+    const client = await h2({
+      fetch: (request) => {
+        request.signal.addEventListener('abort', () => aborted());
+        return new Response(
+          new ReadableStream({
+            pull: (controller) => new Promise((resolve) => setTimeout(resolve, 10)).then(() => controller.enqueue(new Uint8Array(100))),
+            cancel: () => cancelled(),
+          }),
+        );
+      },
+    });
+    try {
+      const request = client.request({ ':path': '/' });
+      request.on('error', () => {});
+      await once(request, 'data');
+      request.close(constants.NGHTTP2_CANCEL);
+      await Promise.all([signalled, stopped]); // the test times out if either never comes
+      expect(await Promise.all([signalled, stopped])).toEqual([undefined, undefined]);
+    } finally {
+      client.close();
+    }
+  });
 });

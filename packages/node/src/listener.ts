@@ -54,6 +54,14 @@ export function createListenerWithState<Env>(
   const maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
   const trust: TrustProxy = options.trustProxy ?? false;
   const onError: ErrorHook = options.onError ?? logError;
+  // A hook that throws must not take the server down with it.
+  const report: ErrorHook = (error, req) => {
+    try {
+      onError(error, req);
+    } catch (hookError) {
+      logError(hookError);
+    }
+  };
   const state: ListenerState = {
     inFlight: 0,
     work: new PendingWork((error) => logError(error)),
@@ -71,14 +79,13 @@ export function createListenerWithState<Env>(
     let request: NodeRequest | undefined;
     // 'close' comes once per response; `on` spares the wrapper `once` makes.
     res.on('close', () => {
-      if (!res.writableFinished) {
+      if (!finishedNormally(res)) {
         // The client left before the response was complete.
         request?._disconnect();
         cancelBody(res);
       }
       if (--state.inFlight === 0) state.onIdle?.();
     });
-    if (state.closing) res.setHeader('connection', 'close');
 
     if (bodyTooLarge(req)) {
       sendBodyTooLarge(res);
@@ -98,8 +105,14 @@ export function createListenerWithState<Env>(
 
     const isHead = req.method === 'HEAD';
     const current = request;
+    // Decided when the answer is ready, not when the request came: a close
+    // that began meanwhile, or a body refused for its size, ends the connection.
+    const beforeHead = (): void => {
+      if ((state.closing || current._body?.tooLarge === true) && 'shouldKeepAlive' in res) res.shouldKeepAlive = false;
+    };
     const fail = (error: unknown): void => {
-      handleError(error, req, res, onError);
+      beforeHead();
+      handleError(error, req, res, report);
       current._body?.discard();
     };
     const send = (response: unknown): void => {
@@ -107,6 +120,7 @@ export function createListenerWithState<Env>(
         fail(new TypeError(`The App returned ${describe(response)} instead of a Response`));
         return;
       }
+      beforeHead();
       sendResponse(res, response as ResponseLike, isHead).then(() => current._body?.discard(), fail);
     };
 
@@ -122,6 +136,16 @@ export function createListenerWithState<Env>(
   };
 
   return { listener, state, bodyTooLarge };
+}
+
+/**
+ * Whether the response went out whole. HTTP/2 marks a stream the client
+ * reset as finished too; its reset code tells them apart.
+ */
+function finishedNormally(res: OutgoingResponse): boolean {
+  if (!res.writableFinished) return false;
+  const stream = (res as { stream?: { rstCode?: number } }).stream;
+  return stream === undefined || stream.rstCode === undefined || stream.rstCode === 0;
 }
 
 function forwardedProto(req: IncomingRequest): string {

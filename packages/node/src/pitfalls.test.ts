@@ -203,3 +203,54 @@ describe('GET and HEAD with a body', () => {
     socket.destroy();
   });
 });
+
+describe('found in review', () => {
+  it('reads the original body after clone(), as well as the clone', async () => {
+    const server = await start({
+      fetch: async (request) => {
+        const copy = request.clone();
+        return Response.json({ original: await request.text(), clone: await copy.text() });
+      },
+    });
+    const response = await fetch(server.url, { method: 'POST', body: 'hello' });
+    expect(await response.json()).toEqual({ original: 'hello', clone: 'hello' });
+  });
+
+  it('cancels a streaming answer the App gives after its client left', async () => {
+    const cancelled = deferred();
+    const answered = deferred();
+    let pulls = 0;
+    const server = await start({
+      fetch: async () => {
+        await sleep(100);
+        answered.resolve();
+        return new Response(
+          new ReadableStream({
+            pull: (controller) => void (pulls++, controller.enqueue(new Uint8Array(1024))),
+            cancel: () => cancelled.resolve(),
+          }),
+        );
+      },
+    });
+    const socket = await socketTo(server);
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await sleep(20);
+    socket.destroy();
+    await answered.promise;
+    await cancelled.promise; // the test times out if the stream is left running
+    // Cancelled before anything was produced for a client who was gone.
+    expect(pulls).toBeLessThanOrEqual(1);
+  });
+
+  it('keeps the client address for code that asks after the socket closed', async () => {
+    const address = deferred<string | undefined>();
+    const server = await start({
+      fetch: (_request, _env, ctx) => {
+        ctx.waitUntil(sleep(50).then(() => address.resolve(ctx.clientAddress)));
+        return new Response('bye', { headers: { connection: 'close' } });
+      },
+    });
+    await (await fetch(server.url, { headers: { connection: 'close' } })).text();
+    expect(await address.promise).toBe('127.0.0.1');
+  });
+});

@@ -20,6 +20,11 @@ describe('serve', () => {
     delete process.env.GREETING;
   });
 
+  it('starts with a requestTimeout shorter than the default headersTimeout', async () => {
+    const server = await start({ fetch: () => new Response('hi') }, { requestTimeout: 5_000 });
+    expect(await (await fetch(server.url)).text()).toBe('hi');
+  });
+
   it('rejects when the port is taken', async () => {
     const first = await start({ fetch: () => new Response('first') });
     await expect(start({ fetch: () => new Response('second') }, { port: first.port })).rejects.toThrow(/EADDRINUSE/);
@@ -54,6 +59,24 @@ describe('graceful close', () => {
     expect(await inFlight).toBe('finished');
     await closed;
     expect(order).toEqual(['response', 'waitUntil done', 'closed']);
+  });
+
+  it('tells a request in flight when the close began to close its connection', async () => {
+    const release = deferred();
+    const server = await start({
+      fetch: async () => {
+        await release.promise;
+        return new Response('last');
+      },
+    });
+    const answer = fetch(server.url);
+    await sleep(50);
+    const closed = server.close();
+    release.resolve();
+    const response = await answer;
+    expect(response.headers.get('connection')).toBe('close');
+    expect(await response.text()).toBe('last');
+    await closed;
   });
 
   it('closes idle keep-alive connections at once, without waiting for the deadline', async () => {

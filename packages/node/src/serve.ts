@@ -21,7 +21,8 @@ export async function serve<Env = {}>(app: App<Env>, options: ServeOptions<Env> 
   const { listener, state, bodyTooLarge } = createListenerWithState(app, options);
   const server = createServer(
     {
-      headersTimeout: options.headersTimeout ?? 30_000,
+      // Node wants headersTimeout ≤ requestTimeout: a short requestTimeout lowers the default.
+      headersTimeout: options.headersTimeout ?? Math.min(30_000, options.requestTimeout || 30_000),
       requestTimeout: options.requestTimeout ?? 300_000,
       keepAliveTimeout: options.keepAliveTimeout ?? 5_000,
       ...options.serverOptions,
@@ -64,6 +65,7 @@ export async function serve<Env = {}>(app: App<Env>, options: ServeOptions<Env> 
   let closing: Promise<void> | undefined;
   const gracefulTimeout = options.gracefulTimeout ?? 30_000;
   const close = async (): Promise<void> => {
+    // From here every answer not yet under way says Connection: close.
     state.closing = true;
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
