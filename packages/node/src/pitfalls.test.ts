@@ -67,6 +67,25 @@ describe('request bodies', () => {
     expect(await post('bytes', 'abc')).toEqual({ value: [97, 98, 99], used: true, again: 'TypeError', copy: 'TypeError' });
   });
 
+  it('survives an App that reads part of the body and cancels the rest', async () => {
+    const server = await start({
+      fetch: async (request) => {
+        const reader = request.body!.getReader();
+        const first = await reader.read();
+        await reader.cancel('enough');
+        return new Response(`first chunk: ${first.value?.byteLength ?? 0} bytes`);
+      },
+    });
+    const socket = await socketTo(server);
+    const body = 'x'.repeat(200 * 1024);
+    socket.write(`POST /one HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    expect(await readUntil(socket, 'bytes')).toMatch(/^HTTP\/1\.1 200 OK/);
+    // The rest of that body is discarded, and the connection serves the next request.
+    socket.write('POST /two HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc');
+    expect(await readUntil(socket, 'first chunk: 3 bytes')).toContain('200 OK');
+    socket.destroy();
+  });
+
   it('rejects json() on malformed JSON with a SyntaxError the App can catch', async () => {
     const server = await start({
       fetch: async (request) => {
