@@ -1,23 +1,24 @@
 import type { Context } from '@gatehouse/core';
 import { clientAddress } from './_client-address.ts';
-import type { TrustProxy } from './options.ts';
+import type { ErrorHook, TrustProxy } from './options.ts';
 import type { IncomingRequest } from './types.ts';
 
 /** Work an App handed to `waitUntil`, so that a graceful close can wait for it. */
 export class PendingWork {
   readonly #pending = new Set<Promise<unknown>>();
-  #onError: (error: unknown) => void;
+  #onError: ErrorHook;
 
-  constructor(onError: (error: unknown) => void) {
+  constructor(onError: ErrorHook) {
     this.#onError = onError;
   }
 
-  add(promise: Promise<unknown>): void {
+  /** Track `promise`; a failure goes to the error hook with the request that started it. */
+  add(promise: Promise<unknown>, req: IncomingRequest): void {
     const tracked: Promise<unknown> = Promise.resolve(promise).then(
       () => this.#pending.delete(tracked),
       (error: unknown) => {
         this.#pending.delete(tracked);
-        this.#onError(error);
+        this.#onError(error, req);
       },
     );
     this.#pending.add(tracked);
@@ -53,7 +54,7 @@ export class NodeContext implements Context {
   }
 
   waitUntil(promise: Promise<unknown>): void {
-    this._work.add(promise);
+    this._work.add(promise, this._req);
   }
 
   passThroughOnException(): void {}

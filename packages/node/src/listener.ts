@@ -64,7 +64,7 @@ export function createListenerWithState<Env>(
   };
   const state: ListenerState = {
     inFlight: 0,
-    work: new PendingWork((error) => logError(error)),
+    work: new PendingWork(report),
     closing: false,
     onIdle: undefined,
   };

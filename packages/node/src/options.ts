@@ -15,7 +15,7 @@ import type { IncomingRequest } from './types.ts';
  */
 export type TrustProxy = boolean | number | ((address: string) => boolean);
 
-/** Called with every error an App throws, and with errors writing a response. */
+/** Called with every error an App throws, errors writing a response, and failed `waitUntil` work. */
 export type ErrorHook = (error: unknown, request: IncomingRequest) => void;
 
 /** Options of {@link createListener}. */
@@ -31,8 +31,9 @@ export interface ListenerOptions<Env = {}> {
   /** Whom to believe about the client's address. Defaults to `false`. */
   trustProxy?: TrustProxy;
   /**
-   * Called with errors the App throws (the client gets a bare 500) and
-   * with errors while a response streams. Defaults to `console.error`.
+   * Called with errors the App throws (the client gets a bare 500), errors
+   * while a response streams, and failed `waitUntil` work. Defaults to
+   * `console.error`.
    */
   onError?: ErrorHook;
 }

@@ -102,6 +102,23 @@ describe('graceful close', () => {
     expect(await hung).toBe('cut');
   });
 
+  it('reports failed waitUntil work to the error hook, with its request', async () => {
+    const reported = deferred<[unknown, string | undefined]>();
+    const server = await start(
+      {
+        fetch: (_request, _env, ctx) => {
+          ctx.waitUntil(Promise.reject(new Error('background job failed')));
+          return new Response('ok');
+        },
+      },
+      { onError: (error, req) => reported.resolve([error, req.url]) },
+    );
+    await (await fetch(`${server.url}job`)).text();
+    const [error, url] = await reported.promise;
+    expect((error as Error).message).toBe('background job failed');
+    expect(url).toBe('/job');
+  });
+
   it('returns the same promise when called twice', async () => {
     const server = await start({ fetch: () => new Response('hi') });
     expect(server.close()).toBe(server.close());
