@@ -156,7 +156,7 @@ function urlOf(headers: Record<string, string>, domainName: string | undefined, 
   const host = [headers.host, domainName].find((candidate) => candidate !== undefined && VALID_HOST.test(candidate)) ?? 'localhost';
   const forwarded = headers['x-forwarded-proto']?.split(',')[0]?.trim().toLowerCase();
   const proto = forwarded === 'http' || forwarded === 'https' ? forwarded : scheme;
-  const escaped = path.replace(PATH_LITERALS, escapePathLiteral);
+  const escaped = path.includes('?') || path.includes('#') || path.includes('%') ? path.replace(PATH_LITERALS, escapePathLiteral) : path;
   const safePath = escaped.startsWith('/') ? escaped : `/${escaped}`;
   return `${proto}://${host}${safePath}${query}`;
 }
