@@ -35,7 +35,7 @@ export function isResponseLike(value: unknown): value is ResponseLike {
 }
 
 /** Where the listener finds the body stream to stop when the client leaves. */
-export const kBodyReader: unique symbol = Symbol('gatehouse.bodyReader');
+const kBodyReader: unique symbol = Symbol('gatehouse.bodyReader');
 
 type WithReader = OutgoingResponse & { [kBodyReader]?: ReadableStreamDefaultReader<Uint8Array> };
 
