@@ -54,6 +54,28 @@ export interface Context<Props = unknown> {
  */
 export interface App<Env = {}> {
   fetch(request: Request, env: Env, ctx: Context): Response | Promise<Response>;
+  /**
+   * Run a scheduled task: the Workers shape. Called on Workers by cron
+   * triggers, on Lambda by EventBridge schedules, and by `gatehouse start`
+   * on the cron expressions of its configuration.
+   */
+  scheduled?(controller: ScheduledController, env: Env, ctx: Context): void | Promise<void>;
+}
+
+/**
+ * What a scheduled run is told about itself: the shape of Workers'
+ * `ScheduledController`, so a Worker's `scheduled` handler is one as it is.
+ */
+export interface ScheduledController {
+  /** When the run was due, in milliseconds since the epoch. */
+  readonly scheduledTime: number;
+  /**
+   * What scheduled it: the cron expression on Workers and under
+   * `gatehouse start`, the schedule's rule (its ARN) on Lambda.
+   */
+  readonly cron: string;
+  /** Ask the platform not to retry this run if it fails (where it would). */
+  noRetry(): void;
 }
 
 /** The function an App's `fetch` is: handy where an App is built from parts. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-export type { App, Context, FetchHandler, RuntimeName } from './app.ts';
+export type { App, Context, FetchHandler, RuntimeName, ScheduledController } from './app.ts';
 export { compose, type Middleware } from './middleware.ts';
 export { getSetCookies, splitSetCookie } from './set-cookie.ts';
 export { isNullBodyStatus } from './status.ts';

@@ -24,7 +24,8 @@ export class NodeRequest extends Request {
   // Declared, not initialised: their defaults live on the prototype, so a
   // request that never needs them does not pay for the own properties.
   /** @internal */ declare _controller: AbortController | undefined;
-  /** @internal */ declare _disconnected: boolean;
+  /** @internal Why the request was aborted (a disconnect, a timeout); undefined while it runs. */
+  declare _abortReason: DOMException | undefined;
   /** @internal Set once the body was read whole, past the web stream. */
   declare _bodyTaken: boolean;
   /** @internal */ _body: NodeBody | undefined;
@@ -48,14 +49,19 @@ export class NodeRequest extends Request {
 
   /** @internal Called when the client goes away before the response is complete. */
   _disconnect(): void {
-    if (this._disconnected) return;
-    this._disconnected = true;
-    this._controller?.abort(disconnectReason());
+    this._abort(disconnectReason());
+  }
+
+  /** @internal Abort the signal, now or when it is first read; the first reason stays. */
+  _abort(reason: DOMException): void {
+    if (this._abortReason !== undefined) return;
+    this._abortReason = reason;
+    this._controller?.abort(reason);
   }
 }
 
 NodeRequest.prototype._controller = undefined;
-NodeRequest.prototype._disconnected = false;
+NodeRequest.prototype._abortReason = undefined;
 NodeRequest.prototype._bodyTaken = false;
 
 const native = Request.prototype;
@@ -80,7 +86,7 @@ Object.defineProperties(NodeRequest.prototype, {
     get(this: NodeRequest): AbortSignal {
       if (this._controller === undefined) {
         this._controller = new AbortController();
-        if (this._disconnected) this._controller.abort(disconnectReason());
+        if (this._abortReason !== undefined) this._controller.abort(this._abortReason);
       }
       return this._controller.signal;
     },

@@ -19,3 +19,18 @@ export class ClientAbortedError extends Error {
     this.name = 'ClientAbortedError';
   }
 }
+
+/**
+ * The App took longer than `handlerTimeout` to answer. The error hook hears
+ * of it, the request's signal aborts with a `TimeoutError`, and the client
+ * gets 504.
+ */
+export class HandlerTimeoutError extends Error {
+  readonly status = 504;
+  readonly timeout: number;
+  constructor(timeout: number, method: string | undefined, url: string | undefined) {
+    super(`${method ?? 'GET'} ${url ?? '/'} did not answer within ${timeout} ms`);
+    this.name = 'HandlerTimeoutError';
+    this.timeout = timeout;
+  }
+}

@@ -4,7 +4,7 @@ import { PendingWork, NodeContext } from './_context.ts';
 import { trustsPeer } from './_client-address.ts';
 import { BadRequestError, type NodeRequest, socketProto, toRequest } from './_request.ts';
 import { cancelBody, isResponseLike, type ResponseLike, sendResponse } from './_response.ts';
-import { BodyTooLargeError, ClientAbortedError } from './errors.ts';
+import { BodyTooLargeError, ClientAbortedError, HandlerTimeoutError } from './errors.ts';
 import type { ErrorHook, ListenerOptions, TrustProxy } from './options.ts';
 import type { IncomingRequest, OutgoingResponse, RequestListener } from './types.ts';
 
@@ -20,11 +20,19 @@ const UNSUPPORTED_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
  */
 export interface ListenerState {
   inFlight: number;
+  /** Requests received so far. */
+  requests: number;
+  /** Milliseconds with at least one request in flight, up to the last time none was. */
+  busyTime: number;
+  /** When the current busy stretch began (`performance.now()`). */
+  busySince: number;
   readonly work: PendingWork;
   /** Set by a graceful close: answers ask the client to close the connection. */
   closing: boolean;
   /** Called when `inFlight` drops to zero. */
   onIdle: (() => void) | undefined;
+  /** Called with the count of requests received, after each new one. */
+  onRequest: ((requests: number) => void) | undefined;
 }
 
 /**
@@ -62,11 +70,16 @@ export function createListenerWithState<Env>(
       logError(hookError);
     }
   };
+  const handlerTimeout = options.handlerTimeout ?? 0;
   const state: ListenerState = {
     inFlight: 0,
+    requests: 0,
+    busyTime: 0,
+    busySince: 0,
     work: new PendingWork(report),
     closing: false,
     onIdle: undefined,
+    onRequest: undefined,
   };
 
   const bodyTooLarge = (req: IncomingRequest): boolean => {
@@ -75,16 +88,23 @@ export function createListenerWithState<Env>(
   };
 
   const listener: RequestListener = (req, res) => {
-    state.inFlight++;
+    if (state.inFlight++ === 0) state.busySince = performance.now();
+    state.requests++;
+    state.onRequest?.(state.requests);
     let request: NodeRequest | undefined;
+    let timer: NodeJS.Timeout | undefined;
     // 'close' comes once per response; `on` spares the wrapper `once` makes.
     res.on('close', () => {
+      if (timer !== undefined) clearTimeout(timer);
       if (!finishedNormally(res)) {
         // The client left before the response was complete.
         request?._disconnect();
         cancelBody(res);
       }
-      if (--state.inFlight === 0) state.onIdle?.();
+      if (--state.inFlight === 0) {
+        state.busyTime += performance.now() - state.busySince;
+        state.onIdle?.();
+      }
     });
 
     if (bodyTooLarge(req)) {
@@ -110,12 +130,21 @@ export function createListenerWithState<Env>(
     const beforeHead = (): void => {
       if ((state.closing || current._body?.tooLarge === true) && 'shouldKeepAlive' in res) res.shouldKeepAlive = false;
     };
+    let timedOut = false;
     const fail = (error: unknown): void => {
+      if (timedOut) return;
+      if (timer !== undefined) clearTimeout(timer);
       beforeHead();
       handleError(error, req, res, report);
       current._body?.discard();
     };
     const send = (response: unknown): void => {
+      if (timedOut) {
+        // Answered too late: the client already has its 504.
+        if (isResponseLike(response)) cancelUnread(response);
+        return;
+      }
+      if (timer !== undefined) clearTimeout(timer);
       if (!isResponseLike(response)) {
         fail(new TypeError(`The App returned ${describe(response)} instead of a Response`));
         return;
@@ -123,6 +152,19 @@ export function createListenerWithState<Env>(
       beforeHead();
       sendResponse(res, response as ResponseLike, isHead).then(() => current._body?.discard(), fail);
     };
+
+    if (handlerTimeout > 0) {
+      timer = setTimeout(() => {
+        timedOut = true;
+        current._abort(new DOMException(`The App did not answer within ${handlerTimeout} ms`, 'TimeoutError'));
+        report(new HandlerTimeoutError(handlerTimeout, req.method, req.url), req);
+        // The body may be half read: the connection cannot carry another request.
+        if (!res.headersSent && !res.destroyed) {
+          sendError(res, 504, `Gateway Timeout: the App did not answer within ${handlerTimeout} ms`, true);
+        }
+        current._body?.discard();
+      }, handlerTimeout);
+    }
 
     let result: unknown;
     try {
@@ -146,6 +188,11 @@ function finishedNormally(res: OutgoingResponse): boolean {
   if (!res.writableFinished) return false;
   const stream = (res as { stream?: { rstCode?: number } }).stream;
   return stream === undefined || stream.rstCode === undefined || stream.rstCode === 0;
+}
+
+function cancelUnread(response: ResponseLike): void {
+  const body = response.body;
+  if (body !== null && typeof body.cancel === 'function' && !body.locked) body.cancel().catch(() => {});
 }
 
 function forwardedProto(req: IncomingRequest): string {
@@ -196,7 +243,9 @@ function sendError(res: OutgoingResponse, status: number, message: string, close
 }
 
 function logError(error: unknown): void {
-  console.error('[gatehouse] the App failed:', error);
+  // A timeout's stack only shows the timer: the message says it all.
+  if (error instanceof HandlerTimeoutError) console.error(`[gatehouse] ${error.message}: answered 504`);
+  else console.error('[gatehouse] the App failed:', error);
 }
 
 function describe(value: unknown): string {

@@ -36,6 +36,16 @@ export interface ListenerOptions<Env = {}> {
    * `console.error`.
    */
   onError?: ErrorHook;
+  /**
+   * Milliseconds the App has to answer, i.e. to return its Response
+   * (gunicorn's `timeout`, uWSGI's `harakiri`). Past it the request's
+   * `signal` aborts with a `TimeoutError`, the client gets 504 and the
+   * error hook a `HandlerTimeoutError`; whatever the App answers
+   * later is dropped. A body still streaming after the App answered is not
+   * timed (server-sent events may stream for hours). Off by default;
+   * `gatehouse start` sets 30 s.
+   */
+  handlerTimeout?: number;
 }
 
 /** Options of {@link serve}. */

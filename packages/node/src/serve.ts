@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, Server as NetServer } from 'node:net';
 import type { App } from '@gatehouse/core';
-import { createListenerWithState } from './listener.ts';
+import { createListenerWithState, type ListenerState } from './listener.ts';
 import type { NodeServer, ServeOptions } from './options.ts';
 
 /**
@@ -18,6 +18,29 @@ import type { NodeServer, ServeOptions } from './options.ts';
  * ```
  */
 export async function serve<Env = {}>(app: App<Env>, options: ServeOptions<Env> = {}): Promise<NodeServer> {
+  return (await serveWithState(app, options)).server;
+}
+
+/**
+ * What the container needs beside the server: the listener's counters, and
+ * a close that spares idle keep-alive connections.
+ * @internal
+ */
+export interface ServedApp {
+  readonly server: NodeServer;
+  readonly state: ListenerState;
+  /**
+   * Stop accepting connections, like `close()`, but leave idle keep-alive
+   * connections to end on their own: closing one at the moment its client
+   * reuses it loses that request, which a reload must never do. Each ends
+   * after its next answer (sent with `Connection: close`) or once
+   * `keepAliveTimeout` passes; `gracefulTimeout` bounds the wait.
+   */
+  drain(): Promise<void>;
+}
+
+/** @internal */
+export async function serveWithState<Env>(app: App<Env>, options: ServeOptions<Env>): Promise<ServedApp> {
   const { listener, state, bodyTooLarge } = createListenerWithState(app, options);
   const server = createServer(
     {
@@ -64,6 +87,15 @@ export async function serve<Env = {}>(app: App<Env>, options: ServeOptions<Env> 
 
   let closing: Promise<void> | undefined;
   const gracefulTimeout = options.gracefulTimeout ?? 30_000;
+  const withDeadline = async (finished: Promise<void>): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, gracefulTimeout);
+    });
+    await Promise.race([finished, deadline]);
+    clearTimeout(timer);
+    server.closeAllConnections();
+  };
   const close = async (): Promise<void> => {
     // From here every answer not yet under way says Connection: close.
     state.closing = true;
@@ -71,27 +103,33 @@ export async function serve<Env = {}>(app: App<Env>, options: ServeOptions<Env> 
     server.closeIdleConnections();
     const idle =
       state.inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (state.onIdle = resolve));
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'deadline'>((resolve) => {
-      timer = setTimeout(() => resolve('deadline'), gracefulTimeout);
-    });
-    const finished = idle.then(async () => {
-      // Keep-alive connections that were mid-request are idle now.
-      server.closeIdleConnections();
-      await state.work.settled();
-    });
-    await Promise.race([finished, deadline]);
-    clearTimeout(timer);
-    server.closeAllConnections();
+    await withDeadline(
+      idle.then(async () => {
+        // Keep-alive connections that were mid-request are idle now.
+        server.closeIdleConnections();
+        await state.work.settled();
+      }),
+    );
     await stopped;
   };
+  const drain = async (): Promise<void> => {
+    state.closing = true;
+    // net's close stops accepting and calls back once every connection has
+    // ended; http's own close would first cut the idle ones.
+    const ended = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+    await withDeadline(ended.then(() => state.work.settled()));
+    await ended;
+    // Let http's close clear its timers too; the server is already stopped.
+    server.close(() => {});
+  };
 
-  return {
+  const served: NodeServer = {
     url: `http://${host}:${port}/`,
     port,
     server,
     close: () => (closing ??= close()),
   };
+  return { server: served, state, drain: () => (closing ??= drain()) };
 }
 
 function clientErrorStatus(code: string | undefined): [number, string] {

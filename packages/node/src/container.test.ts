@@ -1,0 +1,282 @@
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ContainerError, startContainer, type Container, type ContainerOptions } from './container.ts';
+import { load } from './_test-load.ts';
+
+const FIXTURE = new URL('../test/fixtures/app.ts', import.meta.url);
+let dir: string;
+let appFile: string;
+const running: Container[] = [];
+
+// Real processes, real loads: seconds, not milliseconds.
+vi.setConfig({ testTimeout: 30_000 });
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gatehouse-container-'));
+  appFile = join(dir, 'app.ts');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((container) => container.close()));
+});
+
+function writeApp(version: string): void {
+  const source = readFileSync(FIXTURE, 'utf8').replace("const VERSION = 'v0'", `const VERSION = '${version}'`);
+  writeFileSync(appFile, source);
+}
+
+async function start(options: Partial<ContainerOptions> & { logs?: string[] } = {}): Promise<Container> {
+  const { logs, ...rest } = options;
+  if (rest.app === undefined) writeApp('v1');
+  const container = await startContainer({
+    app: appFile,
+    workers: 2,
+    port: 0,
+    timeout: 2_000,
+    gracefulTimeout: 5_000,
+    keepAliveTimeout: 2_000,
+    log: (line) => logs?.push(line),
+    ...rest,
+  });
+  running.push(container);
+  return container;
+}
+
+async function text(url: string): Promise<string> {
+  return (await fetch(url)).text();
+}
+
+/** Poll until `check` holds, for at most `ms`; the test fails on the assertion after it otherwise. */
+async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until && !(await check())) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('workers', () => {
+  it('runs N workers on one port and spreads requests over them', async () => {
+    const container = await start({ workers: 2 });
+    const pids = new Set<string>();
+    for (let i = 0; i < 10; i++) pids.add((await text(container.url)).split(' ')[1]!);
+    expect(pids.size).toBe(2);
+    const stats = container.stats();
+    expect(stats.workers.map((worker) => [worker.slot, worker.state])).toEqual([
+      [1, 'ready'],
+      [2, 'ready'],
+    ]);
+    expect(new Set(stats.workers.map((worker) => String(worker.pid)))).toEqual(pids);
+  });
+
+  it('answers the readiness path itself', async () => {
+    const container = await start({ workers: 1, readinessPath: '/_ready' });
+    const response = await fetch(new URL('/_ready', container.url));
+    expect([response.status, await response.text()]).toEqual([200, 'ready\n']);
+    expect((await fetch(new URL('/nope', container.url))).status).toBe(404);
+  });
+
+  it('replaces a worker killed with SIGKILL under load; only its in-flight requests may fail', async () => {
+    const logs: string[] = [];
+    const container = await start({ workers: 2, logs });
+    const victim = container.stats().workers[0]!;
+    const concurrency = 8;
+    const stop = (async () => {
+      await sleep(300);
+      process.kill(victim.pid!, 'SIGKILL');
+      await waitFor(() => container.stats().workers.some((w) => w.slot === victim.slot && w.pid !== victim.pid && w.state === 'ready'));
+      await sleep(300);
+    })();
+    const result = await load(new URL('/slow?ms=5', container.url).href, concurrency, stop);
+    expect(result.ok).toBeGreaterThan(50);
+    // At most one request per load loop can have been on the killed worker.
+    expect(result.errors.length).toBeLessThanOrEqual(concurrency);
+    expect(result.statuses).toEqual({});
+    const replaced = container.stats().workers.find((w) => w.slot === victim.slot)!;
+    expect(replaced.pid).not.toBe(victim.pid);
+    expect(replaced.restarts).toBe(1);
+    expect(logs.join('\n')).toMatch(new RegExp(`worker ${victim.slot} \\(pid ${victim.pid}\\) was killed by SIGKILL`));
+  });
+});
+
+describe('graceful reload', () => {
+  it('reloads five times under load with zero failures, and the new workers run the new code', async () => {
+    const container = await start({ workers: 2 });
+    const reloads = (async () => {
+      for (let version = 2; version <= 6; version++) {
+        await sleep(150);
+        writeApp(`v${version}`);
+        await container.reload();
+      }
+      await sleep(150);
+    })();
+    const result = await load(new URL('/slow?ms=10', container.url).href, 8, reloads);
+    expect(result.errors).toEqual([]);
+    expect(result.statuses).toEqual({});
+    expect(result.ok).toBeGreaterThan(100);
+    const versions = new Set([...result.bodies.keys()].map((body) => body.split(' ')[0]));
+    expect(versions).toEqual(new Set(['v1', 'v2', 'v3', 'v4', 'v5', 'v6']));
+    expect((await text(container.url)).split(' ')[0]).toBe('v6');
+    expect(container.stats()).toMatchObject({ reloads: 5, restarts: 0 });
+  });
+
+  it('lets a long request finish on the old worker during a reload', async () => {
+    const container = await start({ workers: 1 });
+    const long = fetch(new URL('/slow?ms=800', container.url)).then((response) => response.text());
+    await sleep(100);
+    writeApp('v2');
+    await container.reload();
+    expect((await long).split(' ')[0]).toBe('v1');
+    expect((await text(container.url)).split(' ')[0]).toBe('v2');
+  });
+
+  it('keeps the running workers when the new code fails to start', async () => {
+    const logs: string[] = [];
+    const container = await start({ workers: 2, logs });
+    writeFileSync(appFile, 'export default { notFetch: 1 }\n');
+    await expect(container.reload()).rejects.toThrow(/reload failed: .*has no App/);
+    expect((await text(container.url)).split(' ')[0]).toBe('v1');
+    expect(container.stats().workers.filter((w) => w.state === 'ready')).toHaveLength(2);
+  });
+});
+
+describe('timeouts', () => {
+  it('answers 504 past the timeout and aborts the request signal with a TimeoutError', async () => {
+    const container = await start({ workers: 1, timeout: 500 });
+    const response = await fetch(new URL('/hang?id=a', container.url));
+    expect(response.status).toBe(504);
+    expect(await response.text()).toMatch(/did not answer within 500 ms/);
+    expect(await text(new URL('/reason?id=a', container.url).href)).toBe('TimeoutError');
+  });
+
+  it('kills a worker stuck in a CPU loop and replaces it', async () => {
+    const logs: string[] = [];
+    const container = await start({ workers: 1, timeout: 800, logs });
+    const [before] = container.stats().workers;
+    await expect(fetch(new URL('/spin', container.url))).rejects.toThrow('fetch failed');
+    await waitFor(() => container.stats().workers.some((w) => w.state === 'ready' && w.pid !== before!.pid));
+    expect((await fetch(container.url)).status).toBe(200);
+    expect(container.stats()).toMatchObject({ restarts: 1, workers: [{ slot: 1, restarts: 1 }] });
+    expect(logs.join('\n')).toMatch(/event loop was blocked for more than 800 ms/);
+  });
+});
+
+describe('recycling', () => {
+  it('retires a worker after maxRequests without dropping a request', async () => {
+    const container = await start({ workers: 1, maxRequests: 25, maxRequestsJitter: 5 });
+    const enough = waitFor(() => container.stats().retired >= 3, 20_000);
+    const result = await load(new URL('/slow?ms=2', container.url).href, 4, enough);
+    expect(result.errors).toEqual([]);
+    expect(result.statuses).toEqual({});
+    expect(container.stats().retired).toBeGreaterThanOrEqual(3);
+    expect(new Set([...result.bodies.keys()].map((body) => body.split(' ')[1])).size).toBeGreaterThanOrEqual(3);
+    expect(container.stats().restarts).toBe(0);
+  });
+});
+
+describe('idle scaling', () => {
+  it('adds workers under load and retires them when idle', async () => {
+    const logs: string[] = [];
+    const container = await start({ workers: 2, minWorkers: 1, idleTimeout: 600, heartbeatInterval: 100, logs });
+    expect(container.stats().workers).toHaveLength(1);
+    const grown = waitFor(() => container.stats().workers.filter((w) => w.state === 'ready').length === 2);
+    const result = await load(new URL('/slow?ms=20', container.url).href, 8, grown);
+    expect(result.errors).toEqual([]);
+    expect(container.stats().workers.filter((w) => w.state === 'ready')).toHaveLength(2);
+    await waitFor(() => container.stats().workers.length === 1);
+    expect(container.stats().workers).toHaveLength(1);
+    expect(logs.join('\n')).toMatch(/busy: added worker 2[^]*idle: retiring worker 2/);
+  });
+});
+
+describe('scheduled tasks', () => {
+  it('runs scheduled() on the crons, one worker at a time, waiting for waitUntil', async () => {
+    const log = join(dir, 'schedule.log');
+    rmSync(log, { force: true });
+    process.env.SCHEDULE_LOG = log;
+    process.env.SCHEDULE_MS = '100';
+    try {
+      const container = await start({ workers: 2, crons: ['* * * * * *'] });
+      await waitFor(() => container.stats().scheduled.runs >= 3);
+      await sleep(300);
+      const lines = readFileSync(log, 'utf8').trim().split('\n');
+      const starts = lines.filter((line) => line.startsWith('start * * * * * *'));
+      expect(starts.length).toBeGreaterThanOrEqual(3);
+      // Each run's waitUntil work ended before the next run of the cron started.
+      for (let i = 0; i + 1 < lines.length; i += 2) {
+        expect([lines[i]!.replace(/^start/, ''), lines[i + 1]!.startsWith('end')]).toEqual([lines[i + 1]!.replace(/^end/, ''), true]);
+      }
+      // scheduledTime is a whole second near now.
+      const time = Number(starts[0]!.split(' ')[7]);
+      expect(time % 1000).toBe(0);
+      expect(Math.abs(Date.now() - time)).toBeLessThan(10_000);
+      expect(container.stats().scheduled.failures).toBe(0);
+    } finally {
+      delete process.env.SCHEDULE_LOG;
+      delete process.env.SCHEDULE_MS;
+    }
+  });
+
+  it('skips and logs a run while the previous one still goes', async () => {
+    const log = join(dir, 'overlap.log');
+    rmSync(log, { force: true });
+    process.env.SCHEDULE_LOG = log;
+    process.env.SCHEDULE_MS = '2500';
+    const logs: string[] = [];
+    try {
+      const container = await start({ workers: 2, crons: ['* * * * * *'], logs });
+      await waitFor(() => container.stats().scheduled.skipped >= 2);
+      expect(container.stats().scheduled.skipped).toBeGreaterThanOrEqual(2);
+      expect(logs.join('\n')).toMatch(/cron "\* \* \* \* \* \*": the previous run is still going, this one is skipped/);
+      const starts = readFileSync(log, 'utf8').split('\n').filter((line) => line.startsWith('start'));
+      expect(starts).toHaveLength(1);
+    } finally {
+      delete process.env.SCHEDULE_LOG;
+      delete process.env.SCHEDULE_MS;
+    }
+  });
+});
+
+describe('bad configuration', () => {
+  it('names an App file that does not exist', async () => {
+    await expect(startContainer({ app: join(dir, 'missing.ts'), port: 0 })).rejects.toThrow(
+      new ContainerError(`the App file ${join(dir, 'missing.ts')} does not exist`),
+    );
+  });
+
+  it('names a module without an App and what it exports instead', async () => {
+    const file = join(dir, 'not-an-app.ts');
+    writeFileSync(file, 'export const handler = () => 1;\n');
+    await expect(startContainer({ app: file, workers: 2, port: 0, log: () => {} })).rejects.toThrow(
+      /not-an-app\.ts has no App: .*it exports handler/,
+    );
+  });
+
+  it('says the port is in use', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      copyFileSync(FIXTURE, appFile);
+      await expect(startContainer({ app: appFile, workers: 1, port, log: () => {} })).rejects.toThrow(
+        `port ${port} on 127.0.0.1 is already in use`,
+      );
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('refuses a bad cron expression, crons without scheduled(), and impossible counts', async () => {
+    copyFileSync(FIXTURE, appFile);
+    await expect(startContainer({ app: appFile, port: 0, crons: ['every minute'] })).rejects.toThrow(/"every minute" is not a cron expression/);
+    await expect(startContainer({ app: appFile, port: 0, workers: 0 })).rejects.toThrow(/workers must be a whole number/);
+    await expect(startContainer({ app: appFile, port: 0, workers: 1, minWorkers: 2 })).rejects.toThrow(/minWorkers \(2\) is more than workers \(1\)/);
+    const file = join(dir, 'fetch-only.ts');
+    writeFileSync(file, 'export default { fetch: () => new Response("x") };\n');
+    await expect(startContainer({ app: file, port: 0, workers: 1, crons: ['* * * * *'], log: () => {} })).rejects.toThrow(
+      /crons are configured, but the App .* has no scheduled/,
+    );
+  });
+});

@@ -1,0 +1,556 @@
+import cluster, { type Worker } from 'node:cluster';
+import { stat } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Backoff } from './_container/backoff.ts';
+import { isWorkerMessage, WORKER_CONFIG_ENV, type PrimaryMessage, type WorkerConfig, type WorkerMessage } from './_container/protocol.ts';
+import { IdleScaler } from './_container/scaler.ts';
+import { Scheduler } from './_container/scheduler.ts';
+import type { Container, ContainerOptions, ContainerStats, WorkerStats } from './container-options.ts';
+
+/** The container could not start or reload; the message says why, for a person. */
+export class ContainerError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ContainerError';
+  }
+}
+
+const WORKER_ENTRY = fileURLToPath(
+  new URL(import.meta.url.endsWith('.ts') ? './_container/worker.ts' : './_container/worker.js', import.meta.url),
+);
+
+/** A worker has this long to load the App and listen, at least. */
+const MIN_START_TIMEOUT = 30_000;
+/** Beyond `gracefulTimeout`, how long a stopping worker may take before it is killed. */
+const STOP_MARGIN = 5_000;
+
+/**
+ * Run the App in `options.app` in worker processes sharing one port, the
+ * way gunicorn runs a WSGI app: crashed or hung workers are replaced,
+ * `reload()` swaps in new code without dropping a request, requests past
+ * `timeout` get 504, workers can be recycled after `maxRequests`, scaled
+ * with load, and the App's `scheduled` handler runs on cron expressions.
+ *
+ * The calling process becomes the cluster's primary: call it once per
+ * process. `gatehouse start` wraps it and maps signals to it (SIGHUP
+ * reloads, SIGTERM and SIGINT stop).
+ *
+ * @example
+ * ```ts
+ * import { startContainer } from '@gatehouse/node/container'
+ *
+ * const container = await startContainer({ app: './src/app.ts', workers: 4, port: 3000 })
+ * process.on('SIGHUP', () => void container.reload())
+ * process.once('SIGTERM', () => void container.close())
+ * ```
+ */
+export async function startContainer(options: ContainerOptions): Promise<Container> {
+  if (!cluster.isPrimary) throw new ContainerError('startContainer() runs in the primary process, not in a worker');
+  const settings = await settle(options);
+  const supervisor = new Supervisor(settings);
+  await supervisor.start();
+  return supervisor;
+}
+
+interface Settings {
+  readonly appUrl: string;
+  readonly workers: number;
+  readonly minWorkers: number;
+  readonly idleTimeout: number;
+  readonly port: number;
+  readonly hostname: string;
+  readonly timeout: number;
+  readonly gracefulTimeout: number;
+  readonly maxRequests: number;
+  readonly maxRequestsJitter: number;
+  readonly crons: readonly string[];
+  readonly heartbeatInterval: number;
+  readonly execArgv: readonly string[];
+  readonly log: (line: string) => void;
+  readonly worker: Omit<WorkerConfig, 'slot' | 'generation' | 'maxRequests' | 'port'>;
+}
+
+async function settle(options: ContainerOptions): Promise<Settings> {
+  const appUrl = options.app instanceof URL ? options.app.href : pathToFileURL(resolve(options.app)).href;
+  if (appUrl.startsWith('file:')) {
+    const path = fileURLToPath(appUrl);
+    const found = await stat(path).catch(() => undefined);
+    if (found === undefined) throw new ContainerError(`the App file ${path} does not exist`);
+    if (!found.isFile()) throw new ContainerError(`the App file ${path} is not a file`);
+  }
+  const workers = positiveInteger('workers', options.workers ?? availableParallelism());
+  const minWorkers = positiveInteger('minWorkers', options.minWorkers ?? workers);
+  if (minWorkers > workers) throw new ContainerError(`minWorkers (${minWorkers}) is more than workers (${workers})`);
+  const timeout = positiveNumber('timeout', options.timeout ?? 30_000);
+  const gracefulTimeout = positiveNumber('gracefulTimeout', options.gracefulTimeout ?? 30_000);
+  const crons = options.crons ?? [];
+  try {
+    Scheduler.validate(crons);
+  } catch (error) {
+    throw new ContainerError((error as Error).message);
+  }
+  const hostname = options.hostname ?? '127.0.0.1';
+  const port = options.port ?? 3000;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ContainerError(`port ${port} is not a port number`);
+  if (options.readinessPath !== undefined && !options.readinessPath.startsWith('/')) {
+    throw new ContainerError(`readinessPath must start with "/": ${options.readinessPath}`);
+  }
+  const heartbeatInterval = options.heartbeatInterval ?? Math.min(1000, timeout / 4);
+  return {
+    appUrl,
+    workers,
+    minWorkers,
+    idleTimeout: options.idleTimeout ?? 30_000,
+    // Workers that listen on port 0 would each get their own port once the
+    // shared one closes (all workers gone): pick it once, here.
+    port: port === 0 ? await freePort(hostname) : port,
+    hostname,
+    timeout,
+    gracefulTimeout,
+    maxRequests: options.maxRequests ?? 0,
+    maxRequestsJitter: options.maxRequestsJitter ?? 0,
+    crons,
+    heartbeatInterval,
+    execArgv: options.execArgv ?? process.execArgv,
+    log: options.log ?? ((line) => console.error(`[gatehouse] ${line}`)),
+    worker: {
+      app: appUrl,
+      hostname,
+      handlerTimeout: timeout,
+      gracefulTimeout,
+      keepAliveTimeout: options.keepAliveTimeout,
+      headersTimeout: options.headersTimeout,
+      requestTimeout: options.requestTimeout,
+      maxBodySize: options.maxBodySize,
+      trustProxy: options.trustProxy ?? false,
+      heartbeatInterval,
+      readinessPath: options.readinessPath,
+      needsScheduled: crons.length > 0,
+    },
+  };
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new ContainerError(`${name} must be a whole number of at least 1, not ${value}`);
+  return value;
+}
+
+function positiveNumber(name: string, value: number): number {
+  if (!(value > 0)) throw new ContainerError(`${name} must be a number of milliseconds above 0, not ${value}`);
+  return value;
+}
+
+function freePort(hostname: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, hostname, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** A place for one worker: it keeps its number and restart count across replacements. */
+interface Slot {
+  readonly number: number;
+  restarts: number;
+  readonly backoff: Backoff;
+  current: Member | undefined;
+  respawn: NodeJS.Timeout | undefined;
+}
+
+/** A worker process and what the primary knows of it. */
+interface Member {
+  readonly worker: Worker;
+  readonly slot: Slot;
+  readonly generation: number;
+  readonly startedAt: number;
+  state: 'starting' | 'ready' | 'stopping';
+  /** Replace it if it dies: false until a trial start (first start, reload) succeeds. */
+  respawn: boolean;
+  retiring: boolean;
+  lastBeat: number;
+  stoppingSince: number;
+  requests: number;
+  inFlight: number;
+  busy: number;
+  rss: number;
+  readonly ready: Promise<void>;
+  readonly exited: Promise<void>;
+  markReady: () => void;
+  markFailed: (error: Error) => void;
+  /** Why the primary killed it, for the log. */
+  killedFor: string | undefined;
+}
+
+class Supervisor implements Container {
+  readonly url: string;
+  readonly port: number;
+  readonly #settings: Settings;
+  readonly #slots: Slot[] = [];
+  readonly #members = new Set<Member>();
+  readonly #runs = new Map<number, { member: Member; settle: (error: Error | undefined) => void }>();
+  readonly #scheduler: Scheduler;
+  readonly #scaler: IdleScaler | undefined;
+  #generation = 0;
+  #nextRun = 1;
+  #turn = 0;
+  #closing: Promise<void> | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #busyChanging = false;
+  #ticker: NodeJS.Timeout | undefined;
+  #counts = { restarts: 0, reloads: 0, retired: 0, exitedRequests: 0, exitedBusy: 0 };
+
+  constructor(settings: Settings) {
+    this.#settings = settings;
+    this.port = settings.port;
+    const host = settings.hostname.includes(':') ? `[${settings.hostname}]` : settings.hostname;
+    this.url = `http://${host}:${settings.port}/`;
+    this.#scheduler = new Scheduler(settings.crons, (cron, time) => this.#dispatch(cron, time), settings.log);
+    this.#scaler =
+      settings.minWorkers < settings.workers
+        ? new IdleScaler(settings.minWorkers, settings.workers, settings.idleTimeout, Date.now())
+        : undefined;
+  }
+
+  async start(): Promise<void> {
+    const initial = this.#settings.minWorkers;
+    for (let number = 1; number <= initial; number++) this.#slots.push(newSlot(number));
+    // One first, so that a broken App or a taken port is reported once, not N times.
+    const [first, ...rest] = this.#slots;
+    const started: Member[] = [];
+    try {
+      started.push(await this.#trial(first!));
+      started.push(...(await Promise.all(rest.map((slot) => this.#trial(slot)))));
+    } catch (error) {
+      await Promise.all([...this.#members].map((member) => this.#stop(member, 'stop')));
+      throw error;
+    }
+    for (const member of started) this.#adopt(member);
+    this.#ticker = setInterval(() => this.#tick(), this.#settings.heartbeatInterval);
+    this.#ticker.unref();
+    this.#scheduler.start();
+  }
+
+  reload(): Promise<void> {
+    const reload = this.#queue.then(() => this.#reload());
+    this.#queue = reload.catch(() => {});
+    return reload;
+  }
+
+  close(): Promise<void> {
+    return (this.#closing ??= this.#close());
+  }
+
+  stats(): ContainerStats {
+    const members = [...this.#members].sort((a, b) => a.slot.number - b.slot.number || a.generation - b.generation);
+    const workers = members.map(
+      (member): WorkerStats => ({
+        slot: member.slot.number,
+        pid: member.worker.process.pid,
+        state: member.state,
+        generation: member.generation,
+        requests: member.requests,
+        inFlight: member.inFlight,
+        rss: member.rss,
+        restarts: member.slot.restarts,
+        startedAt: member.startedAt,
+      }),
+    );
+    return {
+      pid: process.pid,
+      workers,
+      requests: this.#counts.exitedRequests + members.reduce((sum, member) => sum + member.requests, 0),
+      restarts: this.#counts.restarts,
+      reloads: this.#counts.reloads,
+      retired: this.#counts.retired,
+      scheduled: { runs: this.#scheduler.runs, failures: this.#scheduler.failures, skipped: this.#scheduler.skipped },
+    };
+  }
+
+  async #reload(): Promise<void> {
+    if (this.#closing !== undefined) throw new ContainerError('the container is closing');
+    this.#busyChanging = true;
+    try {
+      const generation = ++this.#generation;
+      const old = this.#slots.map((slot) => slot.current).filter((member) => member !== undefined);
+      for (const slot of this.#slots) clearTimeout(slot.respawn);
+      const trials = this.#slots.map((slot) => this.#trial(slot, generation));
+      const results = await Promise.allSettled(trials);
+      const failed = results.find((result) => result.status === 'rejected');
+      if (failed !== undefined) {
+        for (const result of results) if (result.status === 'fulfilled') void this.#stop(result.value, 'drain');
+        const reason = (failed.reason as Error).message;
+        this.#settings.log(`reload failed, the running workers go on serving: ${reason}`);
+        throw new ContainerError(`reload failed: ${reason}`, { cause: failed.reason });
+      }
+      for (const result of results) this.#adopt((result as PromiseFulfilledResult<Member>).value);
+      this.#counts.reloads++;
+      this.#settings.log(`reloaded: ${results.length} new worker(s) serving, the old ones finish their requests`);
+      await Promise.all(old.map((member) => this.#stop(member, 'drain')));
+    } finally {
+      this.#busyChanging = false;
+    }
+  }
+
+  async #close(): Promise<void> {
+    this.#scheduler.stop();
+    clearInterval(this.#ticker);
+    for (const slot of this.#slots) clearTimeout(slot.respawn);
+    await this.#queue;
+    await Promise.all([...this.#members].map((member) => this.#stop(member, 'stop')));
+  }
+
+  /** Start a worker in `slot`; resolves once it serves, rejects if it cannot. */
+  async #trial(slot: Slot, generation = this.#generation): Promise<Member> {
+    const member = this.#fork(slot, generation, false);
+    await member.ready;
+    return member;
+  }
+
+  /** Make a started worker its slot's own, to be replaced if it dies. */
+  #adopt(member: Member): void {
+    member.respawn = true;
+    member.slot.current = member;
+  }
+
+  #fork(slot: Slot, generation: number, respawn: boolean): Member {
+    const { settings } = this;
+    const jitter = settings.maxRequestsJitter > 0 ? Math.floor(Math.random() * (settings.maxRequestsJitter + 1)) : 0;
+    const config: WorkerConfig = {
+      ...settings.worker,
+      port: settings.port,
+      slot: slot.number,
+      generation,
+      maxRequests: settings.maxRequests > 0 ? settings.maxRequests + jitter : 0,
+    };
+    // Workers accept from the shared socket themselves, as gunicorn's do. In
+    // Node's round-robin mode the primary accepts and hands each connection
+    // over; one handed to a worker that dies at that moment is never closed,
+    // and its client waits forever.
+    cluster.schedulingPolicy = cluster.SCHED_NONE;
+    cluster.setupPrimary({ exec: WORKER_ENTRY, execArgv: [...settings.execArgv], args: [] });
+    const worker = cluster.fork({ [WORKER_CONFIG_ENV]: JSON.stringify(config) });
+    let markReady!: () => void;
+    let markFailed!: (error: Error) => void;
+    const ready = new Promise<void>((resolveReady, rejectReady) => {
+      markReady = resolveReady;
+      markFailed = rejectReady;
+    });
+    // Nobody may be waiting (a respawn): a failure is logged on exit instead.
+    ready.catch(() => {});
+    let markExited!: () => void;
+    const exited = new Promise<void>((resolveExit) => (markExited = resolveExit));
+    const now = Date.now();
+    const member: Member = {
+      worker,
+      slot,
+      generation,
+      startedAt: now,
+      state: 'starting',
+      respawn,
+      retiring: false,
+      lastBeat: now,
+      stoppingSince: 0,
+      requests: 0,
+      inFlight: 0,
+      busy: 0,
+      rss: 0,
+      ready,
+      exited,
+      markReady,
+      markFailed,
+      killedFor: undefined,
+    };
+    this.#members.add(member);
+    worker.on('message', (message: unknown) => {
+      if (isWorkerMessage(message)) this.#onMessage(member, message);
+    });
+    worker.on('error', () => {
+      // An IPC write to a worker that just died: its exit tells the rest.
+    });
+    worker.on('exit', (code: number | null, signal: string | null) => {
+      this.#onExit(member, code, signal);
+      markExited();
+    });
+    return member;
+  }
+
+  get settings(): Settings {
+    return this.#settings;
+  }
+
+  #onMessage(member: Member, message: WorkerMessage): void {
+    switch (message.t) {
+      case 'ready':
+        member.state = 'ready';
+        member.lastBeat = Date.now();
+        member.markReady();
+        return;
+      case 'failed':
+        member.markFailed(new ContainerError(message.message));
+        return;
+      case 'beat':
+        member.lastBeat = Date.now();
+        member.requests = message.requests;
+        member.inFlight = message.inFlight;
+        member.busy = message.busy;
+        member.rss = message.rss;
+        return;
+      case 'retire':
+        void this.#retire(member, `served ${member.requests || 'its'} requests (maxRequests)`);
+        return;
+      case 'ran':
+        this.#runs.get(message.id)?.settle(message.error === undefined ? undefined : new Error(message.error));
+        this.#runs.delete(message.id);
+    }
+  }
+
+  #onExit(member: Member, code: number | null, signal: string | null): void {
+    this.#members.delete(member);
+    this.#counts.exitedRequests += member.requests;
+    this.#counts.exitedBusy += member.busy;
+    for (const [id, run] of this.#runs) {
+      if (run.member !== member) continue;
+      run.settle(new Error(`worker ${member.slot.number} exited during the run`));
+      this.#runs.delete(id);
+    }
+    const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
+    if (member.state === 'starting') member.markFailed(new ContainerError(`a worker ${how} before it was ready`));
+    const { slot } = member;
+    if (slot.current === member) slot.current = undefined;
+    if (member.state === 'stopping' || !member.respawn || this.#closing !== undefined) return;
+
+    // It was serving and nobody asked it to go: a crash, or killed as hung.
+    this.#counts.restarts++;
+    slot.restarts++;
+    const delay = slot.backoff.next(Date.now() - member.startedAt);
+    const why = member.killedFor === undefined ? how : `was killed: ${member.killedFor}`;
+    this.#settings.log(
+      `worker ${slot.number} (pid ${member.worker.process.pid}) ${why}; starting a new one${delay > 0 ? ` in ${delay} ms` : ''}`,
+    );
+    if (!this.#slots.includes(slot)) return;
+    clearTimeout(slot.respawn);
+    slot.respawn = setTimeout(() => {
+      slot.respawn = undefined;
+      if (this.#closing !== undefined || slot.current !== undefined || !this.#slots.includes(slot)) return;
+      const replacement = this.#fork(slot, this.#generation, true);
+      slot.current = replacement;
+      replacement.ready.catch((error: Error) => this.#settings.log(`worker ${slot.number} failed to start: ${error.message}`));
+    }, delay);
+  }
+
+  /** Replace `member` with a new worker in its slot, then let it finish and exit. */
+  async #retire(member: Member, why: string): Promise<void> {
+    const { slot } = member;
+    if (member.retiring || member.state !== 'ready' || slot.current !== member || this.#closing !== undefined) return;
+    member.retiring = true;
+    let replacement: Member;
+    try {
+      replacement = await this.#trial(slot);
+    } catch (error) {
+      this.#settings.log(`worker ${slot.number} could not be replaced, it goes on serving: ${(error as Error).message}`);
+      member.retiring = false;
+      return;
+    }
+    // A reload or a crash may have replaced it meanwhile.
+    if (slot.current !== member || this.#closing !== undefined) {
+      void this.#stop(replacement, 'drain');
+      return;
+    }
+    this.#adopt(replacement);
+    this.#counts.retired++;
+    this.#settings.log(`worker ${slot.number} (pid ${member.worker.process.pid}) ${why}: replaced`);
+    await this.#stop(member, 'drain');
+  }
+
+  #stop(member: Member, how: PrimaryMessage['t'] & ('drain' | 'stop')): Promise<void> {
+    if (member.state === 'stopping') return member.exited;
+    const wasStarting = member.state === 'starting';
+    member.state = 'stopping';
+    member.stoppingSince = Date.now();
+    if (member.slot.current === member) member.slot.current = undefined;
+    if (wasStarting || !member.worker.isConnected()) member.worker.process.kill('SIGKILL');
+    else member.worker.send({ t: how } satisfies PrimaryMessage);
+    return member.exited;
+  }
+
+  #tick(): void {
+    const now = Date.now();
+    const { timeout, gracefulTimeout } = this.#settings;
+    for (const member of this.#members) {
+      if (member.state === 'ready' && now - member.lastBeat > timeout) {
+        member.killedFor = `its event loop was blocked for more than ${timeout} ms (timeout)`;
+        member.worker.process.kill('SIGKILL');
+      } else if (member.state === 'starting' && now - member.startedAt > Math.max(timeout, MIN_START_TIMEOUT)) {
+        member.markFailed(new ContainerError(`a worker did not start within ${Math.max(timeout, MIN_START_TIMEOUT)} ms`));
+        member.worker.process.kill('SIGKILL');
+      } else if (member.state === 'stopping' && now - member.stoppingSince > gracefulTimeout + STOP_MARGIN) {
+        member.worker.process.kill('SIGKILL');
+      }
+    }
+    this.#scale(now);
+  }
+
+  #scale(now: number): void {
+    if (this.#scaler === undefined || this.#closing !== undefined) return;
+    let busy = this.#counts.exitedBusy;
+    let requests = this.#counts.exitedRequests;
+    for (const member of this.#members) {
+      busy += member.busy;
+      requests += member.requests;
+    }
+    const serving = this.#slots.length;
+    const decision = this.#scaler.sample(now, serving, busy, requests);
+    if (decision === undefined || this.#busyChanging) return;
+    this.#busyChanging = true;
+    const change = decision === 'up' ? this.#scaleUp() : this.#scaleDown();
+    change
+      .catch((error: Error) => this.#settings.log(`idle scaling: ${error.message}`))
+      .finally(() => (this.#busyChanging = false));
+  }
+
+  async #scaleUp(): Promise<void> {
+    const slot = newSlot(this.#slots.length + 1);
+    this.#slots.push(slot);
+    try {
+      this.#adopt(await this.#trial(slot));
+      this.#settings.log(`busy: added worker ${slot.number} of at most ${this.#settings.workers}`);
+    } catch (error) {
+      this.#slots.splice(this.#slots.indexOf(slot), 1);
+      throw error;
+    }
+  }
+
+  async #scaleDown(): Promise<void> {
+    const slot = this.#slots.pop()!;
+    clearTimeout(slot.respawn);
+    this.#settings.log(`idle: retiring worker ${slot.number}, ${this.#slots.length} left`);
+    if (slot.current !== undefined) {
+      this.#counts.retired++;
+      await this.#stop(slot.current, 'drain');
+    }
+  }
+
+  /** Run one scheduled task in a serving worker, taking turns. */
+  #dispatch(cron: string, scheduledTime: number): Promise<void> {
+    const serving = this.#slots.map((slot) => slot.current).filter((member) => member?.state === 'ready');
+    const member = serving[this.#turn++ % Math.max(1, serving.length)];
+    if (member === undefined) return Promise.reject(new Error('no worker is ready to run it'));
+    const id = this.#nextRun++;
+    return new Promise<void>((resolveRun, rejectRun) => {
+      this.#runs.set(id, { member, settle: (error) => (error === undefined ? resolveRun() : rejectRun(error)) });
+      member.worker.send({ t: 'run', id, cron, scheduledTime } satisfies PrimaryMessage);
+    });
+  }
+}
+
+function newSlot(number: number): Slot {
+  return { number, restarts: 0, backoff: new Backoff(), current: undefined, respawn: undefined };
+}
+
+export type { Container, ContainerOptions, ContainerStats, WorkerStats } from './container-options.ts';
