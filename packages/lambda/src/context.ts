@@ -1,8 +1,8 @@
 import type { Context } from '@gatehouse/core';
-import type { EventSource, LambdaHttpEvent, LambdaRuntimeContext } from './events.ts';
+import type { EventSource, LambdaHttpEvent, LambdaRuntimeContext, ScheduledEvent } from './events.ts';
 
-/** What an App can learn of the Lambda invocation it is serving. */
-export interface LambdaInvocation {
+/** What an App can learn of the Lambda invocation of an HTTP event it is serving. */
+export interface LambdaHttpInvocation {
   /** Which kind of event the invocation carries. */
   readonly source: EventSource;
   /** The event, as Lambda delivered it. */
@@ -12,6 +12,38 @@ export interface LambdaInvocation {
   /** The Lambda runtime's context: request id, function name, remaining time. */
   readonly context: LambdaRuntimeContext;
 }
+
+/**
+ * What a scheduled run (`app.scheduled`) can learn of the Lambda
+ * invocation behind it: the EventBridge event, and the runtime's context.
+ *
+ * @example
+ * ```ts
+ * const app = {
+ *   fetch: () => new Response('ok'),
+ *   scheduled(controller, env, ctx) {
+ *     const invocation = lambdaInvocation(ctx)
+ *     if (invocation?.source === 'schedule') console.log(invocation.event.id, invocation.context.awsRequestId)
+ *   },
+ * }
+ * ```
+ */
+export interface LambdaScheduledInvocation {
+  /** Always `'schedule'`. */
+  readonly source: 'schedule';
+  /** The EventBridge event, as Lambda delivered it. */
+  readonly event: ScheduledEvent;
+  /** A scheduled event has no `requestContext`. */
+  readonly requestContext: undefined;
+  /** The Lambda runtime's context: request id, function name, remaining time. */
+  readonly context: LambdaRuntimeContext;
+}
+
+/**
+ * What an App can learn of the Lambda invocation it is serving: an HTTP
+ * event or a scheduled one; `source` tells which (and narrows `event`).
+ */
+export type LambdaInvocation = LambdaHttpInvocation | LambdaScheduledInvocation;
 
 /** The Context on Lambda: the common one, plus the invocation. */
 export interface LambdaContext extends Context {

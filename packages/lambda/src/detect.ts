@@ -1,4 +1,4 @@
-import type { EventSource } from './events.ts';
+import type { EventSource, ScheduledEvent } from './events.ts';
 
 type Loose = Record<string, unknown>;
 
@@ -25,4 +25,24 @@ export function detectSource(event: unknown): EventSource | undefined {
   }
   if (typeof event.raw_path === 'string' && typeof event.method === 'string') return 'lattice-v1';
   return undefined;
+}
+
+/**
+ * Whether `event` is an EventBridge scheduled event: `detail-type` is
+ * `Scheduled Event` and `source` is `aws.events` (a scheduled rule) or
+ * `aws.scheduler` (EventBridge Scheduler, when its input uses the same
+ * envelope). Only those two fields are read: `time`, `resources` and
+ * `detail` may be missing. No HTTP event has either field, and an event
+ * put on a bus by anyone but AWS cannot have a source starting `aws.`.
+ *
+ * @example
+ * ```ts
+ * import { isScheduledEvent } from '@gatehouse/lambda'
+ *
+ * isScheduledEvent({ 'detail-type': 'Scheduled Event', source: 'aws.events', time: '2026-11-25T20:00:00Z' }) // true
+ * ```
+ */
+export function isScheduledEvent(event: unknown): event is ScheduledEvent {
+  if (!isObject(event) || event['detail-type'] !== 'Scheduled Event') return false;
+  return event.source === 'aws.events' || event.source === 'aws.scheduler';
 }

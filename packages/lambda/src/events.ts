@@ -98,8 +98,56 @@ export interface LatticeV2Event {
 
 export type LambdaHttpEvent = RestApiEvent | HttpApiEvent | AlbEvent | LatticeV1Event | LatticeV2Event;
 
-/** Which kind of event an invocation carries. */
+/** Which HTTP source an event comes from, as `detectSource` reads it. */
 export type EventSource = 'rest' | 'http' | 'alb' | 'lattice-v1' | 'lattice-v2';
+
+/**
+ * Which kind of event an invocation carries: an HTTP source, or
+ * `'schedule'` for an EventBridge {@link ScheduledEvent}.
+ *
+ * @example
+ * ```ts
+ * const invocation = lambdaInvocation(ctx)
+ * if (invocation?.source === 'schedule') console.log('run of', invocation.event.resources?.[0])
+ * ```
+ */
+export type InvocationSource = EventSource | 'schedule';
+
+/**
+ * An EventBridge scheduled event: what a scheduled rule sends
+ * (`source: 'aws.events'`), and what EventBridge Scheduler sends when the
+ * schedule's input uses the same envelope (`source: 'aws.scheduler'`, the
+ * schedule's ARN in `resources`). Both invoke the function asynchronously.
+ *
+ * @example
+ * ```json
+ * {
+ *   "version": "0",
+ *   "id": "7bf73129-1428-4cd3-a780-95db273d1602",
+ *   "detail-type": "Scheduled Event",
+ *   "source": "aws.events",
+ *   "account": "123456789012",
+ *   "time": "2026-11-25T20:00:00Z",
+ *   "region": "us-east-1",
+ *   "resources": ["arn:aws:events:us-east-1:123456789012:rule/nightly-report"],
+ *   "detail": {}
+ * }
+ * ```
+ */
+export interface ScheduledEvent {
+  version?: string;
+  id?: string;
+  'detail-type': 'Scheduled Event';
+  source: 'aws.events' | 'aws.scheduler';
+  account?: string;
+  /** When the run was due, ISO 8601 (`2026-11-25T20:00:00Z`). */
+  time?: string;
+  region?: string;
+  /** The ARN of the rule (or schedule) that sent the event. */
+  resources?: string[];
+  /** `{}` for a scheduled rule; whatever the input says for Scheduler. */
+  detail?: unknown;
+}
 
 /** The result shapes Lambda expects back, per source. */
 export interface RestApiResult {

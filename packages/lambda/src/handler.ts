@@ -5,8 +5,9 @@ import { DEADLINE, DeadlineError, responseParts, ResponseTooLargeError, toResult
 import { watchDeadline } from './_watchdog.ts';
 import { isBinaryBody } from './binary.ts';
 import { InvocationContext } from './context.ts';
-import { detectSource } from './detect.ts';
-import type { EventSource, LambdaHttpEvent, LambdaHttpResult, LambdaRuntimeContext } from './events.ts';
+import { detectSource, isScheduledEvent } from './detect.ts';
+import type { EventSource, LambdaHttpEvent, LambdaHttpResult, LambdaRuntimeContext, ScheduledEvent } from './events.ts';
+import { scheduledRunner } from './scheduled.ts';
 
 /** Options of {@link handler} and {@link streamHandler}. */
 export interface HandlerOptions<Env = {}> extends PathOptions {
@@ -20,7 +21,12 @@ export interface HandlerOptions<Env = {}> extends PathOptions {
    * and answers 504. Defaults to 500.
    */
   deadlineMargin?: number;
-  /** Called with errors the App throws and events that cannot be served. Defaults to `console.error`. */
+  /**
+   * Called with errors the App throws, events that cannot be served, and
+   * the failures of a scheduled run that called `noRetry()` (other failed
+   * runs reject the invocation instead, and Lambda logs them). Defaults to
+   * `console.error`.
+   */
   onError?: (error: unknown) => void;
   /**
    * The largest response body `handler` returns, in bytes; a larger one
@@ -30,14 +36,26 @@ export interface HandlerOptions<Env = {}> extends PathOptions {
   maxResponseSize?: number;
 }
 
-/** A Lambda handler: two parameters, as the Node.js 24 runtime requires. */
-export type LambdaHandler = (event: unknown, context: LambdaRuntimeContext) => Promise<LambdaHttpResult>;
+/**
+ * A Lambda handler: two parameters, as the Node.js 24 runtime requires.
+ * It resolves with the HTTP result for an HTTP event, and with `undefined`
+ * for an EventBridge scheduled event (the result of an asynchronous
+ * invocation goes nowhere).
+ */
+export type LambdaHandler = (event: unknown, context: LambdaRuntimeContext) => Promise<LambdaHttpResult | undefined>;
 
 /**
  * A Lambda handler that serves `app` for every HTTP event source: API
  * Gateway REST APIs (payload 1.0) and HTTP APIs (2.0), ALB targets (single-
  * and multi-value headers), Function URLs and VPC Lattice (v1 and v2). The
  * source is read from each event, and the answer given in its shape.
+ *
+ * It runs the App's scheduled tasks too: for an EventBridge scheduled event
+ * (a scheduled rule, or EventBridge Scheduler with the same envelope) it
+ * calls `app.scheduled(controller, env, ctx)`, waits for its waitUntil work,
+ * and resolves with `undefined`; it rejects if the run fails (Lambda then
+ * retries it) unless the run called `controller.noRetry()`, and if the App
+ * has no `scheduled()`. `controller.cron` is the rule's or schedule's ARN.
  *
  * @example
  * ```ts
@@ -49,10 +67,13 @@ export type LambdaHandler = (event: unknown, context: LambdaRuntimeContext) => P
  */
 export function handler<Env = {}>(app: App<Env>, options: HandlerOptions<Env> = {}): LambdaHandler {
   const invoke = prepare(app, options);
+  const runScheduled = scheduledRunner(app, resolveOptions(options));
   const maxSize = options.maxResponseSize ?? 6 * 1024 * 1024;
   return async (event, context) => {
     const invocation = await invoke(event, context);
-    if (invocation.response === undefined) return invocation.failure;
+    if (invocation.response === undefined) {
+      return invocation.scheduled === undefined ? invocation.failure : runScheduled(invocation.scheduled, context);
+    }
     let result: LambdaHttpResult;
     try {
       const parts = await responseParts(invocation.response, {
@@ -88,22 +109,38 @@ export type Invocation =
       /** Stops watching the deadline; returns a promise if waitUntil work is left to wait for. */
       finish: () => Promise<void> | undefined;
     }
-  | { response: undefined; failure: LambdaHttpResult };
+  | { response: undefined; failure: LambdaHttpResult; scheduled?: undefined }
+  /** An EventBridge scheduled event: not for the App's fetch. */
+  | { response: undefined; failure?: undefined; scheduled: ScheduledEvent };
+
+/** @internal The options every kind of invocation needs, defaults applied. */
+export function resolveOptions<Env>(options: HandlerOptions<Env>): {
+  env: Env;
+  isBinary: (headers: Headers) => boolean;
+  margin: number;
+  onError: (error: unknown) => void;
+} {
+  return {
+    env: options.env ?? (process.env as unknown as Env),
+    isBinary: options.isBinary ?? isBinaryBody,
+    margin: options.deadlineMargin ?? 500,
+    onError: options.onError ?? ((error: unknown) => console.error('[gatehouse] ', error)),
+  };
+}
 
 /** @internal Shared by the buffered and the streaming handler. */
 export function prepare<Env>(
   app: App<Env>,
   options: HandlerOptions<Env>,
 ): (event: unknown, context: LambdaRuntimeContext) => Promise<Invocation> {
-  const env = options.env ?? (process.env as unknown as Env);
-  const isBinary = options.isBinary ?? isBinaryBody;
-  const margin = options.deadlineMargin ?? 500;
-  const onError = options.onError ?? ((error: unknown) => console.error('[gatehouse] ', error));
+  const { env, isBinary, margin, onError } = resolveOptions(options);
   warmUp();
 
   return async (event, context) => {
     const source = detectSource(event);
     if (source === undefined) {
+      // Read after the HTTP sources, so that HTTP events pay nothing for it.
+      if (isScheduledEvent(event)) return { response: undefined, scheduled: event };
       onError(new TypeError(`Not an HTTP event Gatehouse knows: ${describe(event)}`));
       return { response: undefined, failure: errorResult(400, UNKNOWN_EVENT, undefined, undefined) };
     }

@@ -1,5 +1,6 @@
 /**
- * Run any Gatehouse App on AWS Lambda, for every HTTP event source.
+ * Run any Gatehouse App on AWS Lambda, for every HTTP event source, and its
+ * scheduled tasks from EventBridge schedules.
  *
  * @module
  */
@@ -7,8 +8,14 @@ export { handler, type HandlerOptions, type LambdaHandler } from './handler.ts';
 export { streamHandler } from './stream-handler.ts';
 export type { AwsLambdaGlobal, HttpResponseMetadata, ResponseStream, StreamingHandler } from './awslambda.ts';
 export { isBinaryBody } from './binary.ts';
-export { detectSource } from './detect.ts';
-export { lambdaInvocation, type LambdaContext, type LambdaInvocation } from './context.ts';
+export { detectSource, isScheduledEvent } from './detect.ts';
+export {
+  lambdaInvocation,
+  type LambdaContext,
+  type LambdaHttpInvocation,
+  type LambdaInvocation,
+  type LambdaScheduledInvocation,
+} from './context.ts';
 export { LambdaRequest } from './_lambda-request.ts';
 export type { PathOptions } from './_request.ts';
 export type * from './events.ts';

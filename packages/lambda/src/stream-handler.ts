@@ -1,7 +1,7 @@
 import { type App, isNullBodyStatus } from '@gatehouse/core';
 import { DEADLINE, DeadlineError } from './_result.ts';
 import { awsLambdaGlobal, type HttpResponseMetadata, type ResponseStream, type StreamingHandler } from './awslambda.ts';
-import { failureResult, type HandlerOptions, prepare } from './handler.ts';
+import { errorResult, failureResult, type HandlerOptions, prepare, resolveOptions } from './handler.ts';
 import type { LambdaHttpResult } from './events.ts';
 
 /**
@@ -13,6 +13,11 @@ import type { LambdaHttpResult } from './events.ts';
  *
  * Needs the `awslambda` global of Lambda's Node.js runtime; locally the
  * emulator (`@gatehouse/lambda/emulator`) provides one.
+ *
+ * Scheduled tasks are not run here: an EventBridge scheduled event gets
+ * the same treatment as any other event that is not HTTP (reported through
+ * `onError`, answered with a 400 that says why). Point schedules at a
+ * function exported with {@link handler}.
  *
  * @example
  * ```ts
@@ -29,6 +34,7 @@ export function streamHandler<Env = {}>(app: App<Env>, options: HandlerOptions<E
     );
   }
   const invoke = prepare(app, options);
+  const { onError } = resolveOptions(options);
   return runtime.streamifyResponse(async (event, stream, context) => {
     const invocation = await invoke(event, context);
     const answer = (failure: LambdaHttpResult): void => {
@@ -36,6 +42,11 @@ export function streamHandler<Env = {}>(app: App<Env>, options: HandlerOptions<E
       runtime.HttpResponseStream.from(stream, { statusCode, headers: headers ?? {} }).end(body);
     };
     if (invocation.response === undefined) {
+      if (invocation.scheduled !== undefined) {
+        onError(new TypeError(SCHEDULED_EVENT.trim()));
+        answer(errorResult(400, SCHEDULED_EVENT, undefined, undefined));
+        return;
+      }
       answer(invocation.failure);
       return;
     }
@@ -63,6 +74,9 @@ export function streamHandler<Env = {}>(app: App<Env>, options: HandlerOptions<E
     }
   });
 }
+
+const SCHEDULED_EVENT =
+  'Gatehouse\'s streamHandler does not run scheduled tasks: this EventBridge scheduled event needs a function exported with handler(app), which calls app.scheduled().\n';
 
 type Ready = Extract<Awaited<ReturnType<ReturnType<typeof prepare>>>, { response: Response }>;
 
