@@ -1,0 +1,170 @@
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startContainer, type ContainerOptions } from '@gatehouse/node/container';
+import type { GatehouseConfig } from '../config.ts';
+import { formatStats } from '../format-stats.ts';
+import { UsageError } from '../usage-error.ts';
+
+export const START_HELP = `Usage: gatehouse start [app] [options]
+
+Runs the App exported by [app] (its default export, or "app") in worker
+processes sharing one port. SIGHUP reloads the code without dropping a
+request, SIGTERM and SIGINT stop gracefully, SIGUSR2 prints worker stats.
+
+Options (times in seconds):
+  -w, --workers <n>             worker processes (default: the CPU count)
+      --min-workers <n>         idle scaling: keep n when idle, grow to --workers under load
+      --idle-timeout <s>        idle time before an extra worker retires (default 30)
+  -p, --port <n>                port (default: $PORT, else 3000)
+  -H, --host <address>          address to listen on (default 127.0.0.1)
+  -t, --timeout <s>             a request past it gets 504; a worker blocked this long is replaced (default 30)
+      --graceful-timeout <s>    time to finish in-flight requests on reload and stop (default 30)
+      --keep-alive <s>          idle keep-alive connection lifetime (default 5)
+      --max-requests <n>        recycle a worker after n requests (default: never)
+      --max-requests-jitter <n> add up to n to each worker's --max-requests
+      --max-body-size <bytes>   larger request bodies get 413 (default 10 MiB)
+      --trust-proxy <hops>      believe X-Forwarded-For/-Proto from this many proxies ("true": all)
+      --cron <expression>       run the App's scheduled() on this cron (repeatable)
+      --readiness <path>        answer this path with 200 while ready, 503 while stopping
+      --stats                   print worker stats every --stats-interval seconds
+      --stats-interval <s>      (default 10)
+  -c, --config <file>           config file (default: ./gatehouse.config.{ts,mjs,js} if present)
+  -h, --help                    this help
+`;
+
+const OPTIONS = {
+  workers: { type: 'string', short: 'w' },
+  'min-workers': { type: 'string' },
+  'idle-timeout': { type: 'string' },
+  port: { type: 'string', short: 'p' },
+  host: { type: 'string', short: 'H' },
+  timeout: { type: 'string', short: 't' },
+  'graceful-timeout': { type: 'string' },
+  'keep-alive': { type: 'string' },
+  'max-requests': { type: 'string' },
+  'max-requests-jitter': { type: 'string' },
+  'max-body-size': { type: 'string' },
+  'trust-proxy': { type: 'string' },
+  cron: { type: 'string', multiple: true },
+  readiness: { type: 'string' },
+  stats: { type: 'boolean' },
+  'stats-interval': { type: 'string' },
+  config: { type: 'string', short: 'c' },
+} as const;
+
+const CONFIG_NAMES = ['gatehouse.config.ts', 'gatehouse.config.mjs', 'gatehouse.config.js'];
+
+/** `gatehouse start`: resolves with the exit code once the container has stopped. */
+export async function start(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: true, strict: true });
+  if (positionals.length > 1) throw new UsageError(`start takes one App, not ${positionals.length}: ${positionals.join(' ')}`);
+
+  const config = await loadConfig(values.config);
+  const options: ContainerOptions = { ...config.options, app: positionals[0] ?? config.app ?? '' };
+  if (options.app === '') throw new UsageError('which App? Give its module: gatehouse start ./src/app.ts');
+
+  const count = (name: keyof typeof OPTIONS): number | undefined => {
+    const value = values[name];
+    if (typeof value !== 'string') return undefined;
+    const number = Number(value);
+    if (value.trim() === '' || !Number.isInteger(number) || number < 0) {
+      throw new UsageError(`--${name} wants a whole number, not "${value}"`);
+    }
+    return number;
+  };
+  const seconds = (name: keyof typeof OPTIONS): number | undefined => {
+    const value = values[name];
+    if (typeof value !== 'string') return undefined;
+    const number = Number(value);
+    if (value.trim() === '' || !(number > 0)) throw new UsageError(`--${name} wants a number of seconds above 0, not "${value}"`);
+    return number * 1000;
+  };
+  const set = <K extends keyof ContainerOptions>(key: K, value: ContainerOptions[K] | undefined): void => {
+    if (value !== undefined) options[key] = value;
+  };
+  set('workers', count('workers'));
+  set('minWorkers', count('min-workers'));
+  set('idleTimeout', seconds('idle-timeout'));
+  set('port', count('port') ?? options.port ?? portFromEnv());
+  set('hostname', values.host);
+  set('timeout', seconds('timeout'));
+  set('gracefulTimeout', seconds('graceful-timeout'));
+  set('keepAliveTimeout', seconds('keep-alive'));
+  set('maxRequests', count('max-requests'));
+  set('maxRequestsJitter', count('max-requests-jitter'));
+  set('maxBodySize', count('max-body-size'));
+  set('trustProxy', values['trust-proxy'] === undefined ? undefined : trustProxy(values['trust-proxy']));
+  set('crons', values.cron === undefined ? undefined : [...(options.crons ?? []), ...values.cron]);
+  set('readinessPath', values.readiness);
+
+  const log = (line: string): void => void process.stderr.write(`[gatehouse] ${line}\n`);
+  const container = await startContainer({ ...options, log });
+  const stats = container.stats();
+  log(`serving ${options.app} on ${container.url} with ${stats.workers.length} worker(s), primary pid ${stats.pid}`);
+
+  const printStats = (): void => void process.stderr.write(formatStats(container.stats()));
+  const statsTimer = values.stats === true ? setInterval(printStats, seconds('stats-interval') ?? 10_000) : undefined;
+  const reload = (): void => {
+    log('SIGHUP: reloading');
+    container.reload().catch(() => {
+      // The container logged why; the old workers go on serving.
+    });
+  };
+  process.on('SIGHUP', reload);
+  process.on('SIGUSR2', printStats);
+
+  const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
+    process.once('SIGTERM', () => resolveSignal('SIGTERM'));
+    process.once('SIGINT', () => resolveSignal('SIGINT'));
+  });
+  log(`${signal}: stopping gracefully (send SIGINT again to stop at once)`);
+  process.once('SIGINT', () => process.exit(130));
+  clearInterval(statsTimer);
+  process.off('SIGHUP', reload);
+  process.off('SIGUSR2', printStats);
+  await container.close();
+  log('stopped');
+  return 0;
+}
+
+interface LoadedConfig {
+  app: string | undefined;
+  options: Partial<ContainerOptions>;
+}
+
+async function loadConfig(explicit: string | undefined): Promise<LoadedConfig> {
+  const file =
+    explicit !== undefined ? resolve(explicit) : CONFIG_NAMES.map((name) => resolve(name)).find((path) => existsSync(path));
+  if (file === undefined) return { app: undefined, options: {} };
+  if (!existsSync(file)) throw new UsageError(`the config file ${file} does not exist`);
+  let module: { default?: unknown };
+  try {
+    module = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  } catch (error) {
+    throw new UsageError(`could not load the config file ${file}: ${(error as Error).message}`);
+  }
+  const config = module.default as GatehouseConfig | undefined;
+  if (typeof config !== 'object' || config === null) {
+    throw new UsageError(`${file} must export default a config object: export default defineConfig({ start: {...} })`);
+  }
+  const { app, ...options } = config.start ?? {};
+  return { app: app === undefined ? undefined : resolve(dirname(file), app), options };
+}
+
+function portFromEnv(): number | undefined {
+  const value = process.env.PORT;
+  if (value === undefined || value === '') return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0) throw new UsageError(`$PORT is not a port number: "${value}"`);
+  return port;
+}
+
+function trustProxy(value: string): boolean | number {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  const hops = Number(value);
+  if (!Number.isInteger(hops) || hops < 0) throw new UsageError(`--trust-proxy wants true, false or a hop count, not "${value}"`);
+  return hops;
+}

@@ -1,0 +1,177 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+
+vi.setConfig({ testTimeout: 30_000 });
+
+const BIN = fileURLToPath(new URL('./bin.ts', import.meta.url));
+const APP = `
+import { appendFileSync } from 'node:fs';
+export default {
+  fetch: () => new Response(\`\${process.env.VERSION ?? 'v1'} \${process.pid}\`),
+  scheduled(controller) {
+    if (process.env.SCHEDULE_LOG) appendFileSync(process.env.SCHEDULE_LOG, controller.cron + '\\n');
+  },
+};
+`;
+
+let dir: string;
+const children: ChildProcess[] = [];
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
+  writeFileSync(join(dir, 'app.ts'), APP);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+interface Run {
+  child: ChildProcess;
+  /** Everything written to standard error so far. */
+  stderr: () => string;
+  /** Resolves with the first match of `pattern` in standard error. */
+  waitFor: (pattern: RegExp) => Promise<RegExpMatchArray>;
+  exited: Promise<number | null>;
+}
+
+function run(args: string[], env: Record<string, string> = {}): Run {
+  const child = spawn(process.execPath, ['--conditions=source', BIN, ...args], {
+    cwd: dir,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let stderr = '';
+  const waiters: { pattern: RegExp; resolve: (match: RegExpMatchArray) => void }[] = [];
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    for (const waiter of waiters.slice()) {
+      const match = stderr.match(waiter.pattern);
+      if (match !== null) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(match);
+      }
+    }
+  });
+  child.stdout!.resume();
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    stderr: () => stderr,
+    exited,
+    waitFor: (pattern) =>
+      new Promise((resolve, reject) => {
+        const match = stderr.match(pattern);
+        if (match !== null) return resolve(match);
+        waiters.push({ pattern, resolve });
+        void exited.then((code) => reject(new Error(`exited with ${code} before ${pattern}:\n${stderr}`)));
+      }),
+  };
+}
+
+async function pids(url: string, count: number): Promise<Set<string>> {
+  const seen = new Set<string>();
+  for (let i = 0; i < count; i++) {
+    const response = await fetch(url, { headers: { connection: 'close' } });
+    seen.add((await response.text()).split(' ')[1]!);
+  }
+  return seen;
+}
+
+describe('gatehouse start', () => {
+  it('serves with N workers, reloads on SIGHUP, prints stats on SIGUSR2, stops on SIGTERM', async () => {
+    const server = run(['start', 'app.ts', '--workers', '2', '--port', '0', '--graceful-timeout', '5']);
+    const [, url] = await server.waitFor(/serving app\.ts on (http:\/\/\S+) with 2 worker\(s\)/);
+    const before = await pids(url!, 12);
+    expect(before.size).toBeGreaterThanOrEqual(1);
+
+    server.child.kill('SIGHUP');
+    await server.waitFor(/reloaded: 2 new worker\(s\) serving/);
+    const after = await pids(url!, 12);
+    expect([...after].filter((pid) => before.has(pid))).toEqual([]);
+
+    server.child.kill('SIGUSR2');
+    const [table] = await server.waitFor(/worker +pid +state[^]*?primary \d+ · requests \d+ · restarts 0 · reloads 1[^\n]*/);
+    expect(table.split('\n').filter((line) => /^\d+ +\d+ +ready/.test(line))).toHaveLength(2);
+
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(server.stderr()).toMatch(/SIGTERM: stopping gracefully[^]*stopped/);
+    await expect(fetch(url!)).rejects.toThrow('fetch failed');
+  });
+
+  it('takes its settings from gatehouse.config.ts, the command line winning', async () => {
+    const log = join(dir, 'cron.log');
+    writeFileSync(
+      join(dir, 'gatehouse.config.ts'),
+      `export default { start: { app: './app.ts', workers: 2, crons: ['* * * * * *'] } };\n`,
+    );
+    try {
+      const server = run(['start', '--workers', '1', '--port', '0'], { SCHEDULE_LOG: log });
+      await server.waitFor(/serving \S+app\.ts on http:\/\/\S+ with 1 worker\(s\)/);
+      await expect.poll(() => readFileSync(log, 'utf8').split('\n').length, { timeout: 5_000 }).toBeGreaterThan(2);
+      expect(readFileSync(log, 'utf8').split('\n')[0]).toBe('* * * * * *');
+      server.child.kill('SIGINT');
+      expect(await server.exited).toBe(0);
+    } finally {
+      rmSync(join(dir, 'gatehouse.config.ts'));
+      rmSync(log, { force: true });
+    }
+  });
+
+  it('prints stats on an interval with --stats', async () => {
+    const server = run(['start', 'app.ts', '-w', '1', '-p', '0', '--stats', '--stats-interval', '0.2']);
+    const [, url] = await server.waitFor(/on (http:\/\/\S+) with/);
+    await fetch(url!);
+    await server.waitFor(/primary \d+ · requests [1-9]/);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
+});
+
+describe('bad configuration is one clear line, no stack', () => {
+  const expectFailure = async (args: string[], message: RegExp, code = 1): Promise<void> => {
+    const server = run(args);
+    expect(await server.exited).toBe(code);
+    expect(server.stderr()).toMatch(message);
+    expect(server.stderr()).not.toMatch(/^\s+at /m);
+  };
+
+  it('an App file that does not exist', () => expectFailure(['start', 'nope.ts', '-p', '0'], /^gatehouse: the App file \S+nope\.ts does not exist\n$/));
+
+  it('a module without fetch', async () => {
+    writeFileSync(join(dir, 'bad.ts'), 'export const notAnApp = 1;\n');
+    await expectFailure(['start', 'bad.ts', '-p', '0', '-w', '1'], /gatehouse: \S+bad\.ts has no App: .*it exports notAnApp\n$/);
+  });
+
+  it('a module that throws while loading', async () => {
+    writeFileSync(join(dir, 'throws.ts'), 'throw new Error("no database URL");\nexport default {};\n');
+    await expectFailure(['start', 'throws.ts', '-p', '0', '-w', '1'], /gatehouse: could not load the App from \S+throws\.ts: no database URL\n$/);
+  });
+
+  it('a port in use', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      await expectFailure(['start', 'app.ts', '-p', String(port), '-w', '2'], new RegExp(`gatehouse: port ${port} on 127.0.0.1 is already in use\\n$`));
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('bad flags and values', async () => {
+    await expectFailure(['start', 'app.ts', '--wrokers', '2'], /gatehouse: Unknown option '--wrokers'[^]*gatehouse start --help/, 2);
+    await expectFailure(['start', 'app.ts', '--workers', 'two'], /gatehouse: --workers wants a whole number, not "two"\n$/, 2);
+    await expectFailure(['start', 'app.ts', '--timeout', '0'], /--timeout wants a number of seconds above 0/, 2);
+    await expectFailure(['start', 'app.ts', '--cron', 'sometimes', '-p', '0'], /gatehouse: "sometimes" is not a cron expression/);
+    await expectFailure(['start'], /gatehouse: which App\?/, 2);
+    await expectFailure(['launch'], /gatehouse: unknown command "launch"/, 2);
+  });
+});
