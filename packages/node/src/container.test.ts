@@ -101,6 +101,31 @@ describe('workers', () => {
   });
 });
 
+describe('crashes', () => {
+  it('backs off while a worker keeps crashing soon after it starts', async () => {
+    const logs: string[] = [];
+    const file = join(dir, 'crashy.ts');
+    writeFileSync(file, 'setTimeout(() => process.exit(7), 30);\nexport default { fetch: () => new Response("x") };\n');
+    const container = await start({ app: file, workers: 1, logs });
+    await waitFor(() => container.stats().restarts >= 4);
+    expect(container.stats().restarts).toBeGreaterThanOrEqual(4);
+    const delays = logs.filter((line) => line.includes('exited with code 7')).map((line) => / in (\d+) ms$/.exec(line)?.[1] ?? '0');
+    expect(delays.slice(0, 4)).toEqual(['0', '100', '200', '400']);
+  });
+});
+
+describe('graceful stop', () => {
+  it('lets in-flight requests finish when the container closes', async () => {
+    const container = await start({ workers: 2 });
+    const slow = fetch(new URL('/slow?ms=500', container.url)).then(async (response) => [response.status, await response.text()]);
+    await sleep(100);
+    const closed = container.close();
+    expect(await slow).toEqual([200, expect.stringMatching(/^v1 \d+$/)]);
+    await closed;
+    await expect(fetch(container.url)).rejects.toThrow('fetch failed');
+  });
+});
+
 describe('graceful reload', () => {
   it('reloads five times under load with zero failures, and the new workers run the new code', async () => {
     const container = await start({ workers: 2 });

@@ -1,3 +1,4 @@
+import { benchContainer } from './container.ts';
 import { benchLambda } from './lambda.ts';
 import { benchNodeHttp } from './node-http.ts';
 import { ensureWrk } from './wrk.ts';
@@ -6,13 +7,17 @@ import { ensureWrk } from './wrk.ts';
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 
-// Pick one part with BENCH_ONLY=node or BENCH_ONLY=lambda.
+// Pick one part with BENCH_ONLY=node, BENCH_ONLY=container or BENCH_ONLY=lambda.
 const only = process.env.BENCH_ONLY;
 
 console.log(`# Gatehouse benchmarks (Node ${process.version}, ${new Date().toISOString()})`);
 if (only === undefined || only === 'node') {
   ensureWrk();
   await benchNodeHttp({ seconds, rounds, connections: 64, serverCpu: 0, loadCpu: 1 });
+}
+if (only === undefined || only === 'container') {
+  ensureWrk();
+  await benchContainer({ seconds, rounds, connections: 64, serverCpu: 0, loadCpu: 1 });
 }
 if (only === undefined || only === 'lambda') {
   await benchLambda({ seconds: Math.min(seconds, 3), rounds, cpu: 0 });

@@ -16,8 +16,8 @@ export interface Load {
   url: string;
   seconds: number;
   connections: number;
-  /** The CPU the load generator is pinned to. */
-  cpu: number;
+  /** The CPU the load generator is pinned to; unpinned when undefined. */
+  cpu: number | undefined;
   method?: 'GET' | 'POST';
   body?: string;
   contentType?: string;
@@ -45,9 +45,10 @@ function has(command: string): boolean {
 
 let scripts: string | undefined;
 
-/** One wrk run, pinned with taskset to `load.cpu`. */
+/** One wrk run, pinned with taskset to `load.cpu` when it is given. */
 export async function wrk(load: Load): Promise<LoadResult> {
-  const args = ['-c', String(load.cpu), 'wrk', '-t1', `-c${load.connections}`, `-d${load.seconds}s`, '--latency'];
+  const pin = load.cpu === undefined ? [] : ['taskset', '-c', String(load.cpu)];
+  const args = [...pin, 'wrk', '-t1', `-c${load.connections}`, `-d${load.seconds}s`, '--latency'];
   if (load.method === 'POST') {
     scripts ??= mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
     const script = join(scripts, `post-${load.body!.length}.lua`);
@@ -58,7 +59,7 @@ export async function wrk(load: Load): Promise<LoadResult> {
     args.push('-s', script);
   }
   args.push(load.url);
-  const { stdout } = await run('taskset', args);
+  const { stdout } = await run(args[0]!, args.slice(1));
   return parseWrk(stdout);
 }
 

@@ -1,5 +1,7 @@
 import { serve } from '@gatehouse/node';
 import { benchApp } from '../app.ts';
 
-await serve(benchApp, { port: Number(process.argv[2]) });
+// An optional second argument: handlerTimeout in milliseconds.
+const [port, handlerTimeout] = process.argv.slice(2).map(Number);
+await serve(benchApp, { port, handlerTimeout });
 console.log('ready');
