@@ -125,6 +125,25 @@ describe('gatehouse start', () => {
     }
   });
 
+  it('takes its workers along when the primary is killed', async () => {
+    const server = run(['start', 'app.ts', '-w', '2', '-p', '0']);
+    const [, url] = await server.waitFor(/on (http:\/\/\S+) with/);
+    const workers = (readFileSync(`/proc/${server.child.pid}/task/${server.child.pid}/children`, 'utf8')).trim().split(/\s+/).map(Number);
+    expect(workers).toHaveLength(2);
+    server.child.kill('SIGKILL');
+    await server.exited;
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await expect.poll(() => workers.filter(alive), { timeout: 5_000 }).toEqual([]);
+    await expect(fetch(url!)).rejects.toThrow('fetch failed');
+  });
+
   it('prints stats on an interval with --stats', async () => {
     const server = run(['start', 'app.ts', '-w', '1', '-p', '0', '--stats', '--stats-interval', '0.2']);
     const [, url] = await server.waitFor(/on (http:\/\/\S+) with/);

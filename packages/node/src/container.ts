@@ -319,7 +319,7 @@ class Supervisor implements Container {
   }
 
   #fork(slot: Slot, generation: number, respawn: boolean): Member {
-    const { settings } = this;
+    const settings = this.#settings;
     const jitter = settings.maxRequestsJitter > 0 ? Math.floor(Math.random() * (settings.maxRequestsJitter + 1)) : 0;
     const config: WorkerConfig = {
       ...settings.worker,
@@ -378,10 +378,6 @@ class Supervisor implements Container {
       markExited();
     });
     return member;
-  }
-
-  get settings(): Settings {
-    return this.#settings;
   }
 
   #onMessage(member: Member, message: WorkerMessage): void {
@@ -468,7 +464,7 @@ class Supervisor implements Container {
     await this.#stop(member, 'drain');
   }
 
-  #stop(member: Member, how: PrimaryMessage['t'] & ('drain' | 'stop')): Promise<void> {
+  #stop(member: Member, how: 'drain' | 'stop'): Promise<void> {
     if (member.state === 'stopping') return member.exited;
     const wasStarting = member.state === 'starting';
     member.state = 'stopping';
