@@ -92,7 +92,7 @@ describe('gatehouse start', () => {
     expect(before.size).toBeGreaterThanOrEqual(1);
 
     server.child.kill('SIGHUP');
-    await server.waitFor(/reloaded: 2 new worker\(s\) serving/);
+    await server.waitFor(/reload: 2 new worker\(s\) serving[^]*reloaded: the old workers have exited/);
     const after = await pids(url!, 12);
     expect([...after].filter((pid) => before.has(pid))).toEqual([]);
 

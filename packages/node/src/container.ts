@@ -290,8 +290,9 @@ class Supervisor implements Container {
       }
       for (const result of results) this.#adopt((result as PromiseFulfilledResult<Member>).value);
       this.#counts.reloads++;
-      this.#settings.log(`reloaded: ${results.length} new worker(s) serving, the old ones finish their requests`);
+      this.#settings.log(`reload: ${results.length} new worker(s) serving, the old ones finish their requests`);
       await Promise.all(old.map((member) => this.#stop(member, 'drain')));
+      this.#settings.log('reloaded: the old workers have exited');
     } finally {
       this.#busyChanging = false;
     }

@@ -32,6 +32,26 @@ describe.each(packages)('%s', (dir) => {
   });
 });
 
+// The packages built before these tests run (this workspace's dependencies), but the Workers adapter.
+const workersFree = Object.keys(
+  (JSON.parse(readFileSync(join(root, 'test/packaging/package.json'), 'utf8')) as { dependencies: Record<string, string> })
+    .dependencies,
+)
+  .filter((name) => name !== '@gatehouse/cloudflare');
+
+it.each(workersFree)('keeps Workers types out of the declarations of %s', (name) => {
+  // A published .d.ts that imports them breaks tsc for every user without them.
+  const dir = join(root, 'packages', name.slice('@gatehouse/'.length));
+  const declarations = readdirSync(join(dir, 'dist'), { recursive: true, encoding: 'utf8' }).filter((file) =>
+    file.endsWith('.d.ts'),
+  );
+  expect(declarations.length).toBeGreaterThan(0);
+  for (const file of declarations) {
+    const text = readFileSync(join(dir, 'dist', file), 'utf8');
+    expect(text, `${name} dist/${file}`).not.toMatch(/@cloudflare\/workers-types|['"]cloudflare:/);
+  }
+});
+
 it('serves an App from the built packages, as a user who installed them would', async () => {
   // No "source" condition here: Node resolves the packages to dist/.
   const script = `
@@ -66,4 +86,36 @@ it('runs an App on Lambda from the built package', async () => {
   const { body, resolved } = JSON.parse(stdout) as { body: string; resolved: string };
   expect(body).toBe('built /hi');
   expect(resolved).toMatch(/\/packages\/lambda\/dist\/index\.js$/);
+});
+
+it('runs an App as a Worker from the built package', async () => {
+  const script = `
+    import { worker } from '@gatehouse/cloudflare';
+    const waited = [];
+    const ctx = { waitUntil: (p) => void waited.push(p), passThroughOnException() {}, props: { tenant: 'acme' } };
+    const app = { fetch: (request, env, ctx) => {
+      ctx.waitUntil(Promise.resolve());
+      return new Response([ctx.runtime, ctx.clientAddress, ctx.props.tenant, env.GREETING].join(' '));
+    } };
+    const request = new Request('https://x.example/', { headers: { 'cf-connecting-ip': '192.0.2.1' } });
+    const response = await worker(app).fetch(request, { GREETING: 'hi' }, ctx);
+    console.log(JSON.stringify({ text: await response.text(), waited: waited.length,
+      scheduled: 'scheduled' in worker(app), resolved: import.meta.resolve('@gatehouse/cloudflare') }));
+  `;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: dirname(fileURLToPath(import.meta.url)),
+  });
+  const result = JSON.parse(stdout) as { text: string; waited: number; scheduled: boolean; resolved: string };
+  expect(result).toMatchObject({ text: 'workerd 192.0.2.1 acme hi', waited: 1, scheduled: false });
+  expect(result.resolved).toMatch(/\/packages\/cloudflare\/dist\/index\.js$/);
+});
+
+it("type-checks a Worker project against the built package's declarations", async () => {
+  // fixtures/cloudflare-worker: the global Workers types, skipLibCheck off, no "source" condition.
+  const project = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/cloudflare-worker/tsconfig.json');
+  const result = await promisify(execFile)(join(root, 'node_modules/.bin/tsc'), ['-p', project, '--listFiles']).catch(
+    (error: { stdout: string }) => ({ stdout: error.stdout, failed: true }),
+  );
+  expect(result, result.stdout).not.toHaveProperty('failed');
+  expect(result.stdout).toMatch(/\/packages\/cloudflare\/dist\/index\.d\.ts$/m);
 });

@@ -42,3 +42,23 @@ it('allows runtime imports in an adapter', async () => {
   );
   expect(code, output).toBe(0);
 });
+
+it.each([
+  "import { readFile } from 'node:fs';",
+  "import { join } from 'path';",
+  "import { Buffer } from 'buffer';",
+  "import type { Context } from 'aws-lambda';",
+])('refuses %j in the Workers adapter', async (line) => {
+  const { code, output } = await lintAs('packages/cloudflare/src/probe.ts', `${line}\nexport const probe = 1;\n`);
+  expect(code, output).not.toBe(0);
+  expect(output).toContain('no-restricted-imports');
+});
+
+it('allows cloudflare:* and the Workers types in the Workers adapter', async () => {
+  const { code, output } = await lintAs(
+    'packages/cloudflare/src/probe.ts',
+    "import { env } from 'cloudflare:workers';\nimport type { ExecutionContext } from '@cloudflare/workers-types';\n" +
+      'export const probe = env;\nexport type Probe = ExecutionContext;\n',
+  );
+  expect(code, output).toBe(0);
+});

@@ -1,0 +1,8 @@
+/**
+ * Run any Gatehouse App as a Cloudflare Worker: requests, and cron
+ * triggers when the App has `scheduled()`.
+ *
+ * @module
+ */
+export { worker, type GatehouseWorker } from './worker.ts';
+export type { CloudflareContext } from './context.ts';
