@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { RunningApp, Runtime } from '../src/runtime.ts';
+import { childrenOf, peakResident, stopProcess } from './_process.ts';
 
 const CLI = createRequire(import.meta.url).resolve('@gatehouse/cli/package.json').replace(/package\.json$/, 'src/bin.ts');
 
@@ -36,21 +36,9 @@ export const nodeContainerRuntime: Runtime = {
     child.stderr!.resume();
     return {
       url,
-      async stop() {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      },
-      async peakMemory() {
-        // The workers serve: the most any of them has held resident.
-        const workers = (await readFile(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8')).trim().split(/\s+/);
-        let peak = 0;
-        for (const pid of workers) {
-          const status = await readFile(`/proc/${pid}/status`, 'utf8');
-          peak = Math.max(peak, Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1]) * 1024);
-        }
-        return peak;
-      },
+      stop: () => stopProcess(child),
+      // The workers serve: the most any of them has held resident.
+      peakMemory: async () => peakResident(await childrenOf(child.pid)),
     };
   },
 };

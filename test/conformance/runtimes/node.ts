@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { RunningApp, Runtime } from '../src/runtime.ts';
+import { peakResident, stopProcess } from './_process.ts';
 
 /** @gatehouse/node in a child process, over real sockets. */
 export const nodeRuntime: Runtime = {
@@ -21,17 +21,8 @@ export const nodeRuntime: Runtime = {
     });
     return {
       url,
-      async stop() {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      },
-      async peakMemory() {
-        // VmHWM: the most resident memory the process has had at any point.
-        const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-        const kib = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1]);
-        return kib * 1024;
-      },
+      stop: () => stopProcess(child),
+      peakMemory: () => peakResident([child.pid]),
     };
   },
 };
