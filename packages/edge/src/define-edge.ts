@@ -1,0 +1,233 @@
+import type { App, Context } from '@gatehouse/core';
+import { LocationTable, parseLocation, type LocationMatch } from './routing/locations.ts';
+import { ServerNames } from './routing/server-names.ts';
+import { compileTemplate, namedGroups, type Template } from './routing/template.ts';
+import type { EdgeConfig, ProxyRoute, Route, Routes, StaticRoute } from './edge-config.ts';
+import { createProxy } from './proxy/proxy.ts';
+import { safePath } from './static/safe-path.ts';
+import { createStaticHandler } from './static/static-handler.ts';
+import { createPool, Pool } from './upstream/pool.ts';
+
+/**
+ * The edge tier as an App: nginx-style sites and locations that serve
+ * static files, proxy to upstream pools, redirect or answer directly.
+ * Serve it like any App: `export default worker(edge)` on Workers,
+ * `serve(edge)` on Node.
+ *
+ * `config` may be a function of `env`, for settings that live in the
+ * Worker's bindings (the assets binding, origin URLs in vars); it is
+ * called once per `env` object.
+ *
+ * @example
+ * ```ts
+ * import { defineEdge } from '@gatehouse/edge'
+ *
+ * export const edge = defineEdge({
+ *   pools: { app: { servers: ['http://10.0.0.1:8000', 'http://10.0.0.2:8000'] } },
+ *   routes: {
+ *     '= /healthz': { respond: 'ok' },
+ *     '^~ /static/': { static: true },
+ *     '~ ^/old/(.*)$': { redirect: '/new/$1', status: 301 },
+ *     '/': { tryFiles: 'app' },
+ *   },
+ * })
+ * ```
+ */
+export function defineEdge<Env = {}>(config: EdgeConfig<Env> | ((env: Env) => EdgeConfig<Env>)): App<Env> {
+  if (typeof config !== 'function') {
+    const edge = compileEdge(config);
+    return { fetch: (request, env, ctx) => edge.handle(request, env, ctx) };
+  }
+  const compiled = new WeakMap<object, CompiledEdge<Env>>();
+  let withoutEnv: CompiledEdge<Env> | undefined;
+  const forEnv = (env: Env): CompiledEdge<Env> => {
+    if (typeof env !== 'object' || env === null) return (withoutEnv ??= compileEdge(config(env)));
+    let edge = compiled.get(env);
+    if (edge === undefined) compiled.set(env, (edge = compileEdge(config(env))));
+    return edge;
+  };
+  return { fetch: (request, env, ctx) => forEnv(env).handle(request, env, ctx) };
+}
+
+interface CompiledRoute<Env> {
+  readonly run: (request: Request, url: URL, match: LocationMatch<CompiledRoute<Env>>, env: Env, ctx: Context) => Promise<Response> | Response;
+}
+
+interface CompiledEdge<Env> {
+  handle(request: Request, env: Env, ctx: Context): Promise<Response> | Response;
+}
+
+function compileEdge<Env>(config: EdgeConfig<Env>): CompiledEdge<Env> {
+  const sites = config.sites ?? (config.routes === undefined ? [] : [{ serverName: [], routes: config.routes }]);
+  if (sites.length === 0) throw new Error('defineEdge: give `routes`, or `sites` each with its routes');
+  const pools = new Map<string, Pool>();
+  for (const [name, pool] of Object.entries(config.pools ?? {})) {
+    pools.set(name, pool instanceof Pool ? pool : createPool({ name, ...pool }));
+  }
+  const shared: Shared<Env> = { config, pools };
+  const names = new ServerNames(
+    sites.map((site) => ({
+      names: typeof site.serverName === 'string' ? [site.serverName] : site.serverName,
+      default: site.default,
+      value: compileRoutes(site.routes, shared),
+    })),
+  );
+  return {
+    handle(request, env, ctx) {
+      // Every adapter builds the URL's authority from the Host header.
+      const url = new URL(request.url);
+      const table = names.match(url.host);
+      const match = table.match(matchPath(url.pathname));
+      if (match === undefined) return notFound();
+      return match.location.value.run(request, url, match, env, ctx);
+    },
+  };
+}
+
+/** What every route of an edge may use. */
+interface Shared<Env> {
+  readonly config: EdgeConfig<Env>;
+  readonly pools: ReadonlyMap<string, Pool>;
+}
+
+function compileRoutes<Env>(routes: Routes<Env>, config: Shared<Env>): LocationTable<CompiledRoute<Env>> {
+  return new LocationTable(
+    Object.entries(routes).map(([pattern, route]) => {
+      const location = parseLocation(pattern, undefined);
+      return { ...location, value: compileRoute(pattern, route, namedGroups(location.regex), config) };
+    }),
+  );
+}
+
+function compileRoute<Env>(pattern: string, route: Route<Env>, groups: string[], shared: Shared<Env>): CompiledRoute<Env> {
+  if ('respond' in route) return respond(route.respond);
+  if ('redirect' in route) return redirect(pattern, route.redirect, route.status ?? 302, groups);
+  if ('fetch' in route) {
+    const handler = route.fetch;
+    return { run: (request, _url, _match, env, ctx) => handler(request, env, ctx) };
+  }
+  if ('static' in route) {
+    const files = staticFiles(pattern, route.static === true ? {} : route.static, shared);
+    return {
+      run: async (request, url) => {
+        const path = files.path(url.pathname);
+        if (path === null) return badPath();
+        return (await files.serve(request, path)) ?? notFound();
+      },
+    };
+  }
+  if ('proxy' in route) {
+    const upstream = proxyTo(pattern, typeof route.proxy === 'string' ? { pool: route.proxy } : route.proxy, shared);
+    return { run: (request, _url, _match, env, ctx) => upstream.fetch(request, env, ctx) };
+  }
+  if ('tryFiles' in route) {
+    const options = typeof route.tryFiles === 'string' ? { pool: route.tryFiles } : route.tryFiles;
+    const files = staticFiles(pattern, options, shared);
+    const upstream = proxyTo(pattern, options, shared);
+    return {
+      run: async (request, url, _match, env, ctx) => {
+        // Files answer only reads; a path no store could hold is the app's
+        // to answer (or refuse).
+        const reads = request.method === 'GET' || request.method === 'HEAD';
+        const path = reads ? files.path(url.pathname) : null;
+        const file = path === null ? null : await files.serve(request, path);
+        return file ?? upstream.fetch(request, env, ctx);
+      },
+    };
+  }
+  throw new Error(`location "${pattern}": a route needs one of respond, redirect, static, proxy, tryFiles or fetch`);
+}
+
+interface StaticFiles {
+  /** The store path for a request path, or null when it must be refused. */
+  path(pathname: string): string | null;
+  serve(request: Request, path: string): Promise<Response | null>;
+}
+
+function staticFiles<Env>(pattern: string, options: StaticRoute, shared: Shared<Env>): StaticFiles {
+  const store = shared.config.assets;
+  if (store === undefined) throw new Error(`location "${pattern}": static files need \`assets\` in the edge config`);
+  const { root = '', stripPrefix = '', index, directoryRedirect, spaFallback, notFound, cacheControl, precompressed, types } = options;
+  const handlerOptions = { index, directoryRedirect, spaFallback, notFound, cacheControl, precompressed, types };
+  if (root !== '' && (!root.startsWith('/') || safePath(root) === null)) {
+    throw new Error(`location "${pattern}": root "${root}" must be a plain path starting with "/"`);
+  }
+  const prefix = root.endsWith('/') ? root.slice(0, -1) : root;
+  let handler;
+  try {
+    handler = createStaticHandler(handlerOptions);
+  } catch (error) {
+    throw new Error(`location "${pattern}": ${(error as Error).message}`, { cause: error });
+  }
+  return {
+    path(pathname) {
+      let rest = pathname;
+      if (stripPrefix !== '') {
+        if (!rest.startsWith(stripPrefix)) return null;
+        rest = rest.slice(stripPrefix.length);
+        if (!rest.startsWith('/')) rest = `/${rest}`;
+      }
+      const path = safePath(rest);
+      return path === null ? null : prefix + path;
+    },
+    serve: (request, path) => handler.serve(request, path, store),
+  };
+}
+
+function proxyTo<Env>(pattern: string, route: ProxyRoute, shared: Shared<Env>): App<Env> {
+  const pool = shared.pools.get(route.pool);
+  if (pool === undefined) {
+    const known = [...shared.pools.keys()];
+    throw new Error(
+      `location "${pattern}": no pool is named "${route.pool}"${known.length === 0 ? '' : ` (pools: ${known.join(', ')})`}`,
+    );
+  }
+  const { pool: _pool, ...options } = route;
+  return createProxy<Env>(pool, { ...options, transport: shared.config.transport });
+}
+
+function badPath(): Response {
+  return new Response('Bad Request\n', { status: 400, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+}
+
+function respond<Env>(answer: Extract<Route<Env>, { respond: unknown }>['respond']): CompiledRoute<Env> {
+  const { status = 200, body = '', headers = {} } =
+    typeof answer === 'number' ? { status: answer } : typeof answer === 'string' ? { body: answer } : answer;
+  const allHeaders = new Headers(headers);
+  if (!allHeaders.has('content-type') && body !== '') allHeaders.set('content-type', 'text/plain; charset=utf-8');
+  return {
+    run: (request) =>
+      new Response(request.method === 'HEAD' || status === 204 || status === 304 ? null : body, { status, headers: allHeaders }),
+  };
+}
+
+function redirect<Env>(pattern: string, target: string, status: number, groups: string[]): CompiledRoute<Env> {
+  if (![301, 302, 303, 307, 308].includes(status)) throw new Error(`location "${pattern}": ${status} is not a redirect status`);
+  let template: Template;
+  try {
+    template = compileTemplate(target, groups);
+  } catch (error) {
+    throw new Error(`location "${pattern}": ${(error as Error).message}`, { cause: error });
+  }
+  return {
+    run: (_request, url, match) =>
+      new Response(null, {
+        status,
+        headers: { location: new URL(template({ url, captures: match.captures, groups: match.groups }), url).href },
+      }),
+  };
+}
+
+/** Locations match the decoded path, as nginx's do; a path that does not decode is matched as sent. */
+function matchPath(pathname: string): string {
+  if (!pathname.includes('%')) return pathname;
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    return pathname;
+  }
+}
+
+function notFound(): Response {
+  return new Response('Not Found\n', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+}

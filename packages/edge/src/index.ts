@@ -1,0 +1,48 @@
+/**
+ * The nginx of Gatehouse, as an App: routing, static files, a reverse
+ * proxy to upstream pools. Runs unchanged on Workers and Node.
+ *
+ * @module
+ */
+
+// proxy and upstream pools
+export { createProxy, proxy } from './proxy/proxy.ts';
+export type { ProxyOptions } from './proxy/proxy-options.ts';
+export { isIdempotent } from './proxy/idempotent.ts';
+export { createPool, Pool, type RetrySettings, type UpstreamServer } from './upstream/pool.ts';
+export type {
+  AppServerConfig,
+  Balance,
+  BindingServerConfig,
+  HealthCheckConfig,
+  PoolConfig,
+  RetryCondition,
+  RetryConfig,
+  ServerConfig,
+  ServerSettings,
+  UrlServerConfig,
+} from './upstream/pool-config.ts';
+export type { HealthStore } from './upstream/health-store.ts';
+export { MemoryHealthStore } from './upstream/memory-health-store.ts';
+export {
+  isTransportError,
+  TransportError,
+  type Transport,
+  type TransportFailure,
+  type TransportOptions,
+  type UpstreamRequest,
+} from './upstream/transport.ts';
+export { fetchTransport } from './upstream/fetch-transport.ts';
+export { checkPool, startHealthChecks, type HealthCheckOptions, type HealthReport } from './upstream/health-check.ts';
+
+// static
+export { safePath } from './static/safe-path.ts';
+export {
+  createStaticHandler,
+  type PrecompressedEncoding,
+  type StaticHandler,
+  type StaticOptions,
+} from './static/static-handler.ts';
+export { defaultCacheControl, hasContentHash } from './static/cache-control.ts';
+export { assetsBinding, type AssetsBindingOptions, type AssetsFetcher } from './static/assets-binding.ts';
+export type { Asset, AssetBody, AssetStore, ByteRange } from './static/asset-store.ts';

@@ -1,0 +1,308 @@
+import type { App, Context } from '@gatehouse/core';
+import { exchange } from '../upstream/_exchange.ts';
+import { hashKey } from '../upstream/_hash-key.ts';
+import type { RetrySettings, UpstreamServer } from '../upstream/_normalize.ts';
+import { fetchTransport } from '../upstream/fetch-transport.ts';
+import type { Pool } from '../upstream/pool.ts';
+import {
+  beforeSending,
+  isTimeout,
+  isTransportError,
+  type Transport,
+  type TransportError,
+  type TransportOptions,
+  type UpstreamRequest,
+} from '../upstream/transport.ts';
+import { clientClosed, gatewayError } from './_gateway-error.ts';
+import { forwardedHeaders, hasHopByHop, webSocketUpgrade, withoutHopByHop } from './_headers.ts';
+import { compileRewrite, type PathRewrite } from './_path.ts';
+import { cutUrl } from './_target.ts';
+import { watchEnd } from './_watch-end.ts';
+import { isIdempotent } from './idempotent.ts';
+import type { ProxyOptions } from './proxy-options.ts';
+
+/** A proxy's options, checked once. */
+interface Proxy {
+  readonly pool: Pool;
+  readonly transport: Transport;
+  /** URL servers answer without hop-by-hop fields: the transport says so. */
+  readonly clean: boolean;
+  readonly host: string;
+  readonly rewrite: PathRewrite | undefined;
+  readonly onError: (error: Error, server: string, pool: string) => void;
+}
+
+/**
+ * An App that forwards every request to `pool`, like nginx's
+ * `proxy_pass http://pool`: see {@link proxy} for what it does to the
+ * request and the response, and when it retries.
+ *
+ * @example
+ * ```ts
+ * import { createPool, createProxy } from '@gatehouse/edge'
+ *
+ * const api = createPool({ name: 'api', servers: ['http://10.0.0.1:8080', 'http://10.0.0.2:8080'] })
+ * // /api/users → http://10.0.0.x:8080/users
+ * export default createProxy(api, { stripPrefix: '/api' })
+ * ```
+ */
+export function createProxy<Env = {}>(pool: Pool, options: ProxyOptions = {}): App<Env> {
+  const compiled = compile(pool, options);
+  return { fetch: (request, env, ctx) => forward(compiled, request, env, ctx) };
+}
+
+const compiledByPool = new WeakMap<Pool, WeakMap<ProxyOptions, Proxy>>();
+const NO_OPTIONS: ProxyOptions = Object.freeze({});
+
+/**
+ * Forward `request` to a server of `pool` and return its response; the
+ * one-call form of {@link createProxy} (options are checked once per
+ * options object and pool, then reused).
+ *
+ * The request goes out with its body streamed as it arrives, hop-by-hop
+ * fields removed (Connection and the fields it names, Keep-Alive, TE,
+ * Trailer, Transfer-Encoding, Upgrade, Proxy-*, and Expect), X-Forwarded-For
+ * appended with `ctx.clientAddress`, X-Forwarded-Proto and X-Forwarded-Host
+ * set to the client's, Host per `options.host`, and the path rewritten per
+ * `options` with the query kept. The response comes back streamed with its
+ * status, its fields (every Set-Cookie on its own) and redirects as they
+ * are, minus hop-by-hop fields. A client that leaves cancels the upstream
+ * exchange (through `request.signal` before the response head, through
+ * the body afterwards).
+ *
+ * A WebSocket upgrade (`Upgrade: websocket`) is forwarded with its Upgrade
+ * and `Connection: upgrade`, and a 101 answer is returned as the very
+ * object the upstream gave (on Workers it carries the `webSocket`;
+ * re-wrapping it would lose it). `@gatehouse/node` cannot serve upgrades
+ * yet, so on Node such requests fail (undiciTransport refuses them).
+ *
+ * Retries (nginx's `proxy_next_upstream`): a failure listed in the pool's
+ * `retry.on` sends the request to the next server, for at most
+ * `retry.tries` attempts and while `retry.timeout` has not passed, never
+ * to a server already tried, when:
+ *
+ * - the method is idempotent (GET, HEAD, OPTIONS, TRACE, PUT, DELETE:
+ *   {@link isIdempotent}); or it is not (POST, PATCH…) and the failure
+ *   happened while connecting, so nothing of the request was sent
+ *   (kinds 'connect' and 'connect-timeout'; a response status, a response
+ *   timeout or a reset are never retried for these methods);
+ * - and the body, if any, is untouched: bodies are streamed, never
+ *   buffered, so once the transport has read any of it the request cannot
+ *   be sent again, whatever its method.
+ *
+ * When every attempt failed the client gets the last upstream response if
+ * the last failure was a status, else 504 (timeouts) or 502 (anything
+ * else) with a one-line text naming the pool, never a server.
+ *
+ * @example
+ * ```ts
+ * import { createPool, proxy } from '@gatehouse/edge'
+ *
+ * const pool = createPool({ name: 'app', servers: ['http://127.0.0.1:8000'] })
+ * export default {
+ *   fetch: (request, env, ctx) => proxy(request, pool, { host: 'client' }, env, ctx),
+ * }
+ * ```
+ */
+export function proxy(request: Request, pool: Pool, options?: ProxyOptions, env?: unknown, ctx?: Context): Promise<Response> {
+  const given = options ?? NO_OPTIONS;
+  let forPool = compiledByPool.get(pool);
+  if (forPool === undefined) compiledByPool.set(pool, (forPool = new WeakMap()));
+  let compiled = forPool.get(given);
+  if (compiled === undefined) forPool.set(given, (compiled = compile(pool, given)));
+  return forward(compiled, request, env, ctx ?? standaloneContext());
+}
+
+function compile(pool: Pool, options: ProxyOptions): Proxy {
+  const host = options.host ?? 'upstream';
+  if (typeof host !== 'string' || host === '') throw new TypeError(`proxy: host must be 'upstream', 'client' or a host name, not ${JSON.stringify(host)}`);
+  const transport: Transport = options.transport ?? fetchTransport;
+  if (typeof transport !== 'function') throw new TypeError('proxy: transport must be a function (request, options) => Promise<Response>');
+  return {
+    pool,
+    transport,
+    clean: transport.stripsHopByHop === true,
+    host,
+    rewrite: compileRewrite(options),
+    onError: options.onError ?? logFailure,
+  };
+}
+
+async function forward(proxy: Proxy, request: Request, env: unknown, ctx: Context): Promise<Response> {
+  const { pool } = proxy;
+  const method = request.method;
+  const target = cutUrl(request.url);
+  let path = target.path;
+  let query = target.query;
+  if (proxy.rewrite !== undefined) {
+    const rewritten = proxy.rewrite(path, request);
+    const mark = rewritten.indexOf('?');
+    if (mark !== -1) {
+      path = rewritten.slice(0, mark);
+      query = rewritten.slice(mark);
+    } else {
+      path = rewritten;
+    }
+  }
+  const requestHeaders = request.headers;
+  const clientAddress = ctx.clientAddress;
+  let headers = forwardedHeaders(requestHeaders, target.host, target.proto, clientAddress, webSocketUpgrade(requestHeaders));
+  const body = method === 'GET' || method === 'HEAD' ? null : request.body;
+  const idempotent = isIdempotent(method);
+  const key = typeof pool.balance === 'object' ? hashKey(pool.balance, requestHeaders, clientAddress) : undefined;
+  const signal = request.signal;
+  const options: TransportOptions = { connectTimeout: pool.connectTimeout, responseTimeout: pool.responseTimeout, signal };
+  const retry = pool.retry;
+  const counts = pool.countsInFlight;
+  const started = pool.clock();
+
+  let tried: UpstreamServer[] | undefined;
+  let failure: TransportError | undefined;
+  /** A response whose status is retried, kept in case no server is left to retry on. */
+  let held: Response | undefined;
+  let hostSent = '';
+  for (let attempt = 1; ; attempt++) {
+    const pending = pool.down(attempt === 1 ? started : pool.clock());
+    const down = pending instanceof Promise ? await pending : pending;
+    const server = pool.choose(down, tried, key);
+    if (server === undefined) break;
+    if (held !== undefined) {
+      discard(held);
+      held = undefined;
+    }
+    const host = proxy.host === 'upstream' ? (server.host ?? target.host) : proxy.host === 'client' ? target.host : proxy.host;
+    if (host !== hostSent) {
+      // The list a transport was given is never changed under it.
+      if (attempt > 1) headers = headers.slice();
+      headers[1] = hostSent = host;
+    }
+    const upstream: UpstreamRequest = {
+      method,
+      url: (server.origin === undefined ? target.origin : server.origin + server.basePath) + path + query,
+      headers,
+      body,
+    };
+
+    if (counts) pool.started(server);
+    let response: Response;
+    try {
+      response = await exchange(server, upstream, proxy.transport, options, env, ctx);
+    } catch (error) {
+      if (counts) pool.ended(server);
+      if (signal.aborted) return clientClosed();
+      if (!isTransportError(error)) throw error;
+      failure = error;
+      settle(pool.failed(server, pool.clock()), ctx, proxy, server);
+      report(proxy, error, server);
+      if (!mayRetry(error, retry, idempotent, body, attempt, started, pool.clock())) break;
+      (tried ??= []).push(server);
+      continue;
+    }
+
+    const status = response.status;
+    if (retry.statuses.size !== 0 && retry.statuses.has(status)) {
+      // nginx does not count 403 and 404 against a server, even when it retries them.
+      if (status !== 403 && status !== 404) settle(pool.failed(server, pool.clock()), ctx, proxy, server);
+      if (
+        idempotent &&
+        (body === null || !body.locked) &&
+        attempt < retry.tries &&
+        withinTime(retry, started, pool.clock()) &&
+        !signal.aborted
+      ) {
+        if (counts) pool.ended(server);
+        held = response;
+        failure = undefined;
+        (tried ??= []).push(server);
+        continue;
+      }
+    } else {
+      settle(pool.succeeded(server, pool.clock()), ctx, proxy, server);
+    }
+    return respond(response, pool, counts ? server : undefined, proxy.clean && server.origin !== undefined);
+  }
+  if (held !== undefined) return respond(held, pool, undefined, false);
+  return gatewayError(pool.name, failure);
+}
+
+/** Whether a request that failed with `error` goes on to the next server. */
+function mayRetry(
+  error: TransportError,
+  retry: RetrySettings,
+  idempotent: boolean,
+  body: ReadableStream | null,
+  attempt: number,
+  started: number,
+  now: number,
+): boolean {
+  if (attempt >= retry.tries || !withinTime(retry, started, now)) return false;
+  if (!(isTimeout(error.kind) ? retry.timeouts : retry.errors)) return false;
+  // A streamed body that was read cannot be sent again.
+  if (body !== null && (error.bodySent || body.locked)) return false;
+  return idempotent || beforeSending(error.kind);
+}
+
+function withinTime(retry: RetrySettings, started: number, now: number): boolean {
+  return retry.timeout === 0 || now - started < retry.timeout;
+}
+
+/**
+ * The upstream's response as the client gets it: a 101 exactly as it
+ * came; otherwise rebuilt only if it carries hop-by-hop fields or its end
+ * must be watched (least-in-flight counts until the body is done).
+ */
+function respond(response: Response, pool: Pool, counted: UpstreamServer | undefined, clean: boolean): Response {
+  if (response.status === 101) {
+    if (counted !== undefined) pool.ended(counted);
+    return response;
+  }
+  let body: ReadableStream<Uint8Array> | null = response.body;
+  if (counted !== undefined) {
+    if (body === null) pool.ended(counted);
+    else body = watchEnd(body, () => pool.ended(counted));
+  }
+  const rebuild = !clean && hasHopByHop(response.headers);
+  if (!rebuild && body === response.body) return response;
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: rebuild ? withoutHopByHop(response.headers) : response.headers,
+  });
+}
+
+function discard(response: Response): void {
+  response.body?.cancel().catch(ignore);
+}
+
+/** Health-store writes are not waited for: a remote store's go to `waitUntil`. */
+function settle(result: void | Promise<void>, ctx: Context, proxy: Proxy, server: UpstreamServer): void {
+  if (result === undefined) return;
+  ctx.waitUntil(result.catch((error: unknown) => proxy.onError(error as Error, server.id, proxy.pool.name)));
+}
+
+function report(proxy: Proxy, error: TransportError, server: UpstreamServer): void {
+  try {
+    proxy.onError(error, server.id, proxy.pool.name);
+  } catch {
+    // A hook that throws must not change the answer.
+  }
+}
+
+function logFailure(error: Error, server: string, pool: string): void {
+  const kind = (error as Partial<TransportError>).kind;
+  console.warn(`[gatehouse] upstream pool "${pool}", server ${server}: ${kind === undefined ? '' : `${kind}: `}${error.message}`);
+}
+
+function standaloneContext(): Context {
+  return {
+    waitUntil(promise) {
+      promise.catch(ignore);
+    },
+    passThroughOnException() {},
+    clientAddress: undefined,
+    runtime: 'unknown',
+    props: {},
+  };
+}
+
+function ignore(): void {}

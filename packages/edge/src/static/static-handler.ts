@@ -1,0 +1,385 @@
+import type { Asset, AssetBody, AssetStore, ByteRange } from './asset-store.ts';
+import { negotiateEncoding } from './_accept-encoding.ts';
+import { defaultCacheControl } from './cache-control.ts';
+import { matchesEtag, parseHttpDate, seconds } from './_conditional.ts';
+import { contentTypes, isCompressible } from './_content-type.ts';
+import { readRange } from './_range.ts';
+import { isStorePath } from './safe-path.ts';
+
+/** A content coding the handler can serve from a precompressed sidecar file. */
+export type PrecompressedEncoding = 'br' | 'zstd' | 'gzip';
+
+const SIDECAR: Readonly<Record<PrecompressedEncoding, string>> = { br: '.br', zstd: '.zst', gzip: '.gz' };
+
+/** Options of {@link createStaticHandler}. */
+export interface StaticOptions {
+  /**
+   * Files tried, in order, for a path that ends in `/` (nginx's `index`).
+   * Defaults to `['index.html']`; `[]` turns index files off.
+   */
+  index?: readonly string[];
+  /**
+   * How `/docs` is answered when it names no file but `/docs/` has an
+   * index file: a redirect to `/docs/` with this status (nginx sends 301),
+   * or `false` to treat it as missing. Defaults to 301.
+   */
+  directoryRedirect?: 301 | 308 | false;
+  /**
+   * The store path of a file (an SPA's `/index.html`) served with 200 to
+   * GET and HEAD requests that name no file and accept `text/html`, so
+   * client-side routes load the app. Off by default.
+   */
+  spaFallback?: string;
+  /**
+   * The store path of a file served with status 404 when nothing else
+   * answers (nginx's `error_page 404`). Off by default: `serve` then
+   * returns `null`, so the caller can try something else.
+   */
+  notFound?: string;
+  /**
+   * The `Cache-Control` of answers from a file (200, 206, 304): one value
+   * for all, or a function of the file's store path (`undefined`: no
+   * header). Defaults to {@link defaultCacheControl}: a year and
+   * `immutable` for hashed names, revalidation for the rest. The function
+   * is called once per file (per asset a store hands out), not per request.
+   */
+  cacheControl?: string | ((path: string) => string | undefined);
+  /**
+   * Precompressed sidecars to look for beside a compressible file
+   * (`app.js.br`, `app.js.zst`, `app.js.gz`), in order of preference when
+   * the client weighs them equally. Defaults to `['br', 'gzip']`; `[]`
+   * turns them off.
+   */
+  precompressed?: readonly PrecompressedEncoding[];
+  /**
+   * Media types by extension, over the built-in table (mrmime):
+   * `{ webmanifest: 'application/manifest+json' }`. Used as given; the
+   * built-in text types get `charset=utf-8`.
+   */
+  types?: Readonly<Record<string, string>>;
+}
+
+/** Serves files from an {@link AssetStore}; see {@link createStaticHandler}. */
+export interface StaticHandler {
+  /**
+   * Answer `request` from the file at `path` (a store path, as `safePath`
+   * returns it), or `null` when there is no such file and neither an SPA
+   * fallback nor a 404 page applies: the caller then passes the request
+   * on (try_files) or answers 404 itself. Throws a TypeError for a path
+   * that is not a store path.
+   */
+  serve(request: Request, path: string, store: AssetStore): Promise<Response | null>;
+}
+
+/**
+ * A static file handler that does all of HTTP itself, the same way over
+ * every store: `Content-Type` from the name, strong `ETag` and
+ * `Last-Modified` with `If-None-Match` / `If-Modified-Since` → 304 and
+ * `If-Match` / `If-Unmodified-Since` → 412, a byte range → 206 (`If-Range`
+ * honoured; past the end → 416), precompressed `.br` / `.zst` / `.gz`
+ * sidecars chosen by `Accept-Encoding` with `Vary`, index files, `/dir` →
+ * `/dir/` redirects, an SPA fallback, a 404 page and `Cache-Control` per
+ * file. GET and HEAD only: another method on a file gets 405. Bodies are
+ * streamed from the store, never read whole.
+ *
+ * Where HTTP leaves a choice: several ranges in one request get the whole
+ * file (200), not multipart; a request with a `Range` header gets the
+ * identity (uncompressed) representation, and compressed answers carry no
+ * `Accept-Ranges` (nginx's gzip_static ignores ranges on `.gz` files
+ * altogether); an encoded variant's ETag is its sidecar's with `-br`,
+ * `-zstd` or `-gzip` added, so it never matches the identity's.
+ *
+ * @example
+ * ```ts
+ * import { createStaticHandler, safePath } from '@gatehouse/edge'
+ * import { folderAssets } from '@gatehouse/node/assets'
+ *
+ * const statics = createStaticHandler({ spaFallback: '/index.html' })
+ * const assets = folderAssets('./public')
+ *
+ * export default {
+ *   async fetch(request: Request) {
+ *     const path = safePath(new URL(request.url).pathname)
+ *     if (path === null) return new Response('Bad Request', { status: 400 })
+ *     return (await statics.serve(request, path, assets)) ?? new Response('Not Found', { status: 404 })
+ *   },
+ * }
+ * ```
+ */
+export function createStaticHandler(options: StaticOptions = {}): StaticHandler {
+  const index = options.index ?? ['index.html'];
+  const redirectStatus = options.directoryRedirect ?? 301;
+  const { spaFallback, notFound } = options;
+  const encodings = options.precompressed ?? ['br', 'gzip'];
+  const typeOf = contentTypes(options.types);
+  const cacheOption = options.cacheControl ?? defaultCacheControl;
+  const cacheControlOf = typeof cacheOption === 'string' ? () => cacheOption : cacheOption;
+  for (const file of [spaFallback, notFound]) {
+    if (file !== undefined && (!isStorePath(file) || file.endsWith('/'))) {
+      throw new TypeError(`Not the store path of a file: ${JSON.stringify(file)}`);
+    }
+  }
+  for (const name of index) {
+    if (name.includes('/') || !isStorePath(`/${name}`) || name === '') {
+      throw new TypeError(`Not an index file name: ${JSON.stringify(name)}`);
+    }
+  }
+
+  // What is the same in every answer from one asset, worked out once per
+  // asset object: a store that keeps its assets (folderAssets does) pays
+  // for it once per file. `name` is the file the client asked for, which
+  // for a sidecar is not the sidecar's own path.
+  const prepared = new WeakMap<Asset, Prepared>();
+  const prepare = (asset: Asset, name: string, encoding: PrecompressedEncoding | undefined): Prepared => {
+    let entry = prepared.get(asset);
+    if (entry === undefined || entry.name !== name || entry.encoding !== encoding) {
+      const type = encoding === undefined ? (asset.contentType ?? typeOf(name)) : typeOf(name);
+      const modified = asset.lastModified;
+      entry = {
+        name,
+        encoding,
+        type,
+        etag: encoding === undefined ? asset.etag : variantTag(asset.etag, encoding),
+        lastModified: modified?.toUTCString(),
+        modifiedSeconds: modified === undefined ? undefined : seconds(modified.getTime()),
+        cacheControl: cacheControlOf(name),
+        compressible: encodings.length > 0 && isCompressible(type),
+      };
+      prepared.set(asset, entry);
+    }
+    return entry;
+  };
+
+  const respond = async (exchange: Exchange, name: string, asset: Asset, status: 200 | 404): Promise<Response> => {
+    const request = exchange.request;
+    const isGet = request.method === 'GET';
+    const identity = prepare(asset, name, undefined);
+    const rangeHeader = isGet && status === 200 ? request.headers.get('range') : null;
+
+    // Sidecars are looked for whenever the file is compressible, even for a
+    // client that takes none of them: their existence makes the answer vary.
+    let chosen = asset;
+    let head = identity;
+    let encoding: PrecompressedEncoding | undefined;
+    let vary = false;
+    if (identity.compressible) {
+      const sidecars = exchange.keep(await Promise.all(encodings.map((coding) => exchange.store.get(name + SIDECAR[coding]))));
+      const available = encodings.filter((_, i) => sidecars[i] !== null);
+      vary = available.length > 0;
+      // A range is served from the identity only: see the choices above.
+      if (vary && rangeHeader === null) {
+        encoding = negotiateEncoding(request.headers.get('accept-encoding'), available);
+        if (encoding !== undefined) {
+          chosen = sidecars[encodings.indexOf(encoding)]!;
+          head = prepare(chosen, name, encoding);
+        }
+      }
+    }
+
+    const headers: [string, string][] = [['content-type', head.type]];
+    if (encoding !== undefined) headers.push(['content-encoding', encoding]);
+    if (vary) headers.push(['vary', 'Accept-Encoding']);
+
+    if (status === 404) {
+      // The validators would describe the 404 page, not the missing file;
+      // and a 404 should not be kept as if it were final.
+      headers.push(['cache-control', 'no-cache'], ['content-length', String(chosen.size)]);
+      return new Response(isGet && chosen.size > 0 ? await exchange.body(chosen) : null, { status, headers });
+    }
+
+    const validators: [string, string][] = [['etag', head.etag]];
+    if (head.lastModified !== undefined) validators.push(['last-modified', head.lastModified]);
+    if (head.cacheControl !== undefined) validators.push(['cache-control', head.cacheControl]);
+
+    const precondition = evaluatePreconditions(request.headers, head);
+    if (precondition === 412) return new Response(null, { status: 412, headers: [['content-length', '0']] });
+    if (precondition === 304) {
+      // RFC 9110 §15.4.5: the fields a 200 would have had that caches update.
+      return new Response(null, { status: 304, headers: vary ? [['vary', 'Accept-Encoding'], ...validators] : validators });
+    }
+
+    headers.push(...validators);
+    const size = chosen.size;
+    if (encoding === undefined) headers.push(['accept-ranges', 'bytes']);
+    if (rangeHeader !== null && ifRangeHolds(request.headers.get('if-range'), head)) {
+      const wanted = readRange(rangeHeader, size);
+      if (wanted.kind === 'unsatisfiable') {
+        return new Response(null, {
+          status: 416,
+          headers: [['content-range', `bytes */${size}`], ['content-length', '0'], ...(vary ? VARY : [])],
+        });
+      }
+      if (wanted.kind === 'part') {
+        const { start, end } = wanted.range;
+        headers.push(['content-range', `bytes ${start}-${end}/${size}`], ['content-length', String(end - start + 1)]);
+        return new Response(await exchange.body(chosen, wanted.range), { status: 206, headers });
+      }
+    }
+    headers.push(['content-length', String(size)]);
+    // HEAD gets the same head and no body; an empty file needs no body either.
+    if (!isGet || size === 0) return new Response(null, { status: 200, headers });
+    return new Response(await exchange.body(chosen), { status: 200, headers });
+  };
+
+  return {
+    async serve(request, path, store) {
+      if (!isStorePath(path)) throw new TypeError(`Not a store path (pass it through safePath): ${JSON.stringify(path)}`);
+      const readable = request.method === 'GET' || request.method === 'HEAD';
+      const exchange = new Exchange(request, store);
+      try {
+        if (path.endsWith('/')) {
+          for (const file of index) {
+            const asset = exchange.keep(await store.get(path + file));
+            if (asset !== null) return readable ? await respond(exchange, path + file, asset, 200) : methodNotAllowed();
+          }
+        } else {
+          const asset = exchange.keep(await store.get(path));
+          if (asset !== null) return readable ? await respond(exchange, path, asset, 200) : methodNotAllowed();
+          if (redirectStatus !== false) {
+            for (const file of index) {
+              if (exchange.keep(await store.get(`${path}/${file}`)) === null) continue;
+              return readable ? redirectToDirectory(request.url, redirectStatus) : methodNotAllowed();
+            }
+          }
+        }
+        if (readable && spaFallback !== undefined && acceptsHtml(request.headers.get('accept'))) {
+          const fallback = exchange.keep(await store.get(spaFallback));
+          if (fallback !== null) return await respond(exchange, spaFallback, fallback, 200);
+        }
+        if (notFound !== undefined) {
+          const page = exchange.keep(await store.get(notFound));
+          if (page !== null) return await respond(exchange, notFound, page, 404);
+        }
+        return null;
+      } finally {
+        exchange.discardUnsent();
+      }
+    },
+  };
+}
+
+/** What the handler knows about one asset, besides its bytes. */
+interface Prepared {
+  readonly name: string;
+  readonly encoding: PrecompressedEncoding | undefined;
+  readonly type: string;
+  readonly etag: string;
+  readonly lastModified: string | undefined;
+  readonly modifiedSeconds: number | undefined;
+  readonly cacheControl: string | undefined;
+  readonly compressible: boolean;
+}
+
+/** One request's dealings with the store: what it got, and whose body it sent. */
+class Exchange {
+  readonly request: Request;
+  readonly store: AssetStore;
+  readonly #got: Asset[] = [];
+  #sent: Asset | undefined;
+
+  constructor(request: Request, store: AssetStore) {
+    this.request = request;
+    this.store = store;
+  }
+
+  /** Note what `get` returned (the lookups are awaited by the caller: no wrapper promise per lookup). */
+  keep<T extends Asset | null | readonly (Asset | null)[]>(got: T): T {
+    if (Array.isArray(got)) {
+      for (const asset of got as readonly (Asset | null)[]) if (asset !== null) this.#got.push(asset);
+    } else if (got !== null) {
+      this.#got.push(got as Asset);
+    }
+    return got;
+  }
+
+  body(asset: Asset, range?: ByteRange): AssetBody | Promise<AssetBody> {
+    this.#sent = asset;
+    return range === undefined ? asset.body() : asset.body(range);
+  }
+
+  /** Let the store release every asset whose body is not sent. */
+  discardUnsent(): void {
+    for (const asset of this.#got) if (asset !== this.#sent) asset.discard?.();
+  }
+}
+
+const VARY: [string, string][] = [['vary', 'Accept-Encoding']];
+const ALLOW = 'GET, HEAD';
+
+/**
+ * RFC 9110 §13.2.2, for GET and HEAD: If-Match, else If-Unmodified-Since
+ * (412 when it fails); then If-None-Match, else If-Modified-Since (304
+ * when the client's copy is current).
+ */
+function evaluatePreconditions(headers: Headers, head: Prepared): 200 | 304 | 412 {
+  const ifMatch = headers.get('if-match');
+  if (ifMatch !== null) {
+    if (!matchesEtag(ifMatch, head.etag, false)) return 412;
+  } else if (head.modifiedSeconds !== undefined) {
+    const ifUnmodifiedSince = headers.get('if-unmodified-since');
+    if (ifUnmodifiedSince !== null) {
+      const since = parseHttpDate(ifUnmodifiedSince);
+      if (!Number.isNaN(since) && head.modifiedSeconds > seconds(since)) return 412;
+    }
+  }
+  const ifNoneMatch = headers.get('if-none-match');
+  if (ifNoneMatch !== null) return matchesEtag(ifNoneMatch, head.etag, true) ? 304 : 200;
+  if (head.modifiedSeconds !== undefined) {
+    const ifModifiedSince = headers.get('if-modified-since');
+    if (ifModifiedSince !== null) {
+      const since = parseHttpDate(ifModifiedSince);
+      if (!Number.isNaN(since) && head.modifiedSeconds <= seconds(since)) return 304;
+    }
+  }
+  return 200;
+}
+
+/**
+ * Whether a `Range` applies under `If-Range` (RFC 9110 §13.1.5): always
+ * without one; with an entity tag, when it is strong and ours; with a
+ * date, when it is exactly our Last-Modified.
+ */
+function ifRangeHolds(ifRange: string | null, head: Prepared): boolean {
+  if (ifRange === null) return true;
+  const value = ifRange.trim();
+  if (value.startsWith('"') || value.startsWith('W/')) return value.startsWith('"') && matchesEtag(value, head.etag, false);
+  if (head.modifiedSeconds === undefined) return false;
+  const date = parseHttpDate(value);
+  return !Number.isNaN(date) && seconds(date) === head.modifiedSeconds;
+}
+
+/** Whether `Accept` names `text/html` with a weight above 0. */
+function acceptsHtml(accept: string | null): boolean {
+  if (accept === null) return false;
+  for (const part of accept.split(',')) {
+    const semicolon = part.indexOf(';');
+    const type = (semicolon === -1 ? part : part.slice(0, semicolon)).trim().toLowerCase();
+    if (type !== 'text/html') continue;
+    return semicolon === -1 || !/(?:^|;)\s*q\s*=\s*0(?:\.0*)?\s*(?:;|$)/i.test(part.slice(semicolon));
+  }
+  return false;
+}
+
+/** `"abc"` → `"abc-br"`: the ETag of an encoded variant. */
+function variantTag(etag: string, encoding: PrecompressedEncoding): string {
+  const close = etag.lastIndexOf('"');
+  return close > 0 ? `${etag.slice(0, close)}-${encoding}"` : `"${etag}-${encoding}"`;
+}
+
+function methodNotAllowed(): Response {
+  return new Response('Method Not Allowed\n', {
+    status: 405,
+    headers: [['allow', ALLOW], ['content-type', 'text/plain; charset=utf-8']],
+  });
+}
+
+/**
+ * To the same URL with a slash after its path, query kept. The Location is
+ * the request's own (still encoded) path, made relative to the host: a
+ * path starting with `//` would otherwise name another host.
+ */
+function redirectToDirectory(url: string, status: 301 | 308): Response {
+  const { pathname, search } = new URL(url);
+  const location = `/${pathname.replace(/^[/\\]+/, '')}/${search}`;
+  return new Response(null, { status, headers: [['location', location], ['content-length', '0']] });
+}

@@ -1,0 +1,159 @@
+import { TransportError, type TransportFailure, type TransportOptions, type UpstreamRequest } from './transport.ts';
+import { untilRead } from './_until-read.ts';
+
+/**
+ * Codes Node (undici) puts on the causes of `fetch failed`, by what they
+ * mean for a retry. Workers' fetch has no codes: its failures are all
+ * 'reset', which retries idempotent requests only.
+ */
+const CODES: ReadonlyMap<string, TransportFailure | 'bug'> = new Map<string, TransportFailure | 'bug'>([
+  ['ECONNREFUSED', 'connect'],
+  ['ENOTFOUND', 'connect'],
+  ['EAI_AGAIN', 'connect'],
+  ['EAI_FAIL', 'connect'],
+  ['EAI_NONAME', 'connect'],
+  ['EHOSTUNREACH', 'connect'],
+  ['EHOSTDOWN', 'connect'],
+  ['ENETUNREACH', 'connect'],
+  ['EADDRNOTAVAIL', 'connect'],
+  ['UND_ERR_CONNECT_TIMEOUT', 'connect-timeout'],
+  ['ETIMEDOUT', 'connect-timeout'],
+  ['UND_ERR_HEADERS_TIMEOUT', 'timeout'],
+  ['ECONNRESET', 'reset'],
+  ['EPIPE', 'reset'],
+  ['UND_ERR_SOCKET', 'reset'],
+  ['UND_ERR_CLOSED', 'reset'],
+  ['UND_ERR_INVALID_ARG', 'bug'],
+  ['UND_ERR_NOT_SUPPORTED', 'bug'],
+  ['ERR_INVALID_ARG_TYPE', 'bug'],
+  ['ERR_INVALID_ARG_VALUE', 'bug'],
+  ['ERR_INVALID_URL', 'bug'],
+]);
+
+/** Content codings undici's fetch decodes (`lib/web/fetch`), all of which must be for it to decode. */
+const DECODED = new Set(['gzip', 'x-gzip', 'deflate', 'br', 'zstd']);
+
+/**
+ * Whether `fetch` hands over decoded bodies under their encoded headers.
+ * undici's (Node's) does; Workers' passes a fetched response through with
+ * its encoding intact.
+ */
+const DECODES_BODIES = !(typeof navigator !== 'undefined' && navigator.userAgent === 'Cloudflare-Workers');
+
+/**
+ * The default {@link Transport}: the runtime's global `fetch`, on Workers
+ * and Node alike, with `redirect: 'manual'` (redirects reach the client
+ * as they are) and the body streamed (`duplex: 'half'`).
+ *
+ * What plain `fetch` cannot do, and what this does instead:
+ *
+ * - It cannot tell connecting from waiting for an answer, so
+ *   `connectTimeout` is not enforced here: `responseTimeout` runs from the
+ *   call to the response head, connecting included, and past it the
+ *   exchange fails as a 'timeout' (not retried for POST and PATCH, since
+ *   the request may have been sent). The runtime's own connect timeout
+ *   still applies (undici's 10 s on Node, Cloudflare's on Workers) and
+ *   shows as 'connect-timeout' on Node. `undiciTransport()` from
+ *   `@gatehouse/node/upstream` enforces both.
+ * - On Node, `fetch` decodes gzip, deflate, br and zstd bodies but keeps
+ *   their `Content-Encoding` and `Content-Length`: those two are dropped
+ *   so that the client gets a consistent, uncompressed answer.
+ * - Errors come as `TypeError('fetch failed')`; their causes' codes give
+ *   the {@link TransportFailure} on Node. Workers' errors carry no codes
+ *   and count as 'reset'.
+ * - undici's fetch starts reading a request body before it has connected,
+ *   so on Node a request with a body is never retried under this
+ *   transport, not even after a refused connection (the proxy sees its
+ *   body touched). Requests without a body are.
+ *
+ * @example
+ * ```ts
+ * import { createProxy, fetchTransport } from '@gatehouse/edge'
+ *
+ * export default createProxy(pool, { transport: fetchTransport }) // the default anyway
+ * ```
+ */
+export async function fetchTransport(request: UpstreamRequest, options: TransportOptions): Promise<Response> {
+  const { responseTimeout, signal } = options;
+  if (signal?.aborted) throw signal.reason;
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer =
+    responseTimeout > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          controller.abort(new DOMException(`no response head within ${responseTimeout} ms`, 'TimeoutError'));
+        }, responseTimeout)
+      : undefined;
+  // Kept after the head arrived: a client that leaves cancels the body too.
+  const onAbort = (): void => controller.abort(signal!.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  const source = request.body;
+  const headers: [string, string][] = [];
+  const flat = request.headers;
+  for (let i = 0; i < flat.length; i += 2) headers.push([flat[i]!, flat[i + 1]!]);
+  const init = {
+    method: request.method,
+    headers,
+    body: source === null ? null : untilRead(source),
+    duplex: 'half',
+    redirect: 'manual',
+    signal: controller.signal,
+  } as RequestInit;
+
+  let response: Response;
+  try {
+    response = await fetch(request.url, init);
+  } catch (error) {
+    signal?.removeEventListener('abort', onAbort);
+    if (signal?.aborted) throw signal.reason;
+    const bodySent = source !== null && source.locked;
+    if (timedOut) {
+      throw new TransportError('timeout', `no response head within ${responseTimeout} ms`, { cause: error, bodySent });
+    }
+    const kind = failureOf(error);
+    if (kind === 'bug') throw error;
+    throw new TransportError(kind, describe(error), { cause: error, bodySent });
+  } finally {
+    clearTimeout(timer);
+  }
+  if (DECODES_BODIES && response.body !== null && request.method !== 'HEAD') return withoutDecodedEncoding(response);
+  return response;
+}
+
+/** What a failed fetch's causes say, nearest first. */
+function failureOf(error: unknown): TransportFailure | 'bug' {
+  let current: unknown = error;
+  // fetch refuses the ports the Fetch standard calls bad before connecting.
+  if ((error as { cause?: { message?: unknown } })?.cause?.message === 'bad port') return 'connect';
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      const kind = CODES.get(code);
+      if (kind !== undefined) return kind;
+      if (code.startsWith('ERR_TLS') || code.includes('CERT')) return 'connect';
+    }
+    // Happy eyeballs: one error per address tried.
+    const errors = (current as { errors?: unknown }).errors;
+    current = Array.isArray(errors) && errors.length > 0 ? errors[0] : (current as { cause?: unknown }).cause;
+  }
+  return 'reset';
+}
+
+function describe(error: unknown): string {
+  const cause = (error as { cause?: { message?: unknown } }).cause;
+  const message = typeof cause?.message === 'string' && cause.message !== '' ? cause.message : (error as Error).message;
+  return `upstream exchange failed: ${message}`;
+}
+
+function withoutDecodedEncoding(response: Response): Response {
+  const encoding = response.headers.get('content-encoding');
+  if (encoding === null) return response;
+  const codings = encoding.toLowerCase().split(',');
+  if (codings.length > 5 || !codings.every((coding) => DECODED.has(coding.trim()))) return response;
+  const headers = new Headers(response.headers);
+  headers.delete('content-encoding');
+  headers.delete('content-length');
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}

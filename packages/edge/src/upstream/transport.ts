@@ -1,0 +1,154 @@
+/**
+ * What the proxy hands a {@link Transport}: one request for one upstream
+ * server, already rewritten (path, Host, X-Forwarded-*, hop-by-hop fields
+ * removed).
+ *
+ * It is a plain object rather than a `Request`: building a genuine Request
+ * costs more than the rest of a proxied exchange on Node, and a pooled
+ * client such as undici takes these fields as they are. A transport that
+ * wants a Request (`fetch`) builds one.
+ */
+export interface UpstreamRequest {
+  /** The method, as the client sent it (`GET`, `POST`…). */
+  readonly method: string;
+  /** Absolute URL: the server's origin, the rewritten path and the client's query. */
+  readonly url: string;
+  /**
+   * Header fields as names and values alternating (`[name, value, name,
+   * value…]`, the shape of Node's `rawHeaders`), names in lower case, Host
+   * included. Read it, never change it: a retry sends the same list.
+   */
+  readonly headers: readonly string[];
+  /**
+   * The body, streamed from the client; `null` without one (always for
+   * GET and HEAD). A transport reads it only once it is connected and about
+   * to send, and never releases its reader: the proxy retries a request on
+   * another server only while the stream is still unlocked, i.e. untouched.
+   */
+  readonly body: ReadableStream<Uint8Array> | null;
+}
+
+/**
+ * How the edge sends a request to one upstream server and gets the
+ * response head back. The response body streams afterwards; cancelling it
+ * must cancel the exchange. Redirects are never followed.
+ *
+ * The default is {@link fetchTransport} (the runtime's `fetch`); on Node,
+ * `undiciTransport()` from `@gatehouse/node/upstream` is faster and tells
+ * connect timeouts apart from response timeouts.
+ *
+ * It resolves with the upstream's response whatever its status, and
+ * rejects with a {@link TransportError} when no response head arrived, or
+ * with `signal`'s reason once `signal` aborts (the client left). Any other
+ * rejection is a bug in the edge or the transport: the proxy lets it
+ * through and does not count it against the server.
+ *
+ * @example
+ * ```ts
+ * import { fetchTransport, type Transport } from '@gatehouse/edge'
+ *
+ * // A transport that logs every exchange around the default one.
+ * const logged: Transport = async (request, options) => {
+ *   const started = Date.now()
+ *   try {
+ *     return await fetchTransport(request, options)
+ *   } finally {
+ *     console.log(request.method, request.url, Date.now() - started, 'ms')
+ *   }
+ * }
+ * ```
+ */
+export type Transport = ((request: UpstreamRequest, options: TransportOptions) => Promise<Response>) & {
+  /**
+   * `true` when the responses it resolves with carry no hop-by-hop field
+   * already, so the proxy need not look for them (`undiciTransport` says
+   * so; `fetch` responses do carry them).
+   */
+  readonly stripsHopByHop?: boolean;
+};
+
+/** The limits of one exchange, from the pool's configuration and the client. */
+export interface TransportOptions {
+  /**
+   * Milliseconds to establish the connection; past it the transport
+   * rejects with a `TransportError` of kind 'connect-timeout'. 0: none.
+   */
+  readonly connectTimeout: number;
+  /**
+   * Milliseconds from sending the request to the response head; past it:
+   * kind 'timeout'. The body that follows is not timed. 0: none.
+   */
+  readonly responseTimeout: number;
+  /** Aborts the exchange, the response body included: the client left. */
+  readonly signal: AbortSignal | undefined;
+}
+
+/**
+ * Why an exchange with an upstream server failed before a response head
+ * arrived:
+ *
+ * - `connect`: no connection (refused, unreachable, unknown host). Nothing
+ *   of the request was sent.
+ * - `connect-timeout`: the connection was not established within
+ *   `connectTimeout`. Nothing of the request was sent.
+ * - `timeout`: connected, the request (its head at least) was sent, and no
+ *   response head came within `responseTimeout`.
+ * - `reset`: the connection broke after the request was (perhaps partly)
+ *   sent, or failed in a way the transport cannot place.
+ *
+ * nginx's `proxy_next_upstream` calls the first and last `error` and the
+ * middle two `timeout`; so does a pool's `retry.on`.
+ */
+export type TransportFailure = 'connect' | 'connect-timeout' | 'timeout' | 'reset';
+
+const FAILURES: ReadonlySet<string> = new Set<TransportFailure>(['connect', 'connect-timeout', 'timeout', 'reset']);
+
+/**
+ * The error a {@link Transport} rejects with when the exchange failed
+ * before a response head arrived.
+ *
+ * The proxy recognises it by its shape (`name` 'TransportError', a known
+ * `kind`, a boolean `bodySent`), not by `instanceof`, so a transport in
+ * another package need not import this class, and two copies of this
+ * package agree.
+ *
+ * @example
+ * ```ts
+ * throw new TransportError('connect', 'connection refused by 10.0.0.7:8080', { cause: error })
+ * ```
+ */
+export class TransportError extends Error {
+  readonly kind: TransportFailure;
+  /**
+   * Whether any of the request body had been read from its stream: a
+   * request whose body was touched is never retried, since a stream cannot
+   * be sent twice.
+   */
+  readonly bodySent: boolean;
+  constructor(kind: TransportFailure, message: string, options?: ErrorOptions & { bodySent?: boolean }) {
+    super(message, options);
+    this.name = 'TransportError';
+    this.kind = kind;
+    this.bodySent = options?.bodySent ?? false;
+  }
+}
+
+/** Whether `error` is a {@link TransportError}, from this package or any look-alike. */
+export function isTransportError(error: unknown): error is TransportError {
+  return (
+    error instanceof Error &&
+    error.name === 'TransportError' &&
+    FAILURES.has((error as TransportError).kind) &&
+    typeof (error as TransportError).bodySent === 'boolean'
+  );
+}
+
+/** Whether a failure of this kind is a timeout (answered 504 when it is the last) rather than an error (502). */
+export function isTimeout(kind: TransportFailure): boolean {
+  return kind === 'timeout' || kind === 'connect-timeout';
+}
+
+/** Whether a failure of this kind happened before anything of the request was sent. */
+export function beforeSending(kind: TransportFailure): boolean {
+  return kind === 'connect' || kind === 'connect-timeout';
+}

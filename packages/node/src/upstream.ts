@@ -1,0 +1,318 @@
+/**
+ * A pooled, keep-alive HTTP/1.1 client for the edge's reverse proxy on
+ * Node, on undici's `dispatch` API.
+ *
+ * @module
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { Agent, type Dispatcher } from 'undici';
+import { toTransportError } from './_undici-errors.ts';
+
+// The edge's transport contract, restated by shape (as `@gatehouse/edge`
+// documents it) so that this package does not depend on the edge: what
+// `undiciTransport()` returns is a `Transport` there, and the errors it
+// throws are recognised by their shape.
+
+/** One request for one upstream server: `UpstreamRequest` in `@gatehouse/edge`. */
+export interface UpstreamRequest {
+  readonly method: string;
+  readonly url: string;
+  /** Names and values alternating, names in lower case. */
+  readonly headers: readonly string[];
+  readonly body: ReadableStream<Uint8Array> | null;
+}
+
+/** The limits of one exchange: `TransportOptions` in `@gatehouse/edge`. */
+export interface TransportOptions {
+  readonly connectTimeout: number;
+  readonly responseTimeout: number;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** Why an exchange failed before a response head: `TransportFailure` in `@gatehouse/edge`. */
+export type TransportFailure = 'connect' | 'connect-timeout' | 'timeout' | 'reset';
+
+/** Options of {@link undiciTransport}. */
+export interface UndiciTransportOptions {
+  /** Connections per upstream server at most. Defaults to no limit (requests never queue). */
+  connections?: number;
+  /**
+   * Milliseconds an idle keep-alive connection is kept. Defaults to 4 s;
+   * a server's `Keep-Alive: timeout=…` hint lowers it (minus 1 s), so that
+   * a connection the server is about to close is not reused.
+   */
+  keepAliveTimeout?: number;
+  /**
+   * Milliseconds allowed between two chunks of a response body. Defaults
+   * to 0, none: a stream (server-sent events) may stay quiet for as long
+   * as it likes, as an App's response may under `@gatehouse/node`.
+   */
+  bodyTimeout?: number;
+}
+
+/** What {@link undiciTransport} returns: a `Transport` for `@gatehouse/edge`, and a way to close its connections. */
+export interface UndiciTransport {
+  (request: UpstreamRequest, options: TransportOptions): Promise<Response>;
+  /** Its responses carry no hop-by-hop field: the proxy need not look. */
+  readonly stripsHopByHop: true;
+  /** Close every pooled connection, letting requests in flight finish. */
+  close(): Promise<void>;
+}
+
+/** Response fields never passed on: hop-by-hop (RFC 9110 §7.6.1) and Proxy-*. */
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authentication-info', 'te',
+  'trailer', 'transfer-encoding', 'upgrade',
+]);
+
+/** Up to 64 KiB of response body may wait for the client before the upstream socket is paused. */
+const BODY_STRATEGY: QueuingStrategy<Uint8Array> = { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength };
+
+/**
+ * A `Transport` for `@gatehouse/edge`'s proxy on Node: undici's `dispatch`
+ * over a keep-alive connection pool per upstream server (HTTP/1.1, no
+ * pipelining), with a real `connectTimeout` (undici's connect timer) and
+ * `responseTimeout` (undici's `headersTimeout`, counted from the moment
+ * the request is written, connecting excluded). Bodies stream both ways
+ * with backpressure: the request body is read from the client only as the
+ * upstream socket takes it, and the response is a genuine web `Response`
+ * whose body pauses the upstream socket once 64 KiB wait unread.
+ * Responses pass through as they came: compressed bodies stay compressed.
+ *
+ * undici's failures become `TransportError`s (by shape) of kind:
+ * 'connect' (ECONNREFUSED, ENOTFOUND, EHOSTUNREACH…), 'connect-timeout'
+ * (UND_ERR_CONNECT_TIMEOUT), 'timeout' (UND_ERR_HEADERS_TIMEOUT) and
+ * 'reset' (ECONNRESET, UND_ERR_SOCKET and anything else from the
+ * connection). A failure of the client's own body (it left, or sent too
+ * much) is passed on as it is, never blamed on the server.
+ *
+ * Protocol upgrades (WebSocket) are not supported yet: such a request
+ * fails with a plain Error (the proxy answers 500), since `@gatehouse/node`
+ * cannot hand an upgraded socket to the client either.
+ *
+ * @example
+ * ```ts
+ * import { createPool, createProxy } from '@gatehouse/edge'
+ * import { serve } from '@gatehouse/node'
+ * import { undiciTransport } from '@gatehouse/node/upstream'
+ *
+ * const pool = createPool({ name: 'app', servers: ['http://127.0.0.1:8001', 'http://127.0.0.1:8002'] })
+ * const transport = undiciTransport()
+ * const server = await serve(createProxy(pool, { transport }), { port: 8080 })
+ * process.once('SIGTERM', async () => {
+ *   await server.close()
+ *   await transport.close()
+ * })
+ * ```
+ */
+export function undiciTransport(options: UndiciTransportOptions = {}): UndiciTransport {
+  const agents = new Map<number, Agent>();
+  const bodyTimeout = options.bodyTimeout ?? 0;
+  const agentOptions: Agent.Options = {
+    pipelining: 1,
+    keepAliveTimeout: options.keepAliveTimeout ?? 4_000,
+    keepAliveTimeoutThreshold: 1_000,
+    connections: options.connections ?? null,
+    bodyTimeout,
+  };
+  // One agent per connect timeout: undici sets it per agent, pools set it per pool.
+  const agentFor = (connectTimeout: number): Agent => {
+    let agent = agents.get(connectTimeout);
+    if (agent === undefined) {
+      agent = new Agent({ ...agentOptions, connectTimeout });
+      agents.set(connectTimeout, agent);
+    }
+    return agent;
+  };
+
+  const transport = (request: UpstreamRequest, exchangeOptions: TransportOptions): Promise<Response> => {
+    const { signal } = exchangeOptions;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<Response>((resolve, reject) => {
+      const url = request.url;
+      const pathStart = url.indexOf('/', url.indexOf('//') + 2);
+      const exchange = new Exchange(resolve, reject, request.method, request.body, signal);
+      agentFor(exchangeOptions.connectTimeout).dispatch(
+        {
+          origin: pathStart === -1 ? url : url.slice(0, pathStart),
+          path: pathStart === -1 ? '/' : url.slice(pathStart),
+          method: request.method as Dispatcher.HttpMethod,
+          headers: request.headers as string[],
+          body: exchange.requestBody as unknown as Dispatcher.DispatchOptions['body'],
+          headersTimeout: exchangeOptions.responseTimeout,
+          bodyTimeout,
+        },
+        exchange,
+      );
+    });
+  };
+  transport.stripsHopByHop = true as const;
+  transport.close = async (): Promise<void> => {
+    const closing = [...agents.values()].map((agent) => agent.close());
+    agents.clear();
+    await Promise.all(closing);
+  };
+  return transport;
+}
+
+/**
+ * One exchange, as undici's dispatch handler: resolves with the Response
+ * once its head arrived, then feeds its body stream.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  readonly #resolve: (response: Response) => void;
+  readonly #reject: (error: unknown) => void;
+  readonly #method: string;
+  readonly #signal: AbortSignal | undefined;
+  #controller: Dispatcher.DispatchController | undefined = undefined;
+  #stream: ReadableStreamDefaultController<Uint8Array> | undefined = undefined;
+  #answered = false;
+  #done = false;
+  /** Read from the client lazily: see {@link ClientBody}. */
+  readonly requestBody: ClientBody | null;
+
+  constructor(
+    resolve: (response: Response) => void,
+    reject: (error: unknown) => void,
+    method: string,
+    body: ReadableStream<Uint8Array> | null,
+    signal: AbortSignal | undefined,
+  ) {
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#method = method;
+    this.#signal = signal;
+    this.requestBody = body === null ? null : new ClientBody(body);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    const signal = this.#signal;
+    if (signal === undefined) return;
+    if (signal.aborted) controller.abort(signal.reason as Error);
+    else signal.addEventListener('abort', this);
+  }
+
+  /** The client left: abort the exchange, its response body included. */
+  handleEvent(): void {
+    this.#controller?.abort(this.#signal!.reason as Error);
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    status: number,
+    headers: IncomingHttpHeaders,
+    statusText?: string,
+  ): void {
+    if (status < 200) return; // 103 Early Hints and the like: the final head follows
+    // This exchange is the body's underlying source (start, pull, cancel): no closures per response.
+    const body = this.#method === 'HEAD' || status === 204 || status === 205 || status === 304 ? null : new ReadableStream<Uint8Array>(this, BODY_STRATEGY);
+    let response: Response;
+    try {
+      response = new Response(body, statusText === undefined || statusText === '' ? { status } : { status, statusText });
+    } catch (error) {
+      controller.abort(error as Error);
+      return;
+    }
+    const target = response.headers;
+    const connection = headers.connection;
+    const named = typeof connection === 'string' ? connection.toLowerCase().split(',').map((token) => token.trim()) : undefined;
+    for (const name in headers) {
+      if (HOP_BY_HOP.has(name) || name.startsWith('proxy-') || (named !== undefined && named.includes(name))) continue;
+      const value = headers[name]!;
+      if (typeof value === 'string') target.append(name, value);
+      else for (const each of value) target.append(name, each);
+    }
+    this.#answered = true;
+    this.#resolve(response);
+  }
+
+  /** The body stream's source: it starts. */
+  start(stream: ReadableStreamDefaultController<Uint8Array>): void {
+    this.#stream = stream;
+  }
+
+  /** The body stream's source: the client wants more. */
+  pull(): void {
+    this.#controller?.resume();
+  }
+
+  /** The body stream's source: the client will read no more (it left). */
+  cancel(reason: unknown): void {
+    if (!this.#done) this.#controller?.abort(reason instanceof Error ? reason : new Error('response body cancelled'));
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const stream = this.#stream;
+    if (stream === undefined) return;
+    stream.enqueue(chunk);
+    if (stream.desiredSize! <= 0) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    this.#finish();
+    this.#stream?.close();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#finish();
+    if (this.#answered) {
+      this.#stream?.error(error);
+      return;
+    }
+    const signal = this.#signal;
+    if (signal?.aborted) {
+      this.#reject(signal.reason);
+      return;
+    }
+    const body = this.requestBody;
+    if (body?.error !== undefined) {
+      // The client's body failed (it left, or sent too much): not the server's doing.
+      this.#reject(body.error);
+      return;
+    }
+    this.#reject(toTransportError(error, body !== null && body.started));
+  }
+
+  #finish(): void {
+    this.#done = true;
+    this.#signal?.removeEventListener('abort', this);
+  }
+}
+
+/**
+ * The client's body as the async iterable undici writes from. It takes the
+ * stream's reader only when undici starts writing the body, i.e. once
+ * connected: an exchange that failed before leaves the stream unlocked,
+ * so the proxy may send it to another server.
+ */
+class ClientBody implements AsyncIterable<Uint8Array> {
+  readonly #stream: ReadableStream<Uint8Array>;
+  started = false;
+  /** Why reading the client's body failed, if it did. */
+  error: unknown = undefined;
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.#stream = stream;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    this.started = true;
+    const reader = this.#stream.getReader();
+    return {
+      next: async () => {
+        try {
+          return (await reader.read()) as IteratorResult<Uint8Array>;
+        } catch (error) {
+          this.error = error;
+          throw error;
+        }
+      },
+      return: async () => {
+        // The exchange failed while sending: nobody can read this body again.
+        reader.cancel().catch(() => {});
+        return { done: true, value: undefined };
+      },
+    };
+  }
+}
