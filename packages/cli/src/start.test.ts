@@ -191,6 +191,7 @@ describe('bad configuration is one clear line, no stack', () => {
     await expectFailure(['start', 'app.ts', '--timeout', '0'], /--timeout wants a number of seconds above 0/, 2);
     await expectFailure(['start', 'app.ts', '--cron', 'sometimes', '-p', '0'], /gatehouse: "sometimes" is not a cron expression/);
     await expectFailure(['start'], /gatehouse: which App\?/, 2);
+    await expectFailure(['start', 'app.ts', '-w', '1', '-p', '0', '--host', 'no-such-host.invalid'], /^gatehouse: .*no-such-host\.invalid.*\n$/);
     await expectFailure(['launch'], /gatehouse: unknown command "launch"/, 2);
   });
 });

@@ -12,7 +12,7 @@ let appFile: string;
 const running: Container[] = [];
 
 // Real processes, real loads: seconds, not milliseconds.
-vi.setConfig({ testTimeout: 30_000 });
+vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-container-'));
@@ -105,12 +105,55 @@ describe('crashes', () => {
   it('backs off while a worker keeps crashing soon after it starts', async () => {
     const logs: string[] = [];
     const file = join(dir, 'crashy.ts');
-    writeFileSync(file, 'setTimeout(() => process.exit(7), 30);\nexport default { fetch: () => new Response("x") };\n');
+    // Late enough that the worker is surely ready (and adopted) first.
+    writeFileSync(file, 'setTimeout(() => process.exit(7), 300);\nexport default { fetch: () => new Response("x") };\n');
     const container = await start({ app: file, workers: 1, logs });
     await waitFor(() => container.stats().restarts >= 4);
     expect(container.stats().restarts).toBeGreaterThanOrEqual(4);
     const delays = logs.filter((line) => line.includes('exited with code 7')).map((line) => / in (\d+) ms$/.exec(line)?.[1] ?? '0');
     expect(delays.slice(0, 4)).toEqual(['0', '100', '200', '400']);
+  });
+});
+
+describe('races', () => {
+  it('closes even when a worker is stuck in a CPU loop', async () => {
+    const container = await start({ workers: 1, timeout: 800, gracefulTimeout: 1_000 });
+    const spin = fetch(new URL('/spin', container.url)).catch(() => 'cut');
+    await sleep(100);
+    await container.close();
+    expect(await spin).toBe('cut');
+    expect(container.stats().workers).toEqual([]);
+  });
+
+  it('refills a slot whose respawn was pending when a reload failed', async () => {
+    const container = await start({ workers: 2 });
+    const victim = container.stats().workers[0]!;
+    process.kill(victim.pid!, 'SIGKILL');
+    await waitFor(() => container.stats().workers.some((w) => w.slot === 1 && w.state === 'ready' && w.pid !== victim.pid));
+    // Killed again soon after its start: its next start waits (backoff).
+    process.kill(container.stats().workers.find((w) => w.slot === 1)!.pid!, 'SIGKILL');
+    await waitFor(() => container.stats().workers.length === 1);
+    writeFileSync(appFile, 'export default { notFetch: 1 }\n');
+    await expect(container.reload()).rejects.toThrow(/reload failed/);
+    writeApp('v1');
+    await waitFor(() => container.stats().workers.filter((w) => w.state === 'ready').length === 2);
+    expect(container.stats().workers.map((w) => [w.slot, w.state])).toEqual([
+      [1, 'ready'],
+      [2, 'ready'],
+    ]);
+  });
+
+  it('recycling and a reload at once end with one worker, on the new code', async () => {
+    const container = await start({ workers: 1, maxRequests: 5 });
+    for (let i = 0; i < 5; i++) await text(container.url);
+    writeApp('v2');
+    await container.reload();
+    await sleep(1_000);
+    const bodies = new Set<string>();
+    for (let i = 0; i < 20; i++) bodies.add((await text(container.url)).split(' ')[0]!);
+    expect(bodies).toEqual(new Set(['v2']));
+    await waitFor(() => container.stats().workers.length === 1);
+    expect(container.stats().workers.map((w) => [w.slot, w.state, w.generation])).toEqual([[1, 'ready', 1]]);
   });
 });
 

@@ -98,21 +98,30 @@ async function settle(options: ContainerOptions): Promise<Settings> {
   if (options.readinessPath !== undefined && !options.readinessPath.startsWith('/')) {
     throw new ContainerError(`readinessPath must start with "/": ${options.readinessPath}`);
   }
-  const heartbeatInterval = options.heartbeatInterval ?? Math.min(1000, timeout / 4);
+  const heartbeatInterval = positiveNumber('heartbeatInterval', options.heartbeatInterval ?? Math.min(1000, timeout / 4));
+  if (heartbeatInterval >= timeout) {
+    throw new ContainerError(`heartbeatInterval (${heartbeatInterval} ms) must be shorter than timeout (${timeout} ms)`);
+  }
+  const maxRequests = wholeNumber('maxRequests', options.maxRequests ?? 0);
+  const maxRequestsJitter = wholeNumber('maxRequestsJitter', options.maxRequestsJitter ?? 0);
+  const idleTimeout = positiveNumber('idleTimeout', options.idleTimeout ?? 30_000);
   return {
     appUrl,
     workers,
     minWorkers,
-    idleTimeout: options.idleTimeout ?? 30_000,
+    idleTimeout,
     // Workers that listen on port 0 would each get their own port once the
     // shared one closes (all workers gone): pick it once, here.
-    port: port === 0 ? await freePort(hostname) : port,
+    port: port === 0 ? await freePort(hostname).catch((error: Error) => {
+      throw new ContainerError(`cannot listen on ${hostname}: ${error.message}`);
+    }) : port,
     hostname,
     timeout,
     gracefulTimeout,
-    maxRequests: options.maxRequests ?? 0,
-    maxRequestsJitter: options.maxRequestsJitter ?? 0,
-    crons,
+    maxRequests,
+    maxRequestsJitter,
+    // The same expression twice would only skip itself each time.
+    crons: [...new Set(crons)],
     heartbeatInterval,
     execArgv: options.execArgv ?? process.execArgv,
     log: options.log ?? ((line) => console.error(`[gatehouse] ${line}`)),
@@ -135,6 +144,11 @@ async function settle(options: ContainerOptions): Promise<Settings> {
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new ContainerError(`${name} must be a whole number of at least 1, not ${value}`);
+  return value;
+}
+
+function wholeNumber(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0) throw new ContainerError(`${name} must be a whole number, not ${value}`);
   return value;
 }
 
@@ -172,6 +186,10 @@ interface Member {
   state: 'starting' | 'ready' | 'stopping';
   /** Replace it if it dies: false until a trial start (first start, reload) succeeds. */
   respawn: boolean;
+  /** Started by a change still under way (not yet adopted nor stopped): not an orphan. */
+  pending: boolean;
+  /** Its process has exited. */
+  gone: boolean;
   retiring: boolean;
   lastBeat: number;
   stoppingSince: number;
@@ -200,9 +218,11 @@ class Supervisor implements Container {
   #nextRun = 1;
   #turn = 0;
   #closing: Promise<void> | undefined;
+  /** Every change of who serves (reload, recycle, respawn, scaling) runs here, one at a time. */
   #queue: Promise<unknown> = Promise.resolve();
-  #busyChanging = false;
+  #scaling = false;
   #ticker: NodeJS.Timeout | undefined;
+  #lastTick = Date.now();
   #counts = { restarts: 0, reloads: 0, retired: 0, exitedRequests: 0, exitedBusy: 0 };
 
   constructor(settings: Settings) {
@@ -231,15 +251,21 @@ class Supervisor implements Container {
       throw error;
     }
     for (const member of started) this.#adopt(member);
+    this.#lastTick = Date.now();
     this.#ticker = setInterval(() => this.#tick(), this.#settings.heartbeatInterval);
     this.#ticker.unref();
     this.#scheduler.start();
   }
 
   reload(): Promise<void> {
-    const reload = this.#queue.then(() => this.#reload());
-    this.#queue = reload.catch(() => {});
-    return reload;
+    return this.#serial(() => this.#reload());
+  }
+
+  /** Run `change` after every change queued before it. */
+  #serial<T>(change: () => Promise<T>): Promise<T> {
+    const done = this.#queue.then(change);
+    this.#queue = done.catch(() => {});
+    return done;
   }
 
   close(): Promise<void> {
@@ -274,19 +300,24 @@ class Supervisor implements Container {
 
   async #reload(): Promise<void> {
     if (this.#closing !== undefined) throw new ContainerError('the container is closing');
-    this.#busyChanging = true;
     try {
       const generation = ++this.#generation;
       const old = this.#slots.map((slot) => slot.current).filter((member) => member !== undefined);
-      for (const slot of this.#slots) clearTimeout(slot.respawn);
       const trials = this.#slots.map((slot) => this.#trial(slot, generation));
       const results = await Promise.allSettled(trials);
       const failed = results.find((result) => result.status === 'rejected');
-      if (failed !== undefined) {
+      if (failed !== undefined || this.#closing !== undefined) {
         for (const result of results) if (result.status === 'fulfilled') void this.#stop(result.value, 'drain');
+        if (failed === undefined) throw new ContainerError('the container is closing');
         const reason = (failed.reason as Error).message;
         this.#settings.log(`reload failed, the running workers go on serving: ${reason}`);
         throw new ContainerError(`reload failed: ${reason}`, { cause: failed.reason });
+      }
+      // The new workers take over: a respawn still waiting is not needed.
+      for (const slot of this.#slots) {
+        clearTimeout(slot.respawn);
+        slot.respawn = undefined;
+        slot.current = undefined;
       }
       for (const result of results) this.#adopt((result as PromiseFulfilledResult<Member>).value);
       this.#counts.reloads++;
@@ -294,16 +325,46 @@ class Supervisor implements Container {
       await Promise.all(old.map((member) => this.#stop(member, 'drain')));
       this.#settings.log('reloaded: the old workers have exited');
     } finally {
-      this.#busyChanging = false;
+      // A respawn skipped or cancelled meanwhile must not leave a slot empty.
+      for (const slot of this.#slots) this.#refill(slot);
     }
   }
 
   async #close(): Promise<void> {
     this.#scheduler.stop();
-    clearInterval(this.#ticker);
     for (const slot of this.#slots) clearTimeout(slot.respawn);
+    // Workers still loading would hold a change (and so this close) up.
+    for (const member of this.#members) if (member.state === 'starting') void this.#stop(member, 'stop');
     await this.#queue;
+    // The ticker keeps running until the end: it kills workers too slow to stop.
     await Promise.all([...this.#members].map((member) => this.#stop(member, 'stop')));
+    clearInterval(this.#ticker);
+  }
+
+  /** If `slot` has no worker and none is on its way, start one (through the queue). */
+  #refill(slot: Slot, delay = 0): void {
+    if (this.#closing !== undefined || slot.current !== undefined || slot.respawn !== undefined) return;
+    if (!this.#slots.includes(slot)) return;
+    slot.respawn = setTimeout(() => {
+      slot.respawn = undefined;
+      void this.#serial(() => this.#respawn(slot));
+    }, delay);
+  }
+
+  async #respawn(slot: Slot): Promise<void> {
+    if (this.#closing !== undefined || slot.current !== undefined || !this.#slots.includes(slot)) return;
+    let member: Member;
+    try {
+      member = await this.#trial(slot);
+    } catch (error) {
+      this.#counts.restarts++;
+      slot.restarts++;
+      const delay = slot.backoff.next(0);
+      this.#settings.log(`worker ${slot.number} failed to start: ${(error as Error).message}; trying again in ${delay} ms`);
+      this.#refill(slot, delay);
+      return;
+    }
+    this.#adopt(member);
   }
 
   /** Start a worker in `slot`; resolves once it serves, rejects if it cannot. */
@@ -313,10 +374,23 @@ class Supervisor implements Container {
     return member;
   }
 
-  /** Make a started worker its slot's own, to be replaced if it dies. */
+  /**
+   * Make a started worker its slot's own, to be replaced if it dies. One
+   * that died since it was ready, or whose slot is gone or taken, is not.
+   */
   #adopt(member: Member): void {
+    member.pending = false;
+    const { slot } = member;
+    if (this.#closing !== undefined || !this.#slots.includes(slot) || (slot.current !== undefined && slot.current !== member)) {
+      void this.#stop(member, 'drain');
+      return;
+    }
+    if (member.gone) {
+      this.#refill(slot, slot.backoff.next(Date.now() - member.startedAt));
+      return;
+    }
     member.respawn = true;
-    member.slot.current = member;
+    slot.current = member;
   }
 
   #fork(slot: Slot, generation: number, respawn: boolean): Member {
@@ -354,6 +428,8 @@ class Supervisor implements Container {
       startedAt: now,
       state: 'starting',
       respawn,
+      pending: true,
+      gone: false,
       retiring: false,
       lastBeat: now,
       stoppingSince: 0,
@@ -368,6 +444,14 @@ class Supervisor implements Container {
       killedFor: undefined,
     };
     this.#members.add(member);
+    const startTimeout = Math.max(settings.timeout, MIN_START_TIMEOUT);
+    const startTimer = setTimeout(() => {
+      if (member.state !== 'starting') return;
+      member.markFailed(new ContainerError(`a worker did not start within ${startTimeout} ms`));
+      worker.process.kill('SIGKILL');
+    }, startTimeout);
+    startTimer.unref();
+    void ready.finally(() => clearTimeout(startTimer)).catch(() => {});
     worker.on('message', (message: unknown) => {
       if (isWorkerMessage(message)) this.#onMessage(member, message);
     });
@@ -384,6 +468,8 @@ class Supervisor implements Container {
   #onMessage(member: Member, message: WorkerMessage): void {
     switch (message.t) {
       case 'ready':
+        // A worker killed while it started may still have said so.
+        if (member.state !== 'starting') return;
         member.state = 'ready';
         member.lastBeat = Date.now();
         member.markReady();
@@ -399,7 +485,9 @@ class Supervisor implements Container {
         member.rss = message.rss;
         return;
       case 'retire':
-        void this.#retire(member, `served ${member.requests || 'its'} requests (maxRequests)`);
+        if (member.retiring || member.state !== 'ready' || member.slot.current !== member) return;
+        member.retiring = true;
+        void this.#serial(() => this.#retire(member, 'reached maxRequests'));
         return;
       case 'ran':
         this.#runs.get(message.id)?.settle(message.error === undefined ? undefined : new Error(message.error));
@@ -408,6 +496,7 @@ class Supervisor implements Container {
   }
 
   #onExit(member: Member, code: number | null, signal: string | null): void {
+    member.gone = true;
     this.#members.delete(member);
     this.#counts.exitedRequests += member.requests;
     this.#counts.exitedBusy += member.busy;
@@ -430,22 +519,14 @@ class Supervisor implements Container {
     this.#settings.log(
       `worker ${slot.number} (pid ${member.worker.process.pid}) ${why}; starting a new one${delay > 0 ? ` in ${delay} ms` : ''}`,
     );
-    if (!this.#slots.includes(slot)) return;
-    clearTimeout(slot.respawn);
-    slot.respawn = setTimeout(() => {
-      slot.respawn = undefined;
-      if (this.#closing !== undefined || slot.current !== undefined || !this.#slots.includes(slot)) return;
-      const replacement = this.#fork(slot, this.#generation, true);
-      slot.current = replacement;
-      replacement.ready.catch((error: Error) => this.#settings.log(`worker ${slot.number} failed to start: ${error.message}`));
-    }, delay);
+    this.#refill(slot, delay);
   }
 
   /** Replace `member` with a new worker in its slot, then let it finish and exit. */
   async #retire(member: Member, why: string): Promise<void> {
     const { slot } = member;
-    if (member.retiring || member.state !== 'ready' || slot.current !== member || this.#closing !== undefined) return;
-    member.retiring = true;
+    // A reload, a crash or scaling may have replaced it while this waited.
+    if (member.state !== 'ready' || slot.current !== member || this.#closing !== undefined) return;
     let replacement: Member;
     try {
       replacement = await this.#trial(slot);
@@ -454,19 +535,22 @@ class Supervisor implements Container {
       member.retiring = false;
       return;
     }
-    // A reload or a crash may have replaced it meanwhile.
-    if (slot.current !== member || this.#closing !== undefined) {
-      void this.#stop(replacement, 'drain');
+    if (slot.current !== member) {
+      // It died meanwhile: the replacement takes the empty slot.
+      this.#adopt(replacement);
       return;
     }
+    slot.current = undefined;
     this.#adopt(replacement);
     this.#counts.retired++;
     this.#settings.log(`worker ${slot.number} (pid ${member.worker.process.pid}) ${why}: replaced`);
-    await this.#stop(member, 'drain');
+    // Its drain need not hold the next change up.
+    void this.#stop(member, 'drain');
   }
 
   #stop(member: Member, how: 'drain' | 'stop'): Promise<void> {
-    if (member.state === 'stopping') return member.exited;
+    member.pending = false;
+    if (member.state === 'stopping' || member.gone) return member.exited;
     const wasStarting = member.state === 'starting';
     member.state = 'stopping';
     member.stoppingSince = Date.now();
@@ -478,16 +562,25 @@ class Supervisor implements Container {
 
   #tick(): void {
     const now = Date.now();
-    const { timeout, gracefulTimeout } = this.#settings;
+    const { timeout, gracefulTimeout, heartbeatInterval } = this.#settings;
+    // This process itself stalled (a suspend, a long synchronous task): the
+    // workers' heartbeats are waiting unread, so silence proves nothing.
+    const stalled = now - this.#lastTick > 3 * heartbeatInterval;
+    this.#lastTick = now;
     for (const member of this.#members) {
+      if (stalled) member.lastBeat = now;
       if (member.state === 'ready' && now - member.lastBeat > timeout) {
         member.killedFor = `its event loop was blocked for more than ${timeout} ms (timeout)`;
         member.worker.process.kill('SIGKILL');
-      } else if (member.state === 'starting' && now - member.startedAt > Math.max(timeout, MIN_START_TIMEOUT)) {
-        member.markFailed(new ContainerError(`a worker did not start within ${Math.max(timeout, MIN_START_TIMEOUT)} ms`));
+      } else if (
+        member.state === 'stopping' &&
+        // Blocked (no heartbeat) or past its time: it will not finish by itself.
+        (now - member.lastBeat > timeout || now - member.stoppingSince > gracefulTimeout + STOP_MARGIN)
+      ) {
         member.worker.process.kill('SIGKILL');
-      } else if (member.state === 'stopping' && now - member.stoppingSince > gracefulTimeout + STOP_MARGIN) {
-        member.worker.process.kill('SIGKILL');
+      } else if (member.state === 'ready' && !member.pending && member.slot.current !== member) {
+        // Nobody's worker: never expected, but never left serving old code either.
+        void this.#stop(member, 'drain');
       }
     }
     this.#scale(now);
@@ -503,15 +596,15 @@ class Supervisor implements Container {
     }
     const serving = this.#slots.length;
     const decision = this.#scaler.sample(now, serving, busy, requests);
-    if (decision === undefined || this.#busyChanging) return;
-    this.#busyChanging = true;
-    const change = decision === 'up' ? this.#scaleUp() : this.#scaleDown();
-    change
+    if (decision === undefined || this.#scaling) return;
+    this.#scaling = true;
+    this.#serial(() => (decision === 'up' ? this.#scaleUp() : this.#scaleDown()))
       .catch((error: Error) => this.#settings.log(`idle scaling: ${error.message}`))
-      .finally(() => (this.#busyChanging = false));
+      .finally(() => (this.#scaling = false));
   }
 
   async #scaleUp(): Promise<void> {
+    if (this.#closing !== undefined || this.#slots.length >= this.#settings.workers) return;
     const slot = newSlot(this.#slots.length + 1);
     this.#slots.push(slot);
     try {
@@ -524,18 +617,19 @@ class Supervisor implements Container {
   }
 
   async #scaleDown(): Promise<void> {
+    if (this.#closing !== undefined || this.#slots.length <= this.#settings.minWorkers) return;
     const slot = this.#slots.pop()!;
     clearTimeout(slot.respawn);
     this.#settings.log(`idle: retiring worker ${slot.number}, ${this.#slots.length} left`);
     if (slot.current !== undefined) {
       this.#counts.retired++;
-      await this.#stop(slot.current, 'drain');
+      void this.#stop(slot.current, 'drain');
     }
   }
 
   /** Run one scheduled task in a serving worker, taking turns. */
   #dispatch(cron: string, scheduledTime: number): Promise<void> {
-    const serving = this.#slots.map((slot) => slot.current).filter((member) => member?.state === 'ready');
+    const serving = this.#slots.map((slot) => slot.current).filter((member) => member?.state === 'ready' && !member.retiring);
     const member = serving[this.#turn++ % Math.max(1, serving.length)];
     if (member === undefined) return Promise.reject(new Error('no worker is ready to run it'));
     const id = this.#nextRun++;

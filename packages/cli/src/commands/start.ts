@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startContainer, type ContainerOptions } from '@gatehouse/node/container';
+import { startContainer, type Container, type ContainerOptions } from '@gatehouse/node/container';
 import type { GatehouseConfig } from '../config.ts';
 import { formatStats } from '../format-stats.ts';
 import { UsageError } from '../usage-error.ts';
@@ -100,13 +100,18 @@ export async function start(args: readonly string[]): Promise<number> {
   set('readinessPath', values.readiness);
 
   const log = (line: string): void => void process.stderr.write(`[gatehouse] ${line}\n`);
-  const container = await startContainer({ ...options, log });
-  const stats = container.stats();
-  log(`serving ${options.app} on ${container.url} with ${stats.workers.length} worker(s), primary pid ${stats.pid}`);
-
-  const printStats = (): void => void process.stderr.write(formatStats(container.stats()));
-  const statsTimer = values.stats === true ? setInterval(printStats, seconds('stats-interval') ?? 10_000) : undefined;
+  // Handlers for the whole life of the primary: a signal without one would
+  // kill it, and its workers with it, mid-request.
+  let container: Container | undefined;
+  let stopping = false;
+  const printStats = (): void => {
+    if (container !== undefined) process.stderr.write(formatStats(container.stats()));
+  };
   const reload = (): void => {
+    if (container === undefined || stopping) {
+      log('SIGHUP: not serving yet, or stopping: nothing to reload');
+      return;
+    }
     log('SIGHUP: reloading');
     container.reload().catch(() => {
       // The container logged why; the old workers go on serving.
@@ -114,16 +119,20 @@ export async function start(args: readonly string[]): Promise<number> {
   };
   process.on('SIGHUP', reload);
   process.on('SIGUSR2', printStats);
-
-  const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
-    process.once('SIGTERM', () => resolveSignal('SIGTERM'));
-    process.once('SIGINT', () => resolveSignal('SIGINT'));
+  const signal = new Promise<NodeJS.Signals>((resolveSignal) => {
+    process.on('SIGTERM', () => resolveSignal('SIGTERM'));
+    process.on('SIGINT', () => resolveSignal('SIGINT'));
   });
-  log(`${signal}: stopping gracefully (send SIGINT again to stop at once)`);
+
+  container = await startContainer({ ...options, log });
+  const stats = container.stats();
+  log(`serving ${options.app} on ${container.url} with ${stats.workers.length} worker(s), primary pid ${stats.pid}`);
+  const statsTimer = values.stats === true ? setInterval(printStats, seconds('stats-interval') ?? 10_000) : undefined;
+
+  log(`${await signal}: stopping gracefully (send SIGINT again to stop at once)`);
+  stopping = true;
   process.once('SIGINT', () => process.exit(130));
   clearInterval(statsTimer);
-  process.off('SIGHUP', reload);
-  process.off('SIGUSR2', printStats);
   await container.close();
   log('stopped');
   return 0;

@@ -25,15 +25,18 @@ for (const signal of ['SIGINT', 'SIGHUP', 'SIGTERM'] as const) process.on(signal
 
 let served: ServedApp | undefined;
 let stopping: Promise<void> | undefined;
+/** Scheduled runs under way: a stopping worker lets them finish too. */
+const runs = new Set<Promise<unknown>>();
 
 const stop = (how: 'drain' | 'stop'): Promise<void> =>
   (stopping ??= (async () => {
-    if (served !== undefined) await (how === 'drain' ? served.drain() : served.server.close());
+    const requests = served === undefined ? undefined : how === 'drain' ? served.drain() : served.server.close();
+    const deadline = new Promise((resolve) => setTimeout(resolve, config.gracefulTimeout).unref());
+    await Promise.all([requests, Promise.race([Promise.allSettled(runs), deadline])]);
     process.exit(0);
   })());
 
-// The primary is gone (killed, crashed): nobody will route to us again.
-process.on('disconnect', () => void stop('stop'));
+// When the primary dies, Node's cluster code ends this process at once.
 
 async function start(config: WorkerConfig): Promise<void> {
   const app = await loadApp(config.app, config.needsScheduled);
@@ -49,8 +52,8 @@ async function start(config: WorkerConfig): Promise<void> {
     trustProxy: config.trustProxy,
   });
   const { state } = served;
-  if (config.maxRequests > 0) {
-    const limit = config.maxRequests;
+  const limit = config.maxRequests;
+  if (limit > 0) {
     state.onRequest = (requests) => {
       if (requests === limit) send({ t: 'retire' });
     };
@@ -58,6 +61,8 @@ async function start(config: WorkerConfig): Promise<void> {
   const beat = (): void => {
     const busy = state.busyTime + (state.inFlight > 0 ? performance.now() - state.busySince : 0);
     send({ t: 'beat', requests: state.requests, inFlight: state.inFlight, busy, rss: process.memoryUsage.rss() });
+    // Asked again until it happens: the primary may not have been able to replace us yet.
+    if (limit > 0 && state.requests >= limit && stopping === undefined) send({ t: 'retire' });
   };
   setInterval(beat, config.heartbeatInterval).unref();
   process.on('message', (message: unknown) => {
@@ -74,11 +79,14 @@ function handle(message: PrimaryMessage, app: App<unknown>): void {
     case 'stop':
       void stop(message.t);
       return;
-    case 'run':
-      runScheduled(app, message.cron, message.scheduledTime).then(
+    case 'run': {
+      const run = runScheduled(app, message.cron, message.scheduledTime).then(
         () => send({ t: 'ran', id: message.id, error: undefined }),
         (error: unknown) => send({ t: 'ran', id: message.id, error: describeError(error) }),
       );
+      runs.add(run);
+      void run.finally(() => runs.delete(run));
+    }
   }
 }
 
@@ -141,7 +149,8 @@ start(config).catch((error: unknown) => {
         ? `port ${config.port} on ${config.hostname} is already in use`
         : (error as NodeJS.ErrnoException).code === 'EACCES'
           ? `no permission to listen on port ${config.port} on ${config.hostname}`
-          : describeError(error);
+          : // Said in one line: a stack means nothing to whoever started the container.
+            `${(error as Error).message ?? String(error)}`;
   // Exit once the message has crossed, not before.
   if (process.connected && process.send !== undefined) process.send({ t: 'failed', message } satisfies WorkerMessage, () => process.exit(1));
   else process.exit(1);
