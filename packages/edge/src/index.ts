@@ -5,6 +5,10 @@
  * @module
  */
 
+// the edge App and its config
+export { defineEdge } from './define-edge.ts';
+export type { EdgeConfig, ProxyRoute, Route, Routes, SiteConfig, StaticRoute } from './edge-config.ts';
+
 // proxy and upstream pools
 export { createProxy, proxy } from './proxy/proxy.ts';
 export type { ProxyOptions } from './proxy/proxy-options.ts';
