@@ -1,4 +1,5 @@
 import type { Server as HttpServer, ServerOptions as HttpServerOptions } from 'node:http';
+import type { Http2SecureServer } from 'node:http2';
 import type { IncomingRequest } from './types.ts';
 
 /**
@@ -74,7 +75,25 @@ export interface ServeOptions<Env = {}> extends ListenerOptions<Env> {
   gracefulTimeout?: number;
   /** Further options for `http.createServer`. */
   serverOptions?: HttpServerOptions;
+  /**
+   * Terminate TLS, as nginx does in front of an app server: HTTPS with
+   * HTTP/2 for clients that offer it (ALPN) and HTTP/1.1 for the rest.
+   * PEM text or buffers; read files with `readFileSync` (or give
+   * `certFile` and `keyFile`).
+   */
+  tls?: TlsOptions;
+  /**
+   * With `tls`: also listen for plain HTTP on this port and redirect every
+   * request there to the same URL over HTTPS (308, so methods and bodies
+   * are kept), as an nginx `return 301 https://…` server block does.
+   */
+  redirectHttp?: number;
 }
+
+/** Certificate and key for {@link ServeOptions.tls}. */
+export type TlsOptions =
+  | { cert: string | Uint8Array; key: string | Uint8Array; certFile?: never; keyFile?: never }
+  | { certFile: string; keyFile: string; cert?: never; key?: never };
 
 /** A running server, as {@link serve} returns it. */
 export interface NodeServer {
@@ -82,8 +101,10 @@ export interface NodeServer {
   readonly url: string;
   /** The bound port. */
   readonly port: number;
-  /** The underlying `node:http` server. */
-  readonly server: HttpServer;
+  /** The underlying server: `node:http`'s, or `node:http2`'s secure one with `tls`. */
+  readonly server: HttpServer | Http2SecureServer;
+  /** With `redirectHttp`: the plain HTTP server that redirects to HTTPS. */
+  readonly redirectServer?: HttpServer;
   /**
    * Stop accepting connections, let in-flight requests and `waitUntil` work
    * finish, then close what is left once `gracefulTimeout` has passed.

@@ -1,4 +1,6 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import { type AddressInfo, Server as NetServer } from 'node:net';
 import type { App } from '@gatehouse/core';
 import { createListenerWithState, type ListenerState } from './listener.ts';
@@ -42,16 +44,20 @@ export interface ServedApp {
 /** @internal */
 export async function serveWithState<Env>(app: App<Env>, options: ServeOptions<Env>): Promise<ServedApp> {
   const { listener, state, bodyTooLarge } = createListenerWithState(app, options);
-  const server = createServer(
-    {
-      // Node wants headersTimeout ≤ requestTimeout: a short requestTimeout lowers the default.
-      headersTimeout: options.headersTimeout ?? Math.min(30_000, options.requestTimeout || 30_000),
-      requestTimeout: options.requestTimeout ?? 300_000,
-      keepAliveTimeout: options.keepAliveTimeout ?? 5_000,
-      ...options.serverOptions,
-    },
-    listener as (req: IncomingMessage, res: ServerResponse) => void,
-  );
+  const timeouts = {
+    // Node wants headersTimeout ≤ requestTimeout: a short requestTimeout lowers the default.
+    headersTimeout: options.headersTimeout ?? Math.min(30_000, options.requestTimeout || 30_000),
+    requestTimeout: options.requestTimeout ?? 300_000,
+    keepAliveTimeout: options.keepAliveTimeout ?? 5_000,
+  };
+  const server: HttpServer | Http2SecureServer =
+    options.tls === undefined
+      ? createServer({ ...timeouts, ...options.serverOptions }, listener as (req: IncomingMessage, res: ServerResponse) => void)
+      : createSecureServer(
+          { ...tlsMaterial(options.tls), allowHTTP1: true },
+          listener as unknown as Parameters<typeof createSecureServer>[1],
+        );
+  const connections = trackConnections(server);
 
   // Answer `Expect: 100-continue` ourselves, so a body over the limit is
   // refused before the client sends it.
@@ -59,6 +65,8 @@ export async function serveWithState<Env>(app: App<Env>, options: ServeOptions<E
     if (!bodyTooLarge(req)) res.writeContinue();
     listener(req, res);
   });
+  const redirectServer =
+    options.tls !== undefined && options.redirectHttp !== undefined ? await listenRedirect(options, hostnameOf(options)) : undefined;
 
   // Node's parser refuses malformed requests; give the client a reason, not only a status.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
@@ -74,7 +82,7 @@ export async function serveWithState<Env>(app: App<Env>, options: ServeOptions<E
     );
   });
 
-  const hostname = options.hostname ?? '127.0.0.1';
+  const hostname = hostnameOf(options);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 3000, hostname, () => {
@@ -84,6 +92,7 @@ export async function serveWithState<Env>(app: App<Env>, options: ServeOptions<E
   });
   const { port } = server.address() as AddressInfo;
   const host = hostname.includes(':') ? `[${hostname}]` : hostname;
+  redirectServer?.on('request', (req: IncomingMessage, res: ServerResponse) => redirectToHttps(req, res, port));
 
   let closing: Promise<void> | undefined;
   const gracefulTimeout = options.gracefulTimeout ?? 30_000;
@@ -94,19 +103,21 @@ export async function serveWithState<Env>(app: App<Env>, options: ServeOptions<E
     });
     await Promise.race([finished, deadline]);
     clearTimeout(timer);
-    server.closeAllConnections();
+    connections.closeAll();
   };
   const close = async (): Promise<void> => {
     // From here every answer not yet under way says Connection: close.
     state.closing = true;
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
+    connections.closeIdle();
     const idle =
       state.inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (state.onIdle = resolve));
+    redirectServer?.close();
+    redirectServer?.closeAllConnections();
     await withDeadline(
       idle.then(async () => {
         // Keep-alive connections that were mid-request are idle now.
-        server.closeIdleConnections();
+        connections.closeIdle();
         await state.work.settled();
       }),
     );
@@ -124,12 +135,87 @@ export async function serveWithState<Env>(app: App<Env>, options: ServeOptions<E
   };
 
   const served: NodeServer = {
-    url: `http://${host}:${port}/`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://${host}:${port}/`,
     port,
     server,
+    redirectServer,
     close: () => (closing ??= close()),
   };
   return { server: served, state, drain: () => (closing ??= drain()) };
+}
+
+interface Connections {
+  closeIdle(): void;
+  closeAll(): void;
+}
+
+/**
+ * node:http can close its idle or all connections itself; the secure
+ * HTTP/2 server cannot, so its sessions and sockets are tracked here.
+ */
+function trackConnections(server: HttpServer | Http2SecureServer): Connections {
+  if (!('closeAllConnections' in server)) {
+    const sessions = new Set<{ close(): void }>();
+    const sockets = new Set<{ destroy(): void }>();
+    // A connection still in its handshake when the close began arrives late: it is closed on arrival.
+    let idleClosed = false;
+    let allClosed = false;
+    server.on('session', (session) => {
+      if (idleClosed) session.close();
+      sessions.add(session);
+      session.once('close', () => sessions.delete(session));
+    });
+    server.on('secureConnection', (socket) => {
+      if (allClosed) socket.destroy();
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
+    return {
+      // A session's close sends GOAWAY and lets its open streams finish.
+      closeIdle: () => {
+        idleClosed = true;
+        sessions.forEach((session) => session.close());
+      },
+      closeAll: () => {
+        allClosed = true;
+        sockets.forEach((socket) => socket.destroy());
+      },
+    };
+  }
+  return { closeIdle: () => server.closeIdleConnections(), closeAll: () => server.closeAllConnections() };
+}
+
+function hostnameOf(options: ServeOptions<unknown>): string {
+  return options.hostname ?? '127.0.0.1';
+}
+
+function tlsMaterial(tls: NonNullable<ServeOptions<unknown>['tls']>): { cert: string | Buffer; key: string | Buffer } {
+  if (tls.certFile !== undefined) return { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) };
+  const pem = (value: string | Uint8Array): string | Buffer => (typeof value === 'string' ? value : Buffer.from(value));
+  return { cert: pem(tls.cert), key: pem(tls.key) };
+}
+
+async function listenRedirect(options: ServeOptions<unknown>, hostname: string): Promise<HttpServer> {
+  const redirect = createServer({ keepAliveTimeout: 1_000 });
+  await new Promise<void>((resolve, reject) => {
+    redirect.once('error', reject);
+    redirect.listen(options.redirectHttp, hostname, () => {
+      redirect.off('error', reject);
+      resolve();
+    });
+  });
+  return redirect;
+}
+
+function redirectToHttps(req: IncomingMessage, res: ServerResponse, httpsPort: number): void {
+  // The Host header names the plain port: keep its name, swap the port.
+  const name = (req.headers.host ?? '').replace(/:\d+$/, '');
+  if (name === '' || /[^\w.\-:[\]]/.test(name)) {
+    res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end('Bad Request\n');
+    return;
+  }
+  const port = httpsPort === 443 ? '' : `:${httpsPort}`;
+  res.writeHead(308, { location: `https://${name}${port}${req.url ?? '/'}`, 'content-length': '0' }).end();
 }
 
 function clientErrorStatus(code: string | undefined): [number, string] {
