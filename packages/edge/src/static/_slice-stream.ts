@@ -41,3 +41,20 @@ export function sliceStream(source: ReadableStream<Uint8Array>, start: number, e
     { highWaterMark: 0 },
   );
 }
+
+type FixedLengthStreamClass = new (length: number) => TransformStream<Uint8Array, Uint8Array>;
+
+/**
+ * `stream`, declared to be `length` bytes long where the runtime can be told
+ * (workerd's `FixedLengthStream`), so its response keeps `Content-Length`:
+ * workerd drops the field from a response whose body is a JavaScript
+ * stream of unknown length and sends it chunked. Elsewhere, `stream` itself.
+ */
+export function withKnownLength(stream: ReadableStream<Uint8Array>, length: number): ReadableStream<Uint8Array> {
+  const FixedLengthStream = (globalThis as { FixedLengthStream?: FixedLengthStreamClass }).FixedLengthStream;
+  if (typeof FixedLengthStream !== 'function') return stream;
+  const fixed = new FixedLengthStream(length);
+  // Errors and cancellation cross the pipe both ways.
+  stream.pipeTo(fixed.writable).catch(() => {});
+  return fixed.readable;
+}

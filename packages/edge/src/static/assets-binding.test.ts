@@ -5,7 +5,7 @@
 // Range ignored, 404 with an empty body for a missing file, and
 // html_handling "auto-trailing-slash" redirects (307) by default. The real
 // binding is exercised in workerd by the Workers package's tests.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { assetsBinding, type AssetsFetcher } from './assets-binding.ts';
 import { createStaticHandler } from './static-handler.ts';
 
@@ -207,6 +207,28 @@ describe('assetsBinding', () => {
     const asset = await assetsBinding(binding).get('/hello.txt');
     expect(await text(await asset!.body({ start: 3, end: 4 }))).toBe('lo');
     expect(binding.sent[0]).toMatchObject({ pulled: 6, cancelled: true });
+  });
+
+  it("gives a cut range workerd's FixedLengthStream where there is one, so Content-Length survives", async () => {
+    const lengths: number[] = [];
+    vi.stubGlobal(
+      'FixedLengthStream',
+      class extends TransformStream<Uint8Array, Uint8Array> {
+        constructor(length: number) {
+          super();
+          lengths.push(length);
+        }
+      },
+    );
+    try {
+      const binding = site();
+      binding.sendLength = true;
+      const asset = await assetsBinding(binding).get('/hello.txt');
+      expect(await text(await asset!.body({ start: 7, end: 11 }))).toBe('world');
+      expect(lengths).toEqual([5]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it('cancels the GET when the handler discards the asset', async () => {

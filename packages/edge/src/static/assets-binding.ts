@@ -1,6 +1,6 @@
 import type { Asset, AssetBody, AssetStore, ByteRange } from './asset-store.ts';
 import { isStorePath } from './safe-path.ts';
-import { sliceStream } from './_slice-stream.ts';
+import { sliceStream, withKnownLength } from './_slice-stream.ts';
 
 /**
  * The part of a Workers static-assets binding (`env.ASSETS`) the store
@@ -160,7 +160,7 @@ class BindingAsset implements Asset {
     this.#stream = undefined;
     const stream = held ?? (await this.#refetch());
     if (range === undefined) return stream;
-    return sliceStream(stream, range.start, range.end);
+    return withKnownLength(sliceStream(stream, range.start, range.end), range.end - range.start + 1);
   }
 
   discard(): void {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from './_test-memory-store.ts';
 import { createStaticHandler, type StaticOptions } from './static-handler.ts';
 
@@ -316,6 +316,28 @@ describe('static handler: precompressed sidecars', () => {
       'cache-control': 'public, max-age=0, must-revalidate',
       'content-length': '2',
     });
+  });
+
+  it('marks a sidecar body as already encoded (encodeBody: "manual"), so workerd does not compress it again', async () => {
+    const inits: (ResponseInit | undefined)[] = [];
+    const Real = globalThis.Response;
+    vi.stubGlobal(
+      'Response',
+      class extends Real {
+        constructor(body?: BodyInit | null, init?: ResponseInit) {
+          super(body, init);
+          inits.push(init);
+        }
+      },
+    );
+    try {
+      await withEncoding('br');
+      expect(inits.at(-1)).toMatchObject({ status: 200, encodeBody: 'manual' });
+      await withEncoding(undefined);
+      expect(inits.at(-1)).not.toHaveProperty('encodeBody');
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it('gives the identity an ETag apart from every variant, and 304s each only against its own', async () => {

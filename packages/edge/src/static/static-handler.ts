@@ -184,7 +184,7 @@ export function createStaticHandler(options: StaticOptions = {}): StaticHandler 
       // The validators would describe the 404 page, not the missing file;
       // and a 404 should not be kept as if it were final.
       headers.push(['cache-control', 'no-cache'], ['content-length', String(chosen.size)]);
-      return new Response(isGet && chosen.size > 0 ? await exchange.body(chosen) : null, { status, headers });
+      return new Response(isGet && chosen.size > 0 ? await exchange.body(chosen) : null, responseInit(status, headers, encoding));
     }
 
     const validators: [string, string][] = [['etag', head.etag]];
@@ -218,7 +218,7 @@ export function createStaticHandler(options: StaticOptions = {}): StaticHandler 
     headers.push(['content-length', String(size)]);
     // HEAD gets the same head and no body; an empty file needs no body either.
     if (!isGet || size === 0) return new Response(null, { status: 200, headers });
-    return new Response(await exchange.body(chosen), { status: 200, headers });
+    return new Response(await exchange.body(chosen), responseInit(200, headers, encoding));
   };
 
   return {
@@ -382,4 +382,14 @@ function redirectToDirectory(url: string, status: 301 | 308): Response {
   const { pathname, search } = new URL(url);
   const location = `/${pathname.replace(/^[/\\]+/, '')}/${search}`;
   return new Response(null, { status, headers: [['location', location], ['content-length', '0']] });
+}
+
+/**
+ * A sidecar's bytes are already encoded: workerd would otherwise compress
+ * them again for the `Content-Encoding` given (`encodeBody: "automatic"`,
+ * its default), and clients would decode a `.br` file's bytes into more
+ * `.br` bytes. Other runtimes ignore the member.
+ */
+function responseInit(status: number, headers: [string, string][], encoding: string | undefined): ResponseInit {
+  return encoding === undefined ? { status, headers } : ({ status, headers, encodeBody: 'manual' } as ResponseInit);
 }

@@ -1,0 +1,364 @@
+// The edge in real workerd: worker/index.ts started by wrangler's test
+// harness, with its static assets through the real assets binding, in front
+// of real Node origins on 127.0.0.1 served by @gatehouse/node.
+import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { brotliDecompressSync } from 'node:zlib';
+import type { NodeServer } from '@gatehouse/node';
+import { serve } from '@gatehouse/node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestHarness, unstable_startWorker } from 'wrangler';
+
+// No Request.cf download (offline it waits 3 s per start), and the
+// workspace packages bundled from their sources, as the other tests use them.
+process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
+process.env.WRANGLER_BUILD_CONDITIONS = 'source,workerd,worker,browser';
+
+const HERE = import.meta.dirname;
+const PUBLIC = join(HERE, 'worker/public');
+const CSS_PATH = '/assets/app.0d0db678.css';
+const CSS = readFileSync(join(PUBLIC, CSS_PATH));
+const CSS_BR = readFileSync(join(PUBLIC, `${CSS_PATH}.br`));
+const DATA = readFileSync(join(PUBLIC, 'assets/data.bin'));
+const SLOW_DELAY = 5_000;
+const RESPONSE_TIMEOUT = 1_000; // the `slow` pool's, in worker/index.ts
+
+interface Echo {
+  origin: string;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+}
+
+/** An origin that answers with what it saw, and `/api/stream` in two chunks. */
+function origin(name: string, streamGate: { wait?: Promise<void> }): Promise<NodeServer> {
+  return serve(
+    {
+      fetch(request) {
+        const url = new URL(request.url);
+        if (url.pathname === '/api/stream') {
+          const encoder = new TextEncoder();
+          const body = new ReadableStream<Uint8Array>({
+            async start(controller) {
+              controller.enqueue(encoder.encode('first;'));
+              await streamGate.wait;
+              controller.enqueue(encoder.encode('second'));
+              controller.close();
+            },
+          });
+          return new Response(body, { headers: { 'content-type': 'text/plain', 'x-origin': name } });
+        }
+        const echo: Echo = { origin: name, method: request.method, path: url.pathname + url.search, headers: Object.fromEntries(request.headers) };
+        return Response.json(echo, { headers: { 'x-origin': name } });
+      },
+    },
+    { port: 0, hostname: '127.0.0.1' },
+  );
+}
+
+/** Ends every connection of `server` at once, keep-alive ones included. */
+function cutConnections(server: NodeServer): void {
+  (server.server as { closeAllConnections?: () => void }).closeAllConnections?.();
+}
+
+/** A request over a plain socket: exact bytes, nothing decoded, no header added. */
+function raw(url: URL, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    httpRequest(url.href, { headers, method }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: Buffer.concat(chunks) }));
+      response.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+const CONFIG = join(HERE, 'worker/wrangler.toml');
+
+/** The origins one Worker proxies to: A and B (the `app` pool) and a slow one. */
+interface Origins {
+  a: NodeServer;
+  b: NodeServer;
+  slow: NodeServer;
+  gate: { wait?: Promise<void> };
+  close(): Promise<void>;
+}
+
+async function startOrigins(): Promise<Origins> {
+  const gate: { wait?: Promise<void> } = {};
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const [a, b, slow] = await Promise.all([
+    origin('A', gate),
+    origin('B', gate),
+    serve(
+      {
+        fetch: () =>
+          new Promise<Response>((resolve) => {
+            const timer = setTimeout(() => {
+              timers.delete(timer);
+              resolve(new Response('late'));
+            }, SLOW_DELAY);
+            timers.add(timer);
+          }),
+      },
+      { port: 0, hostname: '127.0.0.1' },
+    ),
+  ]);
+  return {
+    a,
+    b,
+    slow,
+    gate,
+    async close() {
+      for (const timer of timers) clearTimeout(timer);
+      for (const server of [a, b, slow]) cutConnections(server);
+      await Promise.all([a.close(), b.close(), slow.close()]);
+    },
+  };
+}
+
+/** A running edge Worker: a base URL, and a fetch that takes paths. */
+interface Edge {
+  base: URL;
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/**
+ * Through wrangler's createTestHarness. Its Worker's outbound fetches go
+ * through Node's own fetch (the harness's `outboundService`), so a refused
+ * connection reaches the Worker as a 500 answer, not as a failed fetch.
+ */
+async function viaHarness(origins: Origins): Promise<Edge> {
+  const harness = createTestHarness({
+    workers: [{ configPath: CONFIG, vars: { ORIGINS: `${origins.a.url},${origins.b.url}`, SLOW_ORIGIN: origins.slow.url } }],
+  });
+  const { url } = await harness.listen();
+  return { base: url, fetch: (path, init) => harness.fetch(path, init as never) as unknown as Promise<Response>, close: () => harness.close() };
+}
+
+/** Through wrangler's startWorker, where workerd makes outbound connections itself, as on Cloudflare. */
+async function viaStartWorker(origins: Origins): Promise<Edge> {
+  const worker = await unstable_startWorker({
+    config: CONFIG,
+    bindings: {
+      ORIGINS: { type: 'plain_text', value: `${origins.a.url},${origins.b.url}` },
+      SLOW_ORIGIN: { type: 'plain_text', value: origins.slow.url },
+    },
+    dev: { server: { hostname: '127.0.0.1', port: 0 }, inspector: false, watch: false, persist: false, logLevel: 'none' },
+  });
+  await worker.ready;
+  const url = await worker.url;
+  return {
+    base: url,
+    fetch: (path, init) => worker.fetch(new URL(path, url).href, init as never) as unknown as Promise<Response>,
+    close: () => worker.dispose(),
+  };
+}
+
+let staticOrigins: Origins;
+let harness: Edge;
+let base: URL;
+
+beforeAll(async () => {
+  staticOrigins = await startOrigins();
+  harness = await viaHarness(staticOrigins);
+  base = harness.base;
+});
+
+afterAll(async () => {
+  await harness?.close();
+  await staticOrigins?.close();
+});
+
+describe('static files through the real assets binding', () => {
+  it('serves a hashed name with its type, a strong ETag, Content-Length and immutable caching', async () => {
+    const response = await raw(new URL('/assets/data.bin', base));
+    expect(response.status).toBe(200);
+    expect(response.body.equals(DATA)).toBe(true);
+    expect(response.headers['content-type']).toBe('application/octet-stream');
+    expect(response.headers['content-length']).toBe(String(DATA.length));
+    expect(response.headers['cache-control']).toBe('public, max-age=0, must-revalidate');
+
+    const css = await raw(new URL(CSS_PATH, base), { 'accept-encoding': 'identity' });
+    expect(css.status).toBe(200);
+    expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect(css.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(css.headers.etag).toMatch(/^"[0-9a-f]{32}(-br)?"$/);
+    expect(css.body.equals(CSS)).toBe(true);
+  });
+
+  it('answers 304 to If-None-Match with the ETag it sent', async () => {
+    const first = await harness.fetch(CSS_PATH);
+    await first.arrayBuffer();
+    const etag = first.headers.get('etag')!;
+    const again = await harness.fetch(CSS_PATH, { headers: { 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+    expect(again.headers.get('etag')).toBe(etag);
+    expect(again.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(await again.text()).toBe('');
+  });
+
+  it('answers a Range with 206, Content-Range, the right Content-Length and the right bytes, from memory and from a sliced stream', async () => {
+    // The first request of an isolate reads the file to learn its size; the
+    // next ones know it, and cut the range out of the binding's stream.
+    for (let i = 0; i < 3; i++) {
+      const response = await raw(new URL('/assets/data.bin', base), { range: 'bytes=1000-2999' });
+      expect(response.status).toBe(206);
+      expect(response.headers['content-range']).toBe(`bytes 1000-2999/${DATA.length}`);
+      expect(response.headers['content-length']).toBe('2000');
+      expect(response.headers['transfer-encoding']).toBeUndefined();
+      expect(response.body.equals(DATA.subarray(1000, 3000))).toBe(true);
+    }
+    const head = await raw(new URL('/assets/data.bin', base), {}, 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.headers['content-length']).toBe(String(DATA.length));
+    expect(head.body.length).toBe(0);
+    const whole = await raw(new URL('/assets/data.bin', base));
+    expect(whole.headers['content-length']).toBe(String(DATA.length));
+    expect(whole.body.equals(DATA)).toBe(true);
+    const suffix = await raw(new URL('/assets/data.bin', base), { range: 'bytes=-10' });
+    expect(suffix.status).toBe(206);
+    expect(suffix.body.equals(DATA.subarray(-10))).toBe(true);
+    const past = await raw(new URL('/assets/data.bin', base), { range: 'bytes=5000-' });
+    expect(past.status).toBe(416);
+    expect(past.headers['content-range']).toBe(`bytes */${DATA.length}`);
+  });
+
+  it('sends the .br sidecar as it is for Accept-Encoding: br, and workerd decodes it for a client that takes no br', async () => {
+    const br = await raw(new URL(CSS_PATH, base), { 'accept-encoding': 'br' });
+    expect(br.status).toBe(200);
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers.vary).toBe('Accept-Encoding');
+    expect(br.headers['content-length']).toBe(String(CSS_BR.length));
+    expect(br.body.equals(CSS_BR)).toBe(true); // not compressed a second time
+    expect(brotliDecompressSync(br.body).equals(CSS)).toBe(true);
+
+    // workerd hands the Worker `Accept-Encoding: br, gzip` whatever the
+    // client sent, and re-codes the answer on the way out to what the client takes.
+    // (With no Accept-Encoding at all, any coding is acceptable: br goes through.)
+    const identity = await raw(new URL(CSS_PATH, base), { 'accept-encoding': 'identity' });
+    expect(identity.headers['content-encoding']).toBeUndefined();
+    expect(identity.body.equals(CSS)).toBe(true);
+    const decoded = await harness.fetch(CSS_PATH, { headers: { 'accept-encoding': 'gzip' } });
+    expect(Buffer.from(await decoded.arrayBuffer()).equals(CSS)).toBe(true);
+  });
+});
+
+describe.each([
+  ['createTestHarness', viaHarness],
+  ['startWorker', viaStartWorker],
+] as const)('proxy and tryFiles to real Node origins (%s)', (host, start) => {
+  let origins: Origins;
+  let edge: Edge;
+  let base: URL;
+
+  beforeAll(async () => {
+    origins = await startOrigins();
+    edge = await start(origins);
+    base = edge.base;
+  });
+
+  afterAll(async () => {
+    await edge?.close();
+    await origins?.close();
+  });
+
+  it('proxies /api/ with X-Forwarded-For, -Proto and -Host and the query kept', async () => {
+    const response = await edge.fetch('/api/who?x=1', { headers: { 'x-forwarded-for': '203.0.113.9' } });
+    expect(response.status).toBe(200);
+    const echo = (await response.json()) as Echo;
+    expect(['A', 'B']).toContain(echo.origin);
+    expect(echo.path).toBe('/api/who?x=1');
+    expect(echo.headers['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
+    expect(echo.headers['x-forwarded-proto']).toBe('http');
+    expect(echo.headers['x-forwarded-host']).toBe(base.host);
+  });
+
+  it('streams the response: the first chunk reaches the client while the origin still holds the second', async () => {
+    // Over a plain socket: the harness's own fetch hands over a body only once it has ended.
+    let release!: () => void;
+    origins.gate.wait = new Promise<void>((resolve) => (release = resolve));
+    try {
+      const text = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the first chunk was held back: the response is buffered')), 5_000);
+        httpRequest(new URL('/api/stream', base).href, (response) => {
+          expect(response.statusCode).toBe(200);
+          let received = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => {
+            received += chunk;
+            if (received === 'first;') {
+              clearTimeout(timer);
+              release(); // only now may the origin send the rest
+            }
+          });
+          response.on('end', () => resolve(received));
+          response.on('error', reject);
+        })
+          .on('error', reject)
+          .end();
+      });
+      expect(text).toBe('first;second');
+    } finally {
+      release();
+      origins.gate.wait = undefined;
+    }
+  });
+
+  it('tryFiles: a file when there is one, else the origin; other methods always go to the origin', async () => {
+    const file = await edge.fetch('/index.html');
+    expect(file.status).toBe(200);
+    expect(file.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await file.text()).toContain('from assets');
+
+    const missing = await edge.fetch('/not/a/file?q=2');
+    expect(missing.status).toBe(200);
+    expect(missing.headers.get('x-origin')).toMatch(/^[AB]$/);
+    expect(((await missing.json()) as Echo).path).toBe('/not/a/file?q=2');
+
+    const post = await edge.fetch('/index.html', { method: 'POST', body: 'hi' });
+    expect(post.status).toBe(200);
+    expect(((await post.json()) as Echo).method).toBe('POST');
+  });
+
+  it('a slow origin gets 504 within the pool responseTimeout', async () => {
+    const started = performance.now();
+    const response = await edge.fetch('/slow/anything');
+    const elapsed = performance.now() - started;
+    expect(response.status).toBe(504);
+    expect(await response.text()).toMatch(/slow/);
+    expect(elapsed).toBeGreaterThanOrEqual(RESPONSE_TIMEOUT - 50);
+    expect(elapsed).toBeLessThan(RESPONSE_TIMEOUT + 1_500);
+  });
+
+  // Not through the harness: it fetches for the Worker with Node's fetch, and
+  // answers a refused connection with a 500 Response, so the Worker never
+  // sees the failure that it would on Cloudflare (a rejected fetch).
+  it.skipIf(host === 'createTestHarness')('fails over when one of two origins dies: zero failed GETs', async () => {
+    const before = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const response = await edge.fetch(`/api/before/${i}`);
+      expect(response.status).toBe(200);
+      before.add(((await response.json()) as Echo).origin);
+    }
+    expect(before).toEqual(new Set(['A', 'B'])); // round-robin over both
+
+    // B goes away at once, keep-alive connections and all: its port is closed from here on.
+    const closing = origins.b.close();
+    cutConnections(origins.b);
+    await closing;
+    const seen: string[] = [];
+    const failed: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const response = await edge.fetch(`/api/after/${i}`);
+      if (response.status !== 200) failed.push(`${i}: ${response.status} ${await response.text()}`);
+      else seen.push(((await response.json()) as Echo).origin);
+    }
+    expect(failed).toEqual([]);
+    expect(new Set(seen)).toEqual(new Set(['A']));
+  });
+});
