@@ -216,16 +216,23 @@ describe.each(kinds)('the edge proxy on Node with %s', (_kind, makeTransport, tr
     const [, b] = three;
     const proxy = await edge({ name: 'app', servers: three.map((each) => each.url), failTimeout: 1_000 });
     const stop = deferred();
-    const running = load(proxy.url, 8, stop.promise, 2_000);
-    await sleep(500);
+    const [a, , c] = three;
+    // Counted, not timed: a busy machine only makes the load slower.
+    const until = async (check: () => boolean): Promise<void> => {
+      const deadline = Date.now() + 10_000;
+      while (!check() && Date.now() < deadline) await sleep(20);
+    };
+    const running = load(proxy.url, 8, stop.promise, 20_000);
+    await until(() => b!.requests > 10);
     const killedAfter = b!.requests;
     await b!.kill();
-    await sleep(1_000);
+    const othersAtKill = a!.requests + c!.requests;
+    await until(() => a!.requests + c!.requests > othersAtKill + 100);
     stop.resolve();
     const result = await running;
     expect(result.errors).toEqual([]);
     expect(result.statuses).toEqual({});
-    expect(result.ok).toBeGreaterThan(100);
+    expect(a!.requests + c!.requests).toBeGreaterThan(othersAtKill + 100);
     expect(killedAfter).toBeGreaterThan(10);
     expect(result.bodies.get('b')).toBeGreaterThan(0);
 
@@ -235,7 +242,7 @@ describe.each(kinds)('the edge proxy on Node with %s', (_kind, makeTransport, tr
     const seen: string[] = [];
     for (let i = 0; i < 12; i++) seen.push(await (await fetch(proxy.url)).text());
     expect(seen.filter((body) => body === 'b').length).toBeGreaterThanOrEqual(3);
-  }, 15_000);
+  }, 40_000);
 
   it('does not retry a POST whose body was sent, but does one that never connected', async () => {
     // undici's fetch reads a body before it connects: under fetchTransport a POST
