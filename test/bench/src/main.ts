@@ -1,4 +1,5 @@
 import { benchContainer } from './container.ts';
+import { benchEdge, ensureNginx } from './edge.ts';
 import { benchLambda } from './lambda.ts';
 import { benchNodeHttp } from './node-http.ts';
 import { ensureWrk } from './wrk.ts';
@@ -7,7 +8,7 @@ import { ensureWrk } from './wrk.ts';
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 
-// Pick one part with BENCH_ONLY=node, BENCH_ONLY=container or BENCH_ONLY=lambda.
+// Pick one part with BENCH_ONLY=node, BENCH_ONLY=container, BENCH_ONLY=lambda or BENCH_ONLY=edge.
 const only = process.env.BENCH_ONLY;
 
 console.log(`# Gatehouse benchmarks (Node ${process.version}, ${new Date().toISOString()})`);
@@ -21,4 +22,9 @@ if (only === undefined || only === 'container') {
 }
 if (only === undefined || only === 'lambda') {
   await benchLambda({ seconds: Math.min(seconds, 3), rounds, cpu: 0 });
+}
+if (only === undefined || only === 'edge') {
+  ensureWrk();
+  ensureNginx();
+  await benchEdge({ seconds, rounds, connections: 64, serverCpu: 0, loadCpu: 1 });
 }

@@ -1,0 +1,375 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { median, table } from './stats.ts';
+import { type Load, type LoadResult, wrk } from './wrk.ts';
+
+/**
+ * @gatehouse/edge served by @gatehouse/node against nginx (Debian's build),
+ * as a reverse proxy to one origin and as a static file server.
+ *
+ * Pinning, on this 2-core machine: the server under test (the edge or
+ * nginx) has CPU 0 to itself; wrk and the origin share CPU 1. The origin
+ * could not get a core of its own without taking one from the server or
+ * from wrk, and sharing wrk's core keeps the server under test alone on its
+ * core, which is what the ratio is about. Both proxies face the same origin
+ * on the same core, so neither is favoured; but when CPU 1 saturates before
+ * CPU 0 does, the proxy figure is capped by the load side, not the server.
+ * The "server CPU" column (the share of CPU 0 the server used, from
+ * /proc/<pid>/stat) tells which: near 100 % means the server was the limit.
+ * In the static scenarios the origin is idle and wrk has CPU 1 alone.
+ */
+
+const SCENARIOS = [
+  { name: 'proxy (GET /)', path: '/', goal: 0.6 },
+  { name: 'static 1 KiB', path: '/static/1k.txt', goal: 0.5 },
+  { name: 'static 100 KiB', path: '/static/100k.txt', goal: 0.5 },
+] as const;
+
+const EDGE = '@gatehouse/edge on Node';
+const NGINX = 'nginx';
+
+export interface EdgeBenchOptions {
+  seconds: number;
+  rounds: number;
+  connections: number;
+  serverCpu: number;
+  loadCpu: number;
+}
+
+interface Run extends LoadResult {
+  /** The share of one CPU the server under test used during the run, 0–1. */
+  cpu: number;
+}
+
+/** Make sure nginx is there; on a Debian machine where we are root, install it. */
+export function ensureNginx(): void {
+  if (has('nginx')) return;
+  if (process.getuid?.() === 0 && has('apt-get')) {
+    console.log('nginx is missing: installing it from Debian…');
+    execFileSync('apt-get', ['install', '-y', '-qq', 'nginx-light'], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    if (has('nginx')) return;
+  }
+  throw new Error('The edge benchmark needs nginx (Debian: apt-get install nginx-light).');
+}
+
+function has(command: string): boolean {
+  try {
+    // nginx lives in /usr/sbin, which a non-root PATH may lack.
+    execFileSync('sh', ['-c', `PATH="$PATH:/usr/sbin" command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function benchEdge(options: EdgeBenchOptions): Promise<void> {
+  console.log(
+    `\n## Edge against nginx: ${options.rounds} rounds × ${options.seconds} s, wrk -t1 -c${options.connections}, ` +
+      `server on CPU ${options.serverCpu}, wrk and the origin on CPU ${options.loadCpu}`,
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-edge-'));
+  const running: ChildProcess[] = [];
+  const stop = (): void => {
+    for (const child of running) if (child.exitCode === null && child.signalCode === null) killTree(child.pid!);
+  };
+  // Also when this process dies of an error: never leave nginx behind. (Ctrl-C reaches
+  // the children anyway, through the terminal's process group.)
+  process.once('exit', stop);
+  try {
+    mkdirSync(join(dir, 'static'));
+    writeFileSync(join(dir, 'static', '1k.txt'), text(1024));
+    writeFileSync(join(dir, 'static', '100k.txt'), text(100 * 1024));
+
+    const originPort = 43000;
+    const edgePort = 43001;
+    const nginxPort = 43002;
+    const origin = `http://127.0.0.1:${originPort}`;
+    running.push(await startNode('origin.ts', [String(originPort)], options.loadCpu));
+    const edge = await startNode('edge-node.ts', [String(edgePort), origin, dir], options.serverCpu);
+    running.push(edge);
+    const nginx = await startNginx(dir, nginxPort, originPort, options.serverCpu);
+    running.push(nginx);
+    const servers = [
+      { name: EDGE, port: edgePort, pid: edge.pid! },
+      { name: NGINX, port: nginxPort, pid: nginx.pid! },
+    ];
+
+    const rows: string[][] = [];
+    const goals: string[] = [];
+    let nginxProxy = 0;
+    for (const scenario of SCENARIOS) {
+      const runs = new Map<string, Run[]>();
+      // Rounds alternate between the servers so that drift hits both alike.
+      for (let round = 0; round < options.rounds; round++) {
+        for (const server of servers) {
+          const load = {
+            url: `http://127.0.0.1:${server.port}${scenario.path}`,
+            connections: options.connections,
+            cpu: options.loadCpu,
+          };
+          if (round === 0) await wrk({ ...load, seconds: 1 }); // warm the JIT and the caches up
+          runs.set(server.name, [...(runs.get(server.name) ?? []), await measure(load, options.seconds, server.pid)]);
+        }
+      }
+      const summary = new Map(
+        [...runs].map(([name, results]) => [
+          name,
+          {
+            rps: median(results.map((r) => r.requestsPerSecond)),
+            p99: median(results.map((r) => r.p99)),
+            cpu: median(results.map((r) => r.cpu)),
+          },
+        ]),
+      );
+      const ours = summary.get(EDGE)!;
+      const theirs = summary.get(NGINX)!;
+      const ratio = ours.rps / theirs.rps;
+      if (scenario.path === '/') nginxProxy = theirs.rps;
+      for (const [name, r] of summary) {
+        rows.push([
+          scenario.name,
+          name,
+          r.rps.toFixed(0),
+          `${r.p99.toFixed(2)} ms`,
+          `${(r.cpu * 100).toFixed(0)} %`,
+          `${((r.cpu / r.rps) * 1e6).toFixed(1)} µs`,
+          name === EDGE ? `${ratio.toFixed(2)}×` : '',
+        ]);
+      }
+      // Per CPU second: what the ratio would be were both servers the bottleneck.
+      const perCpu = theirs.cpu / theirs.rps / (ours.cpu / ours.rps);
+      goals.push(
+        `${scenario.name}: edge ÷ nginx ${ratio.toFixed(2)}×, goal ≥ ${scenario.goal}× — ${ratio >= scenario.goal ? 'MET' : 'NOT MET'}` +
+          ` (per CPU second of the server: ${perCpu.toFixed(2)}×)`,
+      );
+    }
+    console.log('\n### Edge on Node vs nginx (medians)\n');
+    console.log(
+      table(['scenario', 'server', 'req/s', 'p99', 'server CPU', 'CPU/req', 'edge ÷ nginx'], rows),
+    );
+    console.log('\n### Goals\n');
+    for (const line of goals) console.log(line);
+    await benchWorkerd(options, origin, nginxProxy, running);
+  } finally {
+    stop();
+    await Promise.all(
+      running.map((child) =>
+        child.exitCode === null && child.signalCode === null ? once(child, 'exit') : Promise.resolve(),
+      ),
+    );
+    process.removeListener('exit', stop);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** One wrk run, with the CPU the server's process tree used meanwhile. */
+async function measure(load: Omit<Load, 'seconds'>, seconds: number, pid: number): Promise<Run> {
+  const before = cpuTicks(pid);
+  const started = performance.now();
+  const result = await wrk({ ...load, seconds });
+  const cpu = (cpuTicks(pid) - before) / TICKS_PER_SECOND / ((performance.now() - started) / 1000);
+  return { ...result, cpu };
+}
+
+/**
+ * The same edge in workerd (miniflare, as `wrangler dev` runs it), proxy
+ * only: the Workers build serves static files from the assets binding,
+ * which has no local equivalent worth comparing with nginx.
+ */
+async function benchWorkerd(
+  options: EdgeBenchOptions,
+  origin: string,
+  nginxProxy: number,
+  running: ChildProcess[],
+): Promise<void> {
+  let child: ChildProcess;
+  try {
+    child = await startNode('edge-workerd.ts', ['43003', origin], options.serverCpu);
+    running.push(child);
+  } catch (error) {
+    console.log(`\nworkerd-hosted edge, proxy: not measured (${(error as Error).message}).`);
+    return;
+  }
+  try {
+    const load = { url: 'http://127.0.0.1:43003/', connections: options.connections, cpu: options.loadCpu };
+    await wrk({ ...load, seconds: 1 });
+    const runs: Run[] = [];
+    for (let round = 0; round < options.rounds; round++) runs.push(await measure(load, options.seconds, child.pid!));
+    const rps = median(runs.map((r) => r.requestsPerSecond));
+    const cpu = median(runs.map((r) => r.cpu));
+    console.log('\n### Edge in workerd (miniflare), proxy (GET /), same origin (medians)\n');
+    console.log(
+      table(
+        ['server', 'req/s', 'p99', 'server CPU', 'CPU/req', 'workerd ÷ nginx'],
+        [
+          [
+            '@gatehouse/edge in workerd',
+            rps.toFixed(0),
+            `${median(runs.map((r) => r.p99)).toFixed(2)} ms`,
+            `${(cpu * 100).toFixed(0)} %`,
+            `${((cpu / rps) * 1e6).toFixed(1)} µs`,
+            `${(rps / nginxProxy).toFixed(2)}×`,
+          ],
+        ],
+      ),
+    );
+  } finally {
+    // SIGTERM lets miniflare stop workerd; whatever is left after 3 s is killed.
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await Promise.race([once(child, 'exit'), new Promise((resolve) => setTimeout(resolve, 3000))]);
+      killTree(child.pid!);
+    }
+  }
+}
+
+/** SIGKILL a process and all its descendants (workerd is miniflare's child). */
+function killTree(pid: number): void {
+  const pids = [pid];
+  for (let i = 0; i < pids.length; i++) pids.push(...childrenOf(pids[i]!));
+  for (const each of pids) {
+    try {
+      process.kill(each, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((task) => {
+      const children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+      return children === '' ? [] : children.split(' ').map(Number);
+    });
+  } catch {
+    return [];
+  }
+}
+
+// Linux's USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s.
+const TICKS_PER_SECOND = 100;
+
+/** User plus system CPU time so far of a process and its descendants (workerd under miniflare), in ticks. */
+function cpuTicks(pid: number): number {
+  let ticks = 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces), from field 3 on: utime is 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+    for (const child of childrenOf(pid)) ticks += cpuTicks(child);
+  } catch {
+    // The process ended meanwhile.
+  }
+  return ticks;
+}
+
+function text(size: number): string {
+  const line = 'The quick brown fox jumps over the lazy dog, 0123456789.\n';
+  return line.repeat(Math.ceil(size / line.length)).slice(0, size);
+}
+
+async function startNginx(dir: string, port: number, originPort: number, cpu: number): Promise<ChildProcess> {
+  const conf = join(dir, 'nginx.conf');
+  // Tuned as a real deployment would be: sendfile and an open-file cache for
+  // static files, keep-alive connections to the origin.
+  writeFileSync(
+    conf,
+    `worker_processes 1;
+daemon off;
+master_process off;
+pid ${join(dir, 'nginx.pid')};
+error_log ${join(dir, 'error.log')} warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${join(dir, 'client_body')};
+  proxy_temp_path ${join(dir, 'proxy')};
+  fastcgi_temp_path ${join(dir, 'fastcgi')};
+  types { text/plain txt; }
+  default_type application/octet-stream;
+  sendfile on;
+  tcp_nopush on;
+  tcp_nodelay on;
+  open_file_cache max=1000 inactive=60s;
+  open_file_cache_valid 60s;
+  open_file_cache_errors on;
+  # @gatehouse/node sets no limit on requests per connection; neither does nginx here.
+  keepalive_requests 1000000;
+  upstream app {
+    server 127.0.0.1:${originPort};
+    keepalive 64;
+    keepalive_requests 1000000;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    root ${dir};
+    location ^~ /static/ { }
+    location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`,
+  );
+  const nginx = execFileSync('sh', ['-c', 'PATH="$PATH:/usr/sbin" command -v nginx'], { encoding: 'utf8' }).trim();
+  const child = spawn('taskset', ['-c', String(cpu), nginx, '-p', dir, '-c', conf, '-e', join(dir, 'error.log')], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = once(child, 'exit').then(([code]) => {
+    let log = '';
+    try {
+      log = readFileSync(join(dir, 'error.log'), 'utf8');
+    } catch {}
+    throw new Error(`nginx exited with ${code} before it was ready\n${log}`);
+  });
+  try {
+    await Promise.race([waitForPort(port), exited]);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return child;
+}
+
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/static/1k.txt`);
+      await response.arrayBuffer();
+      if (response.ok) return;
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`nothing answered on port ${port}`);
+}
+
+async function startNode(file: string, args: readonly string[], cpu: number): Promise<ChildProcess> {
+  const script = fileURLToPath(new URL(`./servers/${file}`, import.meta.url));
+  const child = spawn('taskset', ['-c', String(cpu), process.execPath, '--conditions=source', script, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const ready = once(lines, 'line');
+  const exited = once(child, 'exit').then(([code]) => {
+    throw new Error(`${file} exited with ${code} before it was ready`);
+  });
+  try {
+    await Promise.race([ready, exited]);
+  } catch (error) {
+    killTree(child.pid!);
+    throw error;
+  }
+  return child;
+}

@@ -1,0 +1,19 @@
+import { defineEdge } from '@gatehouse/edge';
+import { serve } from '@gatehouse/node';
+import { folderAssets } from '@gatehouse/node/assets';
+import { undiciTransport } from '@gatehouse/node/upstream';
+
+// The Node-hosted edge, the Django layout: /static/ from a folder, the rest to the origin.
+// Arguments: port, origin URL, the folder that holds static/.
+const [port, origin, dir] = process.argv.slice(2);
+const edge = defineEdge({
+  pools: { app: { servers: [origin!] } },
+  transport: undiciTransport(),
+  assets: folderAssets(dir!),
+  routes: {
+    '^~ /static/': { static: true },
+    '/': { proxy: 'app' },
+  },
+});
+await serve(edge, { port: Number(port), hostname: '127.0.0.1' });
+console.log('ready');
