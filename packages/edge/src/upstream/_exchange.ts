@@ -1,6 +1,6 @@
 import type { Context } from '@gatehouse/core';
 import type { UpstreamServer } from './_normalize.ts';
-import { untilRead } from './_until-read.ts';
+import { fetchInit } from './_fetch-init.ts';
 import { isTransportError, type Transport, TransportError, type TransportOptions, type UpstreamRequest } from './transport.ts';
 
 /** A Workers service binding, as much of it as the edge uses. */
@@ -48,16 +48,7 @@ async function call(
   const onAbort = (): void => controller.abort(signal!.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
   const source = request.body;
-  const headers: [string, string][] = [];
-  for (let i = 0; i < request.headers.length; i += 2) headers.push([request.headers[i]!, request.headers[i + 1]!]);
-  const upstream = new Request(request.url, {
-    method: request.method,
-    headers,
-    body: source === null ? null : untilRead(source),
-    duplex: 'half',
-    redirect: 'manual',
-    signal: controller.signal,
-  } as RequestInit);
+  const upstream = new Request(request.url, fetchInit(request, controller.signal));
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout =

@@ -1,5 +1,5 @@
 import { TransportError, type TransportFailure, type TransportOptions, type UpstreamRequest } from './transport.ts';
-import { untilRead } from './_until-read.ts';
+import { fetchInit } from './_fetch-init.ts';
 
 /**
  * Codes Node (undici) puts on the causes of `fetch failed`, by what they
@@ -90,17 +90,7 @@ export async function fetchTransport(request: UpstreamRequest, options: Transpor
   signal?.addEventListener('abort', onAbort, { once: true });
 
   const source = request.body;
-  const headers: [string, string][] = [];
-  const flat = request.headers;
-  for (let i = 0; i < flat.length; i += 2) headers.push([flat[i]!, flat[i + 1]!]);
-  const init = {
-    method: request.method,
-    headers,
-    body: source === null ? null : untilRead(source),
-    duplex: 'half',
-    redirect: 'manual',
-    signal: controller.signal,
-  } as RequestInit;
+  const init = fetchInit(request, controller.signal);
 
   let response: Response;
   try {
