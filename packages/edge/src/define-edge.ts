@@ -1,4 +1,4 @@
-import type { App, Context } from '@gatehouse/core';
+import type { App, Context, ScheduledController } from '@gatehouse/core';
 import { LocationTable, parseLocation, type LocationMatch } from './routing/locations.ts';
 import { ServerNames } from './routing/server-names.ts';
 import { compileTemplate, namedGroups, type Template } from './routing/template.ts';
@@ -6,7 +6,21 @@ import type { EdgeConfig, ProxyRoute, Route, Routes, StaticRoute } from './edge-
 import { createProxy } from './proxy/proxy.ts';
 import { safePath } from './static/safe-path.ts';
 import { createStaticHandler } from './static/static-handler.ts';
+import { checkPool, startHealthChecks } from './upstream/health-check.ts';
 import { createPool, Pool } from './upstream/pool.ts';
+
+/**
+ * The edge App. Besides `fetch`, it runs the active health checks of its
+ * pools (those with `healthCheck`): once per `scheduled()` call, which is
+ * what a Workers cron trigger (or `gatehouse start --cron`) calls, or on
+ * each pool's own interval after `startHealthChecks()`, for a long-lived
+ * Node process.
+ */
+export interface EdgeApp<Env = {}> extends App<Env> {
+  scheduled(controller: ScheduledController, env: Env, ctx: Context): Promise<void>;
+  /** Probe every pool with a `healthCheck` on its interval; returns a function that stops them. */
+  startHealthChecks(env?: Env): () => void;
+}
 
 /**
  * The edge tier as an App: nginx-style sites and locations that serve
@@ -33,20 +47,33 @@ import { createPool, Pool } from './upstream/pool.ts';
  * })
  * ```
  */
-export function defineEdge<Env = {}>(config: EdgeConfig<Env> | ((env: Env) => EdgeConfig<Env>)): App<Env> {
+export function defineEdge<Env = {}>(config: EdgeConfig<Env> | ((env: Env) => EdgeConfig<Env>)): EdgeApp<Env> {
+  let forEnv: (env: Env) => CompiledEdge<Env>;
   if (typeof config !== 'function') {
     const edge = compileEdge(config);
-    return { fetch: (request, env, ctx) => edge.handle(request, env, ctx) };
+    forEnv = () => edge;
+  } else {
+    const compiled = new WeakMap<object, CompiledEdge<Env>>();
+    let withoutEnv: CompiledEdge<Env> | undefined;
+    forEnv = (env) => {
+      if (typeof env !== 'object' || env === null) return (withoutEnv ??= compileEdge(config(env)));
+      let edge = compiled.get(env);
+      if (edge === undefined) compiled.set(env, (edge = compileEdge(config(env))));
+      return edge;
+    };
   }
-  const compiled = new WeakMap<object, CompiledEdge<Env>>();
-  let withoutEnv: CompiledEdge<Env> | undefined;
-  const forEnv = (env: Env): CompiledEdge<Env> => {
-    if (typeof env !== 'object' || env === null) return (withoutEnv ??= compileEdge(config(env)));
-    let edge = compiled.get(env);
-    if (edge === undefined) compiled.set(env, (edge = compileEdge(config(env))));
-    return edge;
+  return {
+    fetch: (request, env, ctx) => forEnv(env).handle(request, env, ctx),
+    async scheduled(_controller, env) {
+      const edge = forEnv(env);
+      await Promise.all(edge.checked.map((pool) => checkPool(pool, { transport: edge.transport, env })));
+    },
+    startHealthChecks(env = {} as Env) {
+      const edge = forEnv(env);
+      const stops = edge.checked.map((pool) => startHealthChecks(pool, { transport: edge.transport, env }));
+      return () => stops.forEach((stop) => stop());
+    },
   };
-  return { fetch: (request, env, ctx) => forEnv(env).handle(request, env, ctx) };
 }
 
 interface CompiledRoute<Env> {
@@ -55,6 +82,9 @@ interface CompiledRoute<Env> {
 
 interface CompiledEdge<Env> {
   handle(request: Request, env: Env, ctx: Context): Promise<Response> | Response;
+  /** The pools with an active health check. */
+  readonly checked: readonly Pool[];
+  readonly transport: EdgeConfig<Env>['transport'];
 }
 
 function compileEdge<Env>(config: EdgeConfig<Env>): CompiledEdge<Env> {
@@ -73,6 +103,8 @@ function compileEdge<Env>(config: EdgeConfig<Env>): CompiledEdge<Env> {
     })),
   );
   return {
+    checked: [...pools.values()].filter((pool) => pool.healthCheck !== undefined),
+    transport: config.transport,
     handle(request, env, ctx) {
       // Every adapter builds the URL's authority from the Host header.
       const url = new URL(request.url);

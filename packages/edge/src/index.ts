@@ -6,7 +6,7 @@
  */
 
 // the edge App and its config
-export { defineEdge } from './define-edge.ts';
+export { defineEdge, type EdgeApp } from './define-edge.ts';
 export type { EdgeConfig, ProxyRoute, Route, Routes, SiteConfig, StaticRoute } from './edge-config.ts';
 
 // proxy and upstream pools
