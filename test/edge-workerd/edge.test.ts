@@ -362,3 +362,22 @@ describe.each([
     expect(new Set(seen)).toEqual(new Set(['A']));
   });
 });
+
+describe('a service binding as an upstream (createTestHarness, two Workers)', () => {
+  it('proxies to the bound Worker, prefix stripped and X-Forwarded-For set', async () => {
+    const harness = createTestHarness({
+      workers: [
+        { configPath: join(HERE, 'worker/wrangler.service.toml') },
+        { configPath: join(HERE, 'worker/origin.wrangler.toml') },
+      ],
+    });
+    await harness.listen();
+    try {
+      const response = (await harness.fetch('/svc/users?x=1', { headers: { 'cf-connecting-ip': '203.0.113.7' } } as never)) as unknown as Response;
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ via: 'service binding', path: '/users?x=1', xff: '203.0.113.7' });
+    } finally {
+      await harness.close();
+    }
+  });
+});

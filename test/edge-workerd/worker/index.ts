@@ -9,6 +9,8 @@ interface Env {
   ORIGINS: string;
   /** The origin of the `slow` pool. */
   SLOW_ORIGIN: string;
+  /** The Worker of the `svc` pool (bound only in wrangler.service.toml). */
+  ORIGIN_SERVICE?: Fetcher;
 }
 
 export default worker(
@@ -17,12 +19,14 @@ export default worker(
     pools: {
       app: { servers: env.ORIGINS.split(','), failTimeout: 30_000 },
       slow: { servers: [env.SLOW_ORIGIN], responseTimeout: 1_000 },
+      svc: { servers: [{ binding: 'ORIGIN_SERVICE' }] },
     },
     routes: {
       '= /healthz': { respond: 'ok' },
       '^~ /assets/': { static: true },
       '/api/': { proxy: 'app' },
       '/slow/': { proxy: 'slow' },
+      '^~ /svc/': { proxy: { pool: 'svc', stripPrefix: '/svc' } },
       '/': { tryFiles: 'app' },
     },
   })),
