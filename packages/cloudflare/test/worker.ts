@@ -4,10 +4,14 @@
  * leave behind is kept in this isolate and read back with GET /log?key=.
  */
 import type { App } from '@gatehouse/core';
+import { HealthStoreObject } from '../src/health-store.ts';
 import { type GatehouseWorker, worker } from '../src/index.ts';
+
+export { HealthStoreObject };
 
 export interface TestEnv {
   GREETING: string;
+  HEALTH: DurableObjectNamespace<HealthStoreObject>;
 }
 
 /** What the App saw of one request, as GET /echo answers it. */

@@ -79,6 +79,6 @@ async function call(
       bodySent: source !== null && source.locked,
     });
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
   }
 }

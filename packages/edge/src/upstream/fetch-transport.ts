@@ -106,7 +106,7 @@ export async function fetchTransport(request: UpstreamRequest, options: Transpor
     if (kind === 'bug') throw error;
     throw new TransportError(kind, describe(error), { cause: error, bodySent });
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
   }
   if (DECODES_BODIES && response.body !== null && request.method !== 'HEAD') return withoutDecodedEncoding(response);
   return response;

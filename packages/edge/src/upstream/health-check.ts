@@ -137,6 +137,6 @@ export function startHealthChecks(
   void run();
   return () => {
     stopped = true;
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
   };
 }
