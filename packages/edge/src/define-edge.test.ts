@@ -1,14 +1,8 @@
-import type { Context } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
+import { testContext } from './_test-context.ts';
 import { defineEdge } from './define-edge.ts';
 
-const ctx: Context = {
-  waitUntil() {},
-  passThroughOnException() {},
-  clientAddress: '203.0.113.9',
-  runtime: 'test',
-  props: {},
-};
+const ctx = testContext;
 
 const get = (app: ReturnType<typeof defineEdge>, url: string, init?: RequestInit) =>
   Promise.resolve(app.fetch(new Request(url, init), {}, ctx));

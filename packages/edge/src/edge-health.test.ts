@@ -1,14 +1,9 @@
-import type { App, Context, ScheduledController } from '@gatehouse/core';
+import type { App, ScheduledController } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
+import { testContext } from './_test-context.ts';
 import { defineEdge } from './define-edge.ts';
 
-const ctx: Context = {
-  waitUntil() {},
-  passThroughOnException() {},
-  clientAddress: '203.0.113.9',
-  runtime: 'test',
-  props: {},
-};
+const ctx = testContext;
 const controller: ScheduledController = { cron: '* * * * *', scheduledTime: Date.now(), noRetry() {} };
 
 /** An origin whose health endpoint says what `healthy` says, and that answers its name otherwise. */

@@ -1,15 +1,10 @@
-import type { App, Context } from '@gatehouse/core';
+import type { App } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
+import { testContext } from './_test-context.ts';
 import { defineEdge } from './define-edge.ts';
 import { MemoryStore } from './static/_test-memory-store.ts';
 
-const ctx: Context = {
-  waitUntil() {},
-  passThroughOnException() {},
-  clientAddress: '203.0.113.9',
-  runtime: 'test',
-  props: {},
-};
+const ctx = testContext;
 
 // An origin App in the same process: what the pool's server runs.
 const origin: App = {
