@@ -362,11 +362,26 @@ describe.each([
     expect(elapsed).toBeGreaterThanOrEqual(RESPONSE_TIMEOUT - 50);
     expect(elapsed).toBeLessThan(RESPONSE_TIMEOUT + 1_500);
   });
+});
 
-  // Not through the harness: it fetches for the Worker with Node's fetch, and
-  // answers a refused connection with a 500 Response, so the Worker never
-  // sees the failure that it would on Cloudflare (a rejected fetch).
-  it.skipIf(host === 'createTestHarness')('fails over when one of two origins dies: zero failed GETs', async () => {
+// Not through the harness: it fetches for the Worker with Node's fetch, and
+// answers a refused connection with a 500 Response, so the Worker never
+// sees the failure that it would on Cloudflare (a rejected fetch).
+describe('failover to real Node origins (startWorker)', () => {
+  let origins: Origins;
+  let edge: Edge;
+
+  beforeAll(async () => {
+    origins = await startOrigins();
+    edge = await viaStartWorker(origins);
+  });
+
+  afterAll(async () => {
+    await edge?.close();
+    await origins?.close();
+  });
+
+  it('fails over when one of two origins dies: zero failed GETs', async () => {
     const before = new Set<string>();
     for (let i = 0; i < 6; i++) {
       const response = await edge.fetch(`/api/before/${i}`);
