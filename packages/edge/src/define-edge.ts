@@ -1,5 +1,6 @@
 import type { App, Context, ScheduledController } from '@gatehouse/core';
 import { LocationTable, parseLocation, type LocationMatch } from './routing/locations.ts';
+import { requestTarget, type RequestTarget } from './routing/request-target.ts';
 import { ServerNames } from './routing/server-names.ts';
 import { compileTemplate, namedGroups, type Template } from './routing/template.ts';
 import type { EdgeConfig, ProxyRoute, Route, Routes, StaticRoute } from './edge-config.ts';
@@ -77,7 +78,7 @@ export function defineEdge<Env = {}>(config: EdgeConfig<Env> | ((env: Env) => Ed
 }
 
 interface CompiledRoute<Env> {
-  readonly run: (request: Request, url: URL, match: LocationMatch<CompiledRoute<Env>>, env: Env, ctx: Context) => Promise<Response> | Response;
+  readonly run: (request: Request, target: RequestTarget, match: LocationMatch<CompiledRoute<Env>>, env: Env, ctx: Context) => Promise<Response> | Response;
 }
 
 interface CompiledEdge<Env> {
@@ -107,11 +108,11 @@ function compileEdge<Env>(config: EdgeConfig<Env>): CompiledEdge<Env> {
     transport: config.transport,
     handle(request, env, ctx) {
       // Every adapter builds the URL's authority from the Host header.
-      const url = new URL(request.url);
-      const table = names.match(url.host);
-      const match = table.match(matchPath(url.pathname));
+      const target = requestTarget(request.url);
+      const table = names.match(target.host);
+      const match = table.match(matchPath(target.pathname));
       if (match === undefined) return notFound();
-      return match.location.value.run(request, url, match, env, ctx);
+      return match.location.value.run(request, target, match, env, ctx);
     },
   };
 }
@@ -141,8 +142,8 @@ function compileRoute<Env>(pattern: string, route: Route<Env>, groups: string[],
   if ('static' in route) {
     const files = staticFiles(pattern, route.static === true ? {} : route.static, shared);
     return {
-      run: async (request, url) => {
-        const path = files.path(url.pathname);
+      run: async (request, target) => {
+        const path = files.path(target.pathname);
         if (path === null) return badPath();
         return (await files.serve(request, path)) ?? notFound();
       },
@@ -157,11 +158,11 @@ function compileRoute<Env>(pattern: string, route: Route<Env>, groups: string[],
     const files = staticFiles(pattern, options, shared);
     const upstream = proxyTo(pattern, options, shared);
     return {
-      run: async (request, url, _match, env, ctx) => {
+      run: async (request, target, _match, env, ctx) => {
         // Files answer only reads; a path no store could hold is the app's
         // to answer (or refuse).
         const reads = request.method === 'GET' || request.method === 'HEAD';
-        const path = reads ? files.path(url.pathname) : null;
+        const path = reads ? files.path(target.pathname) : null;
         const file = path === null ? null : await files.serve(request, path);
         return file ?? upstream.fetch(request, env, ctx);
       },
@@ -242,11 +243,13 @@ function redirect<Env>(pattern: string, target: string, status: number, groups: 
     throw new Error(`location "${pattern}": ${(error as Error).message}`, { cause: error });
   }
   return {
-    run: (_request, url, match) =>
-      new Response(null, {
+    run: (request, _target, match) => {
+      const url = new URL(request.url);
+      return new Response(null, {
         status,
         headers: { location: new URL(template({ url, captures: match.captures, groups: match.groups }), url).href },
-      }),
+      });
+    },
   };
 }
 

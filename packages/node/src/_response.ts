@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { isNullBodyStatus } from '@gatehouse/core';
 import type { OutgoingResponse } from './types.ts';
+import { takeWholeBody } from './_whole-body.ts';
 
 // Connection-level headers are Node's to manage, and HTTP/2 forbids them
 // outright (RFC 9113 §8.2.2): an App's copies are dropped.
@@ -70,6 +71,14 @@ export async function sendResponse(
     writeHead(res, response, undefined);
     res.end();
     if (body !== null) body.cancel().catch(ignore);
+    return;
+  }
+
+  const whole = takeWholeBody(body);
+  if (whole !== undefined) {
+    writeHead(res, response, whole.byteLength);
+    if (isHead) res.end();
+    else res.end(whole);
     return;
   }
 

@@ -29,8 +29,12 @@ export interface AssetStore {
    * `path` is already decoded and normalised by the edge (`safePath`):
    * it starts with `/`, has no `.` or `..` segments, no backslash, no NUL
    * and no `//`. A store should still refuse anything else.
+   *
+   * A store that has the answer at hand (a cache hit) may return it
+   * directly rather than in a Promise: the edge then serves the request
+   * without waiting a turn for each lookup.
    */
-  get(path: string): Promise<Asset | null>;
+  get(path: string): Asset | null | Promise<Asset | null>;
 }
 
 /** Bytes `start` to `end` of a file, both inclusive, as in `Content-Range`. */

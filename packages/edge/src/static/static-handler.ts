@@ -163,7 +163,8 @@ export function createStaticHandler(options: StaticOptions = {}): StaticHandler 
     let encoding: PrecompressedEncoding | undefined;
     let vary = false;
     if (identity.compressible) {
-      const sidecars = exchange.keep(await Promise.all(encodings.map((coding) => exchange.store.get(name + SIDECAR[coding]))));
+      const lookups = encodings.map((coding) => exchange.store.get(name + SIDECAR[coding]));
+      const sidecars = exchange.keep(lookups.some(isPromise) ? await Promise.all(lookups) : (lookups as (Asset | null)[]));
       const available = encodings.filter((_, i) => sidecars[i] !== null);
       vary = available.length > 0;
       // A range is served from the identity only: see the choices above.
@@ -176,31 +177,22 @@ export function createStaticHandler(options: StaticOptions = {}): StaticHandler 
       }
     }
 
-    const headers: [string, string][] = [['content-type', head.type]];
-    if (encoding !== undefined) headers.push(['content-encoding', encoding]);
-    if (vary) headers.push(['vary', 'Accept-Encoding']);
-
     if (status === 404) {
       // The validators would describe the 404 page, not the missing file;
       // and a 404 should not be kept as if it were final.
+      const headers = representation(head, encoding, vary);
       headers.push(['cache-control', 'no-cache'], ['content-length', String(chosen.size)]);
       return new Response(isGet && chosen.size > 0 ? await exchange.body(chosen) : null, responseInit(status, headers, encoding));
     }
-
-    const validators: [string, string][] = [['etag', head.etag]];
-    if (head.lastModified !== undefined) validators.push(['last-modified', head.lastModified]);
-    if (head.cacheControl !== undefined) validators.push(['cache-control', head.cacheControl]);
 
     const precondition = evaluatePreconditions(request.headers, head);
     if (precondition === 412) return new Response(null, { status: 412, headers: [['content-length', '0']] });
     if (precondition === 304) {
       // RFC 9110 §15.4.5: the fields a 200 would have had that caches update.
-      return new Response(null, { status: 304, headers: vary ? [['vary', 'Accept-Encoding'], ...validators] : validators });
+      return new Response(null, { status: 304, headers: vary ? [['vary', 'Accept-Encoding'], ...validators(head)] : validators(head) });
     }
 
-    headers.push(...validators);
     const size = chosen.size;
-    if (encoding === undefined) headers.push(['accept-ranges', 'bytes']);
     if (rangeHeader !== null && ifRangeHolds(request.headers.get('if-range'), head)) {
       const wanted = readRange(rangeHeader, size);
       if (wanted.kind === 'unsatisfiable') {
@@ -211,11 +203,15 @@ export function createStaticHandler(options: StaticOptions = {}): StaticHandler 
       }
       if (wanted.kind === 'part') {
         const { start, end } = wanted.range;
+        const headers = [...representation(head, encoding, vary), ...validators(head), ['accept-ranges', 'bytes']] as [string, string][];
         headers.push(['content-range', `bytes ${start}-${end}/${size}`], ['content-length', String(end - start + 1)]);
         return new Response(await exchange.body(chosen, wanted.range), { status: 206, headers });
       }
     }
-    headers.push(['content-length', String(size)]);
+    // The whole file: the same head every time, kept with the file. A
+    // Headers object is taken over without the checks an array of pairs
+    // goes through again on every Response.
+    const headers = vary ? (head.wholeVary ??= wholeHead(head, encoding, true, size)) : (head.whole ??= wholeHead(head, encoding, false, size));
     // HEAD gets the same head and no body; an empty file needs no body either.
     if (!isGet || size === 0) return new Response(null, { status: 200, headers });
     return new Response(await exchange.body(chosen), responseInit(200, headers, encoding));
@@ -233,7 +229,8 @@ export function createStaticHandler(options: StaticOptions = {}): StaticHandler 
             if (asset !== null) return readable ? await respond(exchange, path + file, asset, 200) : methodNotAllowed();
           }
         } else {
-          const asset = exchange.keep(await store.get(path));
+          const got = store.get(path);
+          const asset = exchange.keep(isPromise(got) ? await got : got);
           if (asset !== null) return readable ? await respond(exchange, path, asset, 200) : methodNotAllowed();
           if (redirectStatus !== false) {
             for (const file of index) {
@@ -268,6 +265,9 @@ interface Prepared {
   readonly modifiedSeconds: number | undefined;
   readonly cacheControl: string | undefined;
   readonly compressible: boolean;
+  /** The head of a 200 with the whole file, made on first use; with `Vary` and without. */
+  whole?: Headers;
+  wholeVary?: Headers;
 }
 
 /** One request's dealings with the store: what it got, and whose body it sent. */
@@ -304,6 +304,35 @@ class Exchange {
 }
 
 const VARY: [string, string][] = [['vary', 'Accept-Encoding']];
+
+/** By `then`, not `instanceof`: a store may hand out another realm's promises. */
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+/** The fields that describe the representation sent: its type and coding. */
+function representation(head: Prepared, encoding: PrecompressedEncoding | undefined, vary: boolean): [string, string][] {
+  const headers: [string, string][] = [['content-type', head.type]];
+  if (encoding !== undefined) headers.push(['content-encoding', encoding]);
+  if (vary) headers.push(['vary', 'Accept-Encoding']);
+  return headers;
+}
+
+/** The fields a cache revalidates with. */
+function validators(head: Prepared): [string, string][] {
+  const headers: [string, string][] = [['etag', head.etag]];
+  if (head.lastModified !== undefined) headers.push(['last-modified', head.lastModified]);
+  if (head.cacheControl !== undefined) headers.push(['cache-control', head.cacheControl]);
+  return headers;
+}
+
+function wholeHead(head: Prepared, encoding: PrecompressedEncoding | undefined, vary: boolean, size: number): Headers {
+  const headers = [...representation(head, encoding, vary), ...validators(head)];
+  // Ranges are served from the identity only.
+  if (encoding === undefined) headers.push(['accept-ranges', 'bytes']);
+  headers.push(['content-length', String(size)]);
+  return new Headers(headers);
+}
 const ALLOW = 'GET, HEAD';
 
 /**
@@ -390,6 +419,6 @@ function redirectToDirectory(url: string, status: 301 | 308): Response {
  * its default), and clients would decode a `.br` file's bytes into more
  * `.br` bytes. Other runtimes ignore the member.
  */
-function responseInit(status: number, headers: [string, string][], encoding: string | undefined): ResponseInit {
+function responseInit(status: number, headers: Headers | [string, string][], encoding: string | undefined): ResponseInit {
   return encoding === undefined ? { status, headers } : ({ status, headers, encodeBody: 'manual' } as ResponseInit);
 }
