@@ -208,6 +208,22 @@ describe('graceful reload', () => {
     expect((await text(container.url)).split(' ')[0]).toBe('v1');
     expect(container.stats().workers.filter((w) => w.state === 'ready')).toHaveLength(2);
   });
+
+  it('closes while new workers are still starting, and the change waiting on them fails', async () => {
+    const container = await start({ workers: 1 });
+    // New code that takes far longer to load than the test may run.
+    writeFileSync(appFile, `await new Promise((resolve) => setTimeout(resolve, 60_000));\n${readFileSync(FIXTURE, 'utf8')}`);
+    const reload = container.reload();
+    reload.catch(() => {});
+    await waitFor(() => container.stats().workers.some((w) => w.state === 'starting'));
+    expect(container.stats().workers.map((w) => w.state).sort()).toEqual(['ready', 'starting']);
+    const closed = await Promise.race([
+      container.close().then(() => 'closed'),
+      sleep(10_000).then(() => 'still closing after 10 s'),
+    ]);
+    expect(closed).toBe('closed');
+    await expect(reload).rejects.toThrow(/before it was ready/);
+  });
 });
 
 describe('timeouts', () => {

@@ -506,7 +506,9 @@ class Supervisor implements Container {
       this.#runs.delete(id);
     }
     const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
-    if (member.state === 'starting') member.markFailed(new ContainerError(`a worker ${how} before it was ready`));
+    // Also when it was stopped while starting (a close): whoever waits for
+    // it to be ready must not wait forever. A settled `ready` ignores this.
+    member.markFailed(new ContainerError(`a worker ${how} before it was ready`));
     const { slot } = member;
     if (slot.current === member) slot.current = undefined;
     if (member.state === 'stopping' || !member.respawn || this.#closing !== undefined) return;
