@@ -249,3 +249,10 @@ function withoutPseudoHeaders(headers: IncomingRequest['headers']): Record<strin
 export function socketProto(req: IncomingRequest): string {
   return (req.socket as TLSSocket).encrypted === true ? 'https' : 'http';
 }
+
+/** The scheme a trusted proxy says the client used, else the socket's. */
+export function forwardedProto(req: IncomingRequest): string {
+  const header = req.headers['x-forwarded-proto'];
+  const value = (Array.isArray(header) ? header[0] : header)?.split(',')[0]?.trim().toLowerCase();
+  return value === 'https' || value === 'http' ? value : socketProto(req);
+}

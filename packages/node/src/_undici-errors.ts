@@ -35,7 +35,9 @@ export function toTransportError(error: Error, bodySent: boolean): Error {
   }
   if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED') {
     // Our bug or an unsupported request, not the server's failure.
-    if (/upgrade/i.test(error.message)) return new Error('undiciTransport cannot forward protocol upgrades (WebSocket) yet', { cause: error });
+    if (/upgrade/i.test(error.message)) {
+      return new Error('undiciTransport sends an Upgrade field only in a WebSocket handshake (a GET with Connection: upgrade)', { cause: error });
+    }
     return error;
   }
   return new UpstreamError('reset', error.message || String(code ?? 'connection failed'), options);

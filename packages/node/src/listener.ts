@@ -1,8 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import type { App } from '@gatehouse/core';
+import { describeNonResponse, logError } from './_app-errors.ts';
 import { PendingWork, NodeContext } from './_context.ts';
 import { trustsPeer } from './_client-address.ts';
-import { BadRequestError, type NodeRequest, socketProto, toRequest } from './_request.ts';
+import { BadRequestError, forwardedProto, type NodeRequest, socketProto, toRequest } from './_request.ts';
 import { cancelBody, isResponseLike, type ResponseLike, sendResponse } from './_response.ts';
 import { BodyTooLargeError, ClientAbortedError, HandlerTimeoutError } from './errors.ts';
 import type { ErrorHook, ListenerOptions, TrustProxy } from './options.ts';
@@ -146,7 +147,7 @@ export function createListenerWithState<Env>(
       }
       if (timer !== undefined) clearTimeout(timer);
       if (!isResponseLike(response)) {
-        fail(new TypeError(`The App returned ${describe(response)} instead of a Response`));
+        fail(new TypeError(`The App returned ${describeNonResponse(response)} instead of a Response`));
         return;
       }
       beforeHead();
@@ -195,11 +196,6 @@ function cancelUnread(response: ResponseLike): void {
   if (body !== null && typeof body.cancel === 'function' && !body.locked) body.cancel().catch(() => {});
 }
 
-function forwardedProto(req: IncomingRequest): string {
-  const header = req.headers['x-forwarded-proto'];
-  const value = (Array.isArray(header) ? header[0] : header)?.split(',')[0]?.trim().toLowerCase();
-  return value === 'https' || value === 'http' ? value : socketProto(req);
-}
 
 function handleError(error: unknown, req: IncomingRequest, res: OutgoingResponse, onError: ErrorHook): void {
   if (error instanceof ClientAbortedError || (res.destroyed && !res.headersSent)) {
@@ -242,14 +238,4 @@ function sendError(res: OutgoingResponse, status: number, message: string, close
   res.end(body);
 }
 
-function logError(error: unknown): void {
-  // A timeout's stack only shows the timer: the message says it all.
-  if (error instanceof HandlerTimeoutError) console.error(`[gatehouse] ${error.message}: answered 504`);
-  else console.error('[gatehouse] the App failed:', error);
-}
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') return `an object without a status (${Object.prototype.toString.call(value)})`;
-  return typeof value;
-}

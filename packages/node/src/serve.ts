@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import { type AddressInfo, Server as NetServer } from 'node:net';
 import type { App } from '@gatehouse/core';
+import { acceptUpgrades, isWebSocketUpgrade } from './_upgrade.ts';
 import { createListenerWithState, type ListenerState } from './listener.ts';
 import type { NodeServer, ServeOptions } from './options.ts';
 
@@ -50,14 +51,18 @@ export async function serveWithState<Env>(app: App<Env>, options: ServeOptions<E
     requestTimeout: options.requestTimeout ?? 300_000,
     keepAliveTimeout: options.keepAliveTimeout ?? 5_000,
   };
+  const shouldUpgradeCallback = isWebSocketUpgrade;
   const server: HttpServer | Http2SecureServer =
     options.tls === undefined
-      ? createServer({ ...timeouts, ...options.serverOptions }, listener as (req: IncomingMessage, res: ServerResponse) => void)
+      ? createServer({ ...timeouts, shouldUpgradeCallback, ...options.serverOptions }, listener as (req: IncomingMessage, res: ServerResponse) => void)
       : createSecureServer(
-          { ...tlsMaterial(options.tls), allowHTTP1: true },
+          { ...tlsMaterial(options.tls), allowHTTP1: true, shouldUpgradeCallback } as Parameters<typeof createSecureServer>[0],
           listener as unknown as Parameters<typeof createSecureServer>[1],
         );
   const connections = trackConnections(server);
+  // WebSocket upgrades (HTTP/1.1 only; on HTTP/2 Node emits none).
+  const upgrades = acceptUpgrades(app, options, state);
+  server.on('upgrade', upgrades.listener);
 
   // Answer `Expect: 100-continue` ourselves, so a body over the limit is
   // refused before the client sends it.
@@ -104,6 +109,7 @@ export async function serveWithState<Env>(app: App<Env>, options: ServeOptions<E
     await Promise.race([finished, deadline]);
     clearTimeout(timer);
     connections.closeAll();
+    upgrades.closeAll();
   };
   const close = async (): Promise<void> => {
     // From here every answer not yet under way says Connection: close.
@@ -119,6 +125,8 @@ export async function serveWithState<Env>(app: App<Env>, options: ServeOptions<E
         // Keep-alive connections that were mid-request are idle now.
         connections.closeIdle();
         await state.work.settled();
+        // Open WebSockets have no way to be asked to close: they get until the deadline.
+        await upgrades.ended();
       }),
     );
     await stopped;

@@ -410,16 +410,24 @@ describe('undiciTransport', () => {
     expect(ports.size).toBeLessThanOrEqual(2);
   });
 
-  it('refuses WebSocket upgrades with a plain error, never blaming the server', async () => {
-    const upstream = await origin((_req, res) => res.end('no'));
+  it('sends a WebSocket handshake as an upgrade, and an answer other than 101 back as the Response it is', async () => {
+    const seen: (string | undefined)[][] = [];
+    const upstream = await origin((req, res) => {
+      seen.push([req.headers.connection, req.headers.upgrade]);
+      res.writeHead(404).end('no');
+    });
     const transport = undiciTransport();
     transports.push(transport);
-    const failure = await transport(
-      { method: 'GET', url: `${upstream.url}/`, headers: ['host', 'x', 'connection', 'upgrade', 'upgrade', 'websocket'], body: null },
-      { connectTimeout: 1_000, responseTimeout: 1_000, signal: undefined },
-    ).catch((error: unknown) => error);
+    const options = { connectTimeout: 1_000, responseTimeout: 1_000, signal: undefined };
+    const headers = ['host', 'x', 'connection', 'upgrade', 'upgrade', 'websocket'];
+    const response = await transport({ method: 'GET', url: `${upstream.url}/`, headers, body: null }, options);
+    expect([response.status, await response.text()]).toEqual([404, 'no']);
+    expect(seen).toEqual([['upgrade', 'websocket']]);
+
+    // Only a GET is a WebSocket handshake: anything else is refused with a plain error, never blamed on the server.
+    const failure = await transport({ method: 'POST', url: `${upstream.url}/`, headers, body: null }, options).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(Error);
     expect((failure as Error).name).not.toBe('TransportError');
-    expect((failure as Error).message).toMatch(/upgrades/);
+    expect((failure as Error).message).toMatch(/WebSocket handshake/);
   });
 });

@@ -5,8 +5,10 @@
  * @module
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import { toTransportError } from './_undici-errors.ts';
+import { upgradeOf, upstreamUpgraded } from './_upstream-upgrade.ts';
 
 // The edge's transport contract, restated by shape (as `@gatehouse/edge`
 // documents it) so that this package does not depend on the edge: what
@@ -86,9 +88,12 @@ const BODY_STRATEGY: QueuingStrategy<Uint8Array> = { highWaterMark: 64 * 1024, s
  * connection). A failure of the client's own body (it left, or sent too
  * much) is passed on as it is, never blamed on the server.
  *
- * Protocol upgrades (WebSocket) are not supported yet: such a request
- * fails with a plain Error (the proxy answers 500), since `@gatehouse/node`
- * cannot hand an upgraded socket to the client either.
+ * A WebSocket handshake (a GET with `Upgrade` and `Connection: upgrade`,
+ * as the proxy forwards it) goes out as an upgrade: a 101 comes back as a
+ * Response whose `status` reads 101 and that carries the upstream socket
+ * (see `upgradedResponse` in `@gatehouse/node`), which `serve` pipes to
+ * the client's; any other answer (403, 404…) comes back as the ordinary
+ * Response it is. The upgraded socket leaves the pool and is not timed.
  *
  * @example
  * ```ts
@@ -132,12 +137,15 @@ export function undiciTransport(options: UndiciTransportOptions = {}): UndiciTra
       const url = request.url;
       const pathStart = url.indexOf('/', url.indexOf('//') + 2);
       const exchange = new Exchange(resolve, reject, request.method, request.body, signal);
+      // A WebSocket handshake is always a GET (RFC 6455 §4.1).
+      const upgrade = request.method === 'GET' ? upgradeOf(request.headers) : undefined;
       agentFor(exchangeOptions.connectTimeout).dispatch(
         {
           origin: pathStart === -1 ? url : url.slice(0, pathStart),
           path: pathStart === -1 ? '/' : url.slice(pathStart),
           method: request.method as Dispatcher.HttpMethod,
-          headers: request.headers as string[],
+          headers: upgrade === undefined ? (request.headers as string[]) : upgrade.headers,
+          upgrade: upgrade?.protocol,
           body: exchange.requestBody as unknown as Dispatcher.DispatchOptions['body'],
           headersTimeout: exchangeOptions.responseTimeout,
           bodyTimeout,
@@ -225,6 +233,13 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     this.#answered = true;
     this.#resolve(response);
+  }
+
+  /** Only for an upgrade request, when the server switched protocols. */
+  onRequestUpgrade(_controller: Dispatcher.DispatchController, _status: number, headers: IncomingHttpHeaders, socket: Duplex): void {
+    this.#finish();
+    this.#answered = true;
+    this.#resolve(upstreamUpgraded(headers, socket));
   }
 
   /** The body stream's source: it starts. */

@@ -73,8 +73,8 @@ const NO_OPTIONS: ProxyOptions = Object.freeze({});
  * A WebSocket upgrade (`Upgrade: websocket`) is forwarded with its Upgrade
  * and `Connection: upgrade`, and a 101 answer is returned as the very
  * object the upstream gave (on Workers it carries the `webSocket`;
- * re-wrapping it would lose it). `@gatehouse/node` cannot serve upgrades
- * yet, so on Node such requests fail (undiciTransport refuses them).
+ * re-wrapping it would lose it; on Node, with `undiciTransport`, it
+ * carries the upstream socket that `serve` pipes to the client's).
  *
  * Retries (nginx's `proxy_next_upstream`): a failure listed in the pool's
  * `retry.on` sends the request to the next server, for at most
