@@ -144,6 +144,8 @@ export function createStaticHandler(options: StaticOptions = {}): StaticHandler 
         modifiedSeconds: modified === undefined ? undefined : seconds(modified.getTime()),
         cacheControl: cacheControlOf(name),
         compressible: encodings.length > 0 && isCompressible(type),
+        // Made once: a lookup by a string built per request would hash it every time.
+        sidecars: encodings.map((coding) => name + SIDECAR[coding]),
       };
       prepared.set(asset, entry);
     }
@@ -163,7 +165,7 @@ export function createStaticHandler(options: StaticOptions = {}): StaticHandler 
     let encoding: PrecompressedEncoding | undefined;
     let vary = false;
     if (identity.compressible) {
-      const lookups = encodings.map((coding) => exchange.store.get(name + SIDECAR[coding]));
+      const lookups = identity.sidecars.map((sidecar) => exchange.store.get(sidecar));
       const sidecars = exchange.keep(lookups.some(isPromise) ? await Promise.all(lookups) : (lookups as (Asset | null)[]));
       const available = encodings.filter((_, i) => sidecars[i] !== null);
       vary = available.length > 0;
@@ -214,7 +216,8 @@ export function createStaticHandler(options: StaticOptions = {}): StaticHandler 
     const headers = vary ? (head.wholeVary ??= wholeHead(head, encoding, true, size)) : (head.whole ??= wholeHead(head, encoding, false, size));
     // HEAD gets the same head and no body; an empty file needs no body either.
     if (!isGet || size === 0) return new Response(null, { status: 200, headers });
-    return new Response(await exchange.body(chosen), responseInit(200, headers, encoding));
+    const body = exchange.body(chosen);
+    return new Response(isPromise(body) ? await body : body, responseInit(200, headers, encoding));
   };
 
   return {
@@ -265,6 +268,8 @@ interface Prepared {
   readonly modifiedSeconds: number | undefined;
   readonly cacheControl: string | undefined;
   readonly compressible: boolean;
+  /** The store paths of its precompressed sidecars, in the order of `precompressed`. */
+  readonly sidecars: readonly string[];
   /** The head of a 200 with the whole file, made on first use; with `Vary` and without. */
   whole?: Headers;
   wholeVary?: Headers;
