@@ -18,6 +18,8 @@ export class ServerNames<T> {
   readonly #trailing: [prefix: string, value: T][] = [];
   readonly #regexes: [regex: RegExp, value: T][] = [];
   readonly #default: T;
+  /** No names to match (one site, the usual case): every Host gets the default. */
+  readonly #onlyDefault: boolean;
 
   constructor(sites: Iterable<{ names: readonly string[]; value: T; default?: boolean }>) {
     let fallback: { value: T } | undefined;
@@ -34,6 +36,7 @@ export class ServerNames<T> {
     this.#default = (fallback ?? first).value;
     this.#leading.sort((a, b) => b[0].length - a[0].length);
     this.#trailing.sort((a, b) => b[0].length - a[0].length);
+    this.#onlyDefault = this.#exact.size + this.#leading.length + this.#trailing.length + this.#regexes.length === 0;
   }
 
   #add(raw: string, value: T): void {
@@ -58,7 +61,7 @@ export class ServerNames<T> {
 
   /** The site for a `Host` header value (with or without port); the default one when nothing matches. */
   match(host: string | null): T {
-    if (host === null || host === '') return this.#default;
+    if (this.#onlyDefault || host === null || host === '') return this.#default;
     const name = hostname(host);
     const exact = this.#exact.get(name);
     if (exact !== undefined) return exact;
