@@ -61,7 +61,8 @@ export interface ContainerOptions {
   crons?: readonly string[];
   /**
    * A path every worker answers itself, before the App: 200 while it takes
-   * requests, 503 once it is stopping. Off by default.
+   * requests, 503 once it is stopping. Probes are not counted as requests
+   * (for `maxRequests`, idle scaling and `stats()`). Off by default.
    */
   readinessPath?: string;
   /** Flags for the worker processes' Node. Defaults to the primary's own. */

@@ -78,6 +78,17 @@ describe('workers', () => {
     expect((await fetch(new URL('/nope', container.url))).status).toBe(404);
   });
 
+  it('does not count readiness probes as requests: they neither recycle a worker nor keep it busy', async () => {
+    const container = await start({ workers: 1, readinessPath: '/_ready', maxRequests: 5, heartbeatInterval: 50 });
+    const [pid] = container.stats().workers.map((w) => w.pid);
+    for (let i = 0; i < 12; i++) expect((await fetch(new URL(`/_ready?n=${i}`, container.url))).status).toBe(200);
+    await fetch(new URL('/', container.url));
+    await waitFor(() => container.stats().requests === 1);
+    expect(container.stats().requests).toBe(1);
+    expect(container.stats().retired).toBe(0);
+    expect(container.stats().workers.map((w) => w.pid)).toEqual([pid]);
+  });
+
   it('replaces a worker killed with SIGKILL under load; only its in-flight requests may fail', async () => {
     const logs: string[] = [];
     const container = await start({ workers: 2, logs });

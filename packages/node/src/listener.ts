@@ -34,6 +34,12 @@ export interface ListenerState {
   onIdle: (() => void) | undefined;
   /** Called with the count of requests received, after each new one. */
   onRequest: ((requests: number) => void) | undefined;
+  /**
+   * Requests left out of the counts above (a load balancer's readiness
+   * probes): they must not keep a worker from looking idle, nor bring its
+   * recycling closer.
+   */
+  uncounted: ((req: IncomingRequest) => boolean) | undefined;
 }
 
 /**
@@ -81,6 +87,7 @@ export function createListenerWithState<Env>(
     closing: false,
     onIdle: undefined,
     onRequest: undefined,
+    uncounted: undefined,
   };
 
   const bodyTooLarge = (req: IncomingRequest): boolean => {
@@ -89,9 +96,12 @@ export function createListenerWithState<Env>(
   };
 
   const listener: RequestListener = (req, res) => {
-    if (state.inFlight++ === 0) state.busySince = performance.now();
-    state.requests++;
-    state.onRequest?.(state.requests);
+    const counted = state.uncounted === undefined || !state.uncounted(req);
+    if (counted) {
+      if (state.inFlight++ === 0) state.busySince = performance.now();
+      state.requests++;
+      state.onRequest?.(state.requests);
+    }
     let request: NodeRequest | undefined;
     let timer: NodeJS.Timeout | undefined;
     // 'close' comes once per response; `on` spares the wrapper `once` makes.
@@ -102,7 +112,7 @@ export function createListenerWithState<Env>(
         request?._disconnect();
         cancelBody(res);
       }
-      if (--state.inFlight === 0) {
+      if (counted && --state.inFlight === 0) {
         state.busyTime += performance.now() - state.busySince;
         state.onIdle?.();
       }

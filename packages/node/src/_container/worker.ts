@@ -52,6 +52,8 @@ async function start(config: WorkerConfig): Promise<void> {
     trustProxy: config.trustProxy,
   });
   const { state } = served;
+  const probe = config.readinessPath;
+  if (probe !== undefined) state.uncounted = (req) => req.url === probe || req.url?.startsWith(`${probe}?`) === true;
   const limit = config.maxRequests;
   if (limit > 0) {
     state.onRequest = (requests) => {
@@ -122,7 +124,8 @@ function withReadiness(app: App<unknown>, path: string | undefined): App<unknown
   if (path === undefined) return app;
   return {
     fetch(request, env, ctx) {
-      if (request.url.endsWith(path) && new URL(request.url).pathname === path) {
+      // The cheap test first: most requests are not probes.
+      if (request.url.includes(path) && new URL(request.url).pathname === path) {
         // Draining: a load balancer asking should stop sending here.
         const ready = stopping === undefined;
         return new Response(ready ? 'ready\n' : 'draining\n', {
