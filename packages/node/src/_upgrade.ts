@@ -10,7 +10,6 @@ import { upgradedConnection, type UpgradedConnection } from './_upgraded.ts';
 import { HandlerTimeoutError } from './errors.ts';
 import type { ListenerState } from './listener.ts';
 import type { ErrorHook, ListenerOptions } from './options.ts';
-import type { IncomingRequest } from './types.ts';
 
 /** A server's upgrade requests and the connections they became. */
 export interface Upgrades {
