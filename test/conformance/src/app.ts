@@ -161,7 +161,8 @@ const routes: Record<string, Route> = {
 
   redirect(_request, url) {
     const status = Number(url.searchParams.get('status') ?? 302);
-    return Response.redirect(new URL(url.searchParams.get('to') ?? '/echo', url), status as 301 | 302 | 303 | 307 | 308);
+    // `.href`: Workers' types take the URL only as a string.
+    return Response.redirect(new URL(url.searchParams.get('to') ?? '/echo', url).href, status as 301 | 302 | 303 | 307 | 308);
   },
 
   /** Several values of one header, several cookies, and header names in mixed case. */

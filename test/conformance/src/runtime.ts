@@ -31,6 +31,21 @@ export interface Limits {
   readonly groupsQueryKeys?: boolean;
   /** Of a repeated header or query key, only the last value arrives. */
   readonly lastValueOnly?: boolean;
+  /**
+   * Header values arrive decoded from UTF-8 rather than as the bytes sent
+   * (workerd): a value sent as UTF-8 bytes arrives as the text it encodes.
+   */
+  readonly utf8Headers?: boolean;
+  /**
+   * A client that leaves mid-request fails the App's body read, but
+   * `request.signal` fires only for one that leaves mid-response (workerd).
+   */
+  readonly noMidRequestSignal?: boolean;
+  /**
+   * Nothing in front of the App tells the client's address (workerd without
+   * Cloudflare's front): `ctx.clientAddress` must be undefined, not guessed.
+   */
+  readonly noClientAddress?: boolean;
 }
 
 export interface RunningApp {
