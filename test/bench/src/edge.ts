@@ -22,6 +22,10 @@ import { type Load, type LoadResult, wrk } from './wrk.ts';
  * The "server CPU" column (the share of CPU 0 the server used, from
  * /proc/<pid>/stat) tells which: near 100 % means the server was the limit.
  * In the static scenarios the origin is idle and wrk has CPU 1 alone.
+ *
+ * A third server, bare node:http with undici and no web objects, runs on
+ * CPU 0 too: the most any Node edge built on these two could reach, so the
+ * figures tell Node's and undici's share of the gap from the edge's own.
  */
 
 const SCENARIOS = [
@@ -32,6 +36,8 @@ const SCENARIOS = [
 
 const EDGE = '@gatehouse/edge on Node';
 const NGINX = 'nginx';
+/** node:http and undici with no web objects: the ceiling for any Node edge (servers/bare-node.ts). */
+const BARE = 'bare node:http + undici';
 
 export interface EdgeBenchOptions {
   seconds: number;
@@ -91,15 +97,19 @@ export async function benchEdge(options: EdgeBenchOptions): Promise<void> {
     const originPort = 43000;
     const edgePort = 43001;
     const nginxPort = 43002;
+    const barePort = 43004;
     const origin = `http://127.0.0.1:${originPort}`;
     running.push(await startNode('origin.ts', [String(originPort)], options.loadCpu));
     const edge = await startNode('edge-node.ts', [String(edgePort), origin, dir], options.serverCpu);
     running.push(edge);
     const nginx = await startNginx(dir, nginxPort, originPort, options.serverCpu);
     running.push(nginx);
+    const bare = await startNode('bare-node.ts', [String(barePort), origin, dir], options.serverCpu);
+    running.push(bare);
     const servers = [
       { name: EDGE, port: edgePort, pid: edge.pid! },
       { name: NGINX, port: nginxPort, pid: nginx.pid! },
+      { name: BARE, port: barePort, pid: bare.pid! },
     ];
 
     const rows: string[][] = [];
@@ -141,19 +151,21 @@ export async function benchEdge(options: EdgeBenchOptions): Promise<void> {
           `${r.p99.toFixed(2)} ms`,
           `${(r.cpu * 100).toFixed(0)} %`,
           `${((r.cpu / r.rps) * 1e6).toFixed(1)} µs`,
-          name === EDGE ? `${ratio.toFixed(2)}×` : '',
+          name === NGINX ? '' : `${(r.rps / theirs.rps).toFixed(2)}×`,
         ]);
       }
       // Per CPU second: what the ratio would be were both servers the bottleneck.
       const perCpu = theirs.cpu / theirs.rps / (ours.cpu / ours.rps);
+      const ceiling = summary.get(BARE)!;
       goals.push(
         `${scenario.name}: edge ÷ nginx ${ratio.toFixed(2)}×, goal ≥ ${scenario.goal}× — ${ratio >= scenario.goal ? 'MET' : 'NOT MET'}` +
-          ` (per CPU second of the server: ${perCpu.toFixed(2)}×)`,
+          ` (per CPU second of the server: ${perCpu.toFixed(2)}×; bare node:http + undici: ${(ceiling.rps / theirs.rps).toFixed(2)}×,` +
+          ` the edge reaches ${(ours.rps / ceiling.rps).toFixed(2)}× of it)`,
       );
     }
     console.log('\n### Edge on Node vs nginx (medians)\n');
     console.log(
-      table(['scenario', 'server', 'req/s', 'p99', 'server CPU', 'CPU/req', 'edge ÷ nginx'], rows),
+      table(['scenario', 'server', 'req/s', 'p99', 'server CPU', 'CPU/req', '÷ nginx'], rows),
     );
     console.log('\n### Goals\n');
     for (const line of goals) console.log(line);
