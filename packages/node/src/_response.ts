@@ -158,7 +158,7 @@ function writeHead2(res: Http2ServerResponse, response: ResponseLike, length: nu
 }
 
 /** Response bodies are streams of bytes; a string chunk is forgiven, anything else is the App's bug. */
-function toBytes(chunk: unknown): Uint8Array {
+export function toBytes(chunk: unknown): Uint8Array {
   if (chunk instanceof Uint8Array) return chunk;
   if (typeof chunk === 'string') return Buffer.from(chunk);
   if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);

@@ -5,7 +5,7 @@ import { trustsPeer } from './_client-address.ts';
 import { describeNonResponse, logError } from './_app-errors.ts';
 import { NodeContext } from './_context.ts';
 import { BadRequestError, forwardedProto, type NodeRequest, socketProto, toRequest } from './_request.ts';
-import { isResponseLike, type ResponseLike } from './_response.ts';
+import { isResponseLike, type ResponseLike, toBytes } from './_response.ts';
 import { upgradedConnection, type UpgradedConnection } from './_upgraded.ts';
 import { HandlerTimeoutError } from './errors.ts';
 import type { ListenerState } from './listener.ts';
@@ -271,7 +271,7 @@ async function writeResponse(socket: Duplex, response: ResponseLike, isHead: boo
         reader.cancel().catch(ignore);
         return;
       }
-      const bytes: Uint8Array = typeof chunk.value === 'string' ? Buffer.from(chunk.value) : chunk.value;
+      const bytes = toBytes(chunk.value);
       if (bytes.byteLength === 0) continue;
       if (chunked) socket.write(`${bytes.byteLength.toString(16)}\r\n`, 'latin1');
       const more = socket.write(bytes);
