@@ -1,4 +1,5 @@
 import { HandlerTimeoutError } from './errors.ts';
+import type { ErrorHook } from './options.ts';
 
 /** The default `onError`. */
 export function logError(error: unknown): void {
@@ -12,4 +13,15 @@ export function describeNonResponse(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'object') return `an object without a status (${Object.prototype.toString.call(value)})`;
   return typeof value;
+}
+
+/** `onError` (or the default), made safe: a hook that throws must not take the server down with it. */
+export function errorReporter(onError: ErrorHook = logError): ErrorHook {
+  return (error, req) => {
+    try {
+      onError(error, req);
+    } catch (hookError) {
+      logError(hookError);
+    }
+  };
 }

@@ -2,14 +2,14 @@ import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type App, isNullBodyStatus } from '@gatehouse/core';
 import { trustsPeer } from './_client-address.ts';
-import { describeNonResponse, logError } from './_app-errors.ts';
+import { describeNonResponse, errorReporter } from './_app-errors.ts';
 import { NodeContext } from './_context.ts';
 import { BadRequestError, forwardedProto, type NodeRequest, socketProto, toRequest } from './_request.ts';
 import { isResponseLike, type ResponseLike, toBytes } from './_response.ts';
 import { upgradedConnection, type UpgradedConnection } from './_upgraded.ts';
 import { HandlerTimeoutError } from './errors.ts';
 import type { ListenerState } from './listener.ts';
-import type { ErrorHook, ListenerOptions } from './options.ts';
+import type { ListenerOptions } from './options.ts';
 
 /** A server's upgrade requests and the connections they became. */
 export interface Upgrades {
@@ -51,14 +51,7 @@ const MAX_EARLY_BYTES = 64 * 1024;
 export function acceptUpgrades<Env>(app: App<Env>, options: ListenerOptions<Env>, state: ListenerState): Upgrades {
   const env = options.env ?? (process.env as unknown as Env);
   const trust = options.trustProxy ?? false;
-  const onError: ErrorHook = options.onError ?? logError;
-  const report: ErrorHook = (error, req) => {
-    try {
-      onError(error, req);
-    } catch (hookError) {
-      logError(hookError);
-    }
-  };
+  const report = errorReporter(options.onError);
   const handlerTimeout = options.handlerTimeout ?? 0;
   // Node's server forgets a socket once it is upgraded: a close must find them here.
   const sockets = new Set<Duplex>();

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { App } from '@gatehouse/core';
-import { describeNonResponse, logError } from './_app-errors.ts';
+import { describeNonResponse, errorReporter } from './_app-errors.ts';
 import { PendingWork, NodeContext } from './_context.ts';
 import { trustsPeer } from './_client-address.ts';
 import { BadRequestError, forwardedProto, type NodeRequest, socketProto, toRequest } from './_request.ts';
@@ -68,15 +68,7 @@ export function createListenerWithState<Env>(
   const env = options.env ?? (process.env as unknown as Env);
   const maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
   const trust: TrustProxy = options.trustProxy ?? false;
-  const onError: ErrorHook = options.onError ?? logError;
-  // A hook that throws must not take the server down with it.
-  const report: ErrorHook = (error, req) => {
-    try {
-      onError(error, req);
-    } catch (hookError) {
-      logError(hookError);
-    }
-  };
+  const report = errorReporter(options.onError);
   const handlerTimeout = options.handlerTimeout ?? 0;
   const state: ListenerState = {
     inFlight: 0,
