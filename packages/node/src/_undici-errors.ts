@@ -1,6 +1,6 @@
 import type { TransportFailure } from './upstream.ts';
 
-const CONNECT_FAILURES = new Set([
+export const CONNECT_FAILURES: ReadonlySet<string> = new Set([
   'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EHOSTUNREACH', 'EHOSTDOWN',
   'ENETUNREACH', 'EADDRNOTAVAIL',
 ]);

@@ -10,6 +10,8 @@ import { Agent, type Dispatcher } from 'undici';
 import { toTransportError } from './_undici-errors.ts';
 import { upgradeOf, upstreamUpgraded } from './_upstream-upgrade.ts';
 
+export { http1Transport, type Http1Transport, type Http1TransportOptions } from './http1-transport.ts';
+
 // The edge's transport contract, restated by shape (as `@gatehouse/edge`
 // documents it) so that this package does not depend on the edge: what
 // `undiciTransport()` returns is a `Transport` there, and the errors it

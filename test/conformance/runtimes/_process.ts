@@ -30,8 +30,8 @@ export async function childrenOf(pid: number | undefined): Promise<string[]> {
  * wait for the line of JSON with its URL; the server runs the App as it
  * runs in production, the process stops with {@link stopProcess}.
  */
-export async function startServerScript(script: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--conditions=source', fileURLToPath(new URL(script, import.meta.url))], {
+export async function startServerScript(script: string, args: readonly string[] = []): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--conditions=source', fileURLToPath(new URL(script, import.meta.url)), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout! });

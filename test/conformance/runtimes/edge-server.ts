@@ -1,9 +1,9 @@
 // The conformance App behind the edge tier on Node, as nginx would stand in
 // front of an app server: an origin process's App, reached through
-// defineEdge's proxy (undici transport) served by @gatehouse/node. Prints
+// defineEdge's proxy (undici or http1 transport) served by @gatehouse/node. Prints
 // the edge's URL as a line of JSON; stops on SIGTERM.
 import { serve } from '@gatehouse/node';
-import { undiciTransport } from '@gatehouse/node/upstream';
+import { http1Transport, undiciTransport } from '@gatehouse/node/upstream';
 import { defineEdge } from '@gatehouse/edge';
 import { conformanceApp } from '../src/app.ts';
 
@@ -12,7 +12,8 @@ const maxBodySize = 256 * 1024 * 1024;
 const onError = (error: unknown): void => console.error(`[conformance] App error: ${(error as Error).message}`);
 
 const origin = await serve(conformanceApp, { port: 0, maxBodySize, onError });
-const transport = undiciTransport();
+// The transport to the origin: `undici` (the default) or `http1`, the first argument.
+const transport = process.argv[2] === 'http1' ? http1Transport() : undiciTransport();
 const edge = await serve(
   defineEdge({
     transport,

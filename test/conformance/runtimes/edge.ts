@@ -6,16 +6,23 @@ import { peakResident, startServerScript, stopProcess } from './_process.ts';
  * (`defineEdge` proxying to it, on @gatehouse/node too): every behaviour
  * must survive the reverse proxy.
  */
-export const edgeRuntime: Runtime = {
-  name: 'edge (Node) → @gatehouse/node',
-  runtimeName: 'node',
-  async start(): Promise<RunningApp> {
-    const { child, url } = await startServerScript('./edge-server.ts');
-    return {
-      url,
-      stop: () => stopProcess(child),
-      // Edge and origin share the process: flat memory holds for both together.
-      peakMemory: () => peakResident([child.pid]),
-    };
-  },
-};
+export const edgeRuntime: Runtime = edgeWith('undici');
+
+/** The same, with `http1Transport` between the edge and the origin. */
+export const edgeHttp1Runtime: Runtime = edgeWith('http1');
+
+function edgeWith(transport: 'undici' | 'http1'): Runtime {
+  return {
+    name: `edge (Node, ${transport}Transport) → @gatehouse/node`,
+    runtimeName: 'node',
+    async start(): Promise<RunningApp> {
+      const { child, url } = await startServerScript('./edge-server.ts', [transport]);
+      return {
+        url,
+        stop: () => stopProcess(child),
+        // Edge and origin share the process: flat memory holds for both together.
+        peakMemory: () => peakResident([child.pid]),
+      };
+    },
+  };
+}

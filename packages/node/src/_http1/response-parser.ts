@@ -1,0 +1,286 @@
+/**
+ * An incremental parser of HTTP/1.1 responses (RFC 9112), for a lean
+ * upstream client: bytes go in as the socket gives them, in any split, and
+ * the head, the body chunks and the end come out. Strict where a proxy
+ * must be (response splitting and smuggling live in lenient parsers): a
+ * malformed status line, field or chunk is an error, never guessed at.
+ */
+
+/** How the body of a response is delimited (RFC 9112 §6.3). */
+export type Framing = 'none' | 'length' | 'chunked' | 'close';
+
+export interface ResponseHead {
+  readonly status: number;
+  readonly statusText: string;
+  /** HTTP/1.0 or 1.1, as the minor version. */
+  readonly minor: 0 | 1;
+  /** Names (lower case) and values alternating, in the order received. */
+  readonly headers: string[];
+  readonly framing: Framing;
+  /** The body's length for 'length' framing; -1 otherwise. */
+  readonly length: number;
+  /** Whether the connection may carry another request once this response is done. */
+  readonly keepAlive: boolean;
+}
+
+export interface ResponseEvents {
+  /** The final head (1xx interim answers are skipped, except 101, which ends the parse). */
+  onHead(head: ResponseHead): void;
+  onData(chunk: Uint8Array): void;
+  /** The response is complete; `rest` holds bytes that came after it (none expected without pipelining). */
+  onEnd(rest: Uint8Array): void;
+}
+
+/** The response broke the protocol: the connection cannot be trusted any more. */
+export class ResponseParseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ResponseParseError';
+  }
+}
+
+const MAX_HEAD = 64 * 1024;
+const MAX_CHUNK_LINE = 1024;
+const CR = 0x0d;
+const LF = 0x0a;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Field values: visible characters, spaces, tabs and obs-text; never CR, LF or NUL.
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
+const EMPTY = new Uint8Array(0);
+
+type State = 'head' | 'length' | 'chunk-size' | 'chunk-data' | 'chunk-end' | 'trailers' | 'close' | 'done';
+
+export class ResponseParser {
+  readonly #events: ResponseEvents;
+  #state: State = 'head';
+  #bodiless = false;
+  /** Bytes of an incomplete line or head kept between calls. */
+  #pending: Uint8Array = EMPTY;
+  #remaining = 0;
+
+  constructor(events: ResponseEvents) {
+    this.#events = events;
+  }
+
+  /** Start on the response to a request with `method` (HEAD answers carry no body). */
+  expect(method: string): void {
+    this.#state = 'head';
+    this.#bodiless = method === 'HEAD';
+    this.#pending = EMPTY;
+    this.#remaining = 0;
+  }
+
+  /** Whether a response is under way (its head or body partly received). */
+  get busy(): boolean {
+    return this.#state !== 'done' && (this.#state !== 'head' || this.#pending.byteLength > 0);
+  }
+
+  /** Parse `bytes`; throws a {@link ResponseParseError} on a protocol violation. */
+  execute(bytes: Uint8Array): void {
+    const data = this.#pending.byteLength === 0 ? bytes : concat(this.#pending, bytes);
+    this.#pending = EMPTY;
+    let at = 0;
+    while (at < data.byteLength) {
+      switch (this.#state) {
+        case 'head': {
+          const end = indexOfHeadEnd(data, at);
+          if (end === -1) {
+            if (data.byteLength - at > MAX_HEAD) throw new ResponseParseError('response head too large');
+            this.#pending = data.subarray(at);
+            return;
+          }
+          if (end - at > MAX_HEAD) throw new ResponseParseError('response head too large');
+          const head = this.#parseHead(latin1(data, at, end));
+          at = end + 4;
+          if (head === undefined) continue; // an interim 1xx answer
+          this.#events.onHead(head);
+          if (head.status === 101 || head.framing === 'none') {
+            this.#finish(data.subarray(at));
+            return;
+          }
+          if (head.framing === 'length') this.#remaining = head.length;
+          this.#state = head.framing === 'length' ? 'length' : head.framing === 'chunked' ? 'chunk-size' : 'close';
+          if (this.#state === 'length' && this.#remaining === 0) {
+            this.#finish(data.subarray(at));
+            return;
+          }
+          break;
+        }
+        case 'length': {
+          const take = Math.min(this.#remaining, data.byteLength - at);
+          this.#events.onData(data.subarray(at, at + take));
+          at += take;
+          this.#remaining -= take;
+          if (this.#remaining === 0) {
+            this.#finish(data.subarray(at));
+            return;
+          }
+          break;
+        }
+        case 'close':
+          this.#events.onData(data.subarray(at));
+          return;
+        case 'chunk-size': {
+          const line = lineAt(data, at, MAX_CHUNK_LINE, 'chunk size line too long');
+          if (line === undefined) {
+            this.#pending = data.subarray(at);
+            return;
+          }
+          this.#remaining = chunkSize(latin1(data, at, line));
+          at = line + 2;
+          this.#state = this.#remaining === 0 ? 'trailers' : 'chunk-data';
+          break;
+        }
+        case 'chunk-data': {
+          const take = Math.min(this.#remaining, data.byteLength - at);
+          this.#events.onData(data.subarray(at, at + take));
+          at += take;
+          this.#remaining -= take;
+          if (this.#remaining === 0) this.#state = 'chunk-end';
+          break;
+        }
+        case 'chunk-end': {
+          if (data.byteLength - at < 2) {
+            this.#pending = data.subarray(at);
+            return;
+          }
+          if (data[at] !== CR || data[at + 1] !== LF) throw new ResponseParseError('chunk data not followed by CRLF');
+          at += 2;
+          this.#state = 'chunk-size';
+          break;
+        }
+        case 'trailers': {
+          const line = lineAt(data, at, MAX_HEAD, 'trailer section too large');
+          if (line === undefined) {
+            this.#pending = data.subarray(at);
+            return;
+          }
+          if (line === at) {
+            this.#finish(data.subarray(at + 2));
+            return;
+          }
+          // Trailer fields are checked like fields, then dropped: the edge passes none on.
+          parseField(latin1(data, at, line));
+          at = line + 2;
+          break;
+        }
+        case 'done':
+          throw new ResponseParseError('bytes after the end of the response');
+      }
+    }
+  }
+
+  /** The connection ended: the end of a body read until close, else an error if a response was under way. */
+  close(): void {
+    if (this.#state === 'close') {
+      this.#state = 'done';
+      this.#events.onEnd(EMPTY);
+      return;
+    }
+    if (this.busy) throw new ResponseParseError('the connection closed before the response was complete');
+  }
+
+  #finish(rest: Uint8Array): void {
+    this.#state = 'done';
+    this.#events.onEnd(rest);
+  }
+
+  #parseHead(text: string): ResponseHead | undefined {
+    const lines = text.split('\r\n');
+    const match = STATUS_LINE.exec(lines[0]!);
+    if (match === null) throw new ResponseParseError('malformed status line');
+    const minor = match[1] === '1' ? 1 : 0;
+    const status = Number(match[2]);
+    const headers: string[] = [];
+    let length = -1;
+    let chunked = false;
+    let transferEncoding = false;
+    let connection = '';
+    for (let i = 1; i < lines.length; i++) {
+      const [name, value] = parseField(lines[i]!);
+      headers.push(name, value);
+      if (name === 'content-length') {
+        if (!/^\d{1,15}$/.test(value)) throw new ResponseParseError('malformed Content-Length');
+        const parsed = Number(value);
+        if (length !== -1 && length !== parsed) throw new ResponseParseError('conflicting Content-Length fields');
+        length = parsed;
+      } else if (name === 'transfer-encoding') {
+        transferEncoding = true;
+        const codings = value.toLowerCase().split(',').map((coding) => coding.trim());
+        chunked = codings[codings.length - 1] === 'chunked';
+      } else if (name === 'connection') {
+        connection += `,${value.toLowerCase()}`;
+      }
+    }
+    if (status >= 100 && status < 200 && status !== 101) return undefined;
+    const closes = /(?:^|,)\s*close\s*(?:,|$)/.test(connection);
+    const keeps = minor === 1 ? !closes : /(?:^|,)\s*keep-alive\s*(?:,|$)/.test(connection) && !closes;
+    let framing: Framing;
+    if (status === 101 || this.#bodiless || status === 204 || status === 304) framing = 'none';
+    else if (transferEncoding) framing = chunked ? 'chunked' : 'close';
+    else if (length !== -1) framing = 'length';
+    else framing = 'close';
+    return {
+      status,
+      statusText: match[3] ?? '',
+      minor,
+      headers,
+      framing,
+      length: framing === 'length' ? length : -1,
+      // Both Transfer-Encoding and Content-Length: smuggling's shape; never reuse the connection (RFC 9112 §6.1).
+      keepAlive: keeps && framing !== 'close' && status !== 101 && !(transferEncoding && length !== -1),
+    };
+  }
+}
+
+function parseField(line: string): [string, string] {
+  const colon = line.indexOf(':');
+  if (colon <= 0) throw new ResponseParseError('malformed header field');
+  const name = line.slice(0, colon);
+  // A name followed by whitespace, or a line folded onto the one before: both refused (RFC 9112 §5.1, §5.2).
+  if (!TOKEN.test(name)) throw new ResponseParseError('malformed header field name');
+  const value = line.slice(colon + 1).replace(/^[\t ]+|[\t ]+$/g, '');
+  if (!FIELD_VALUE.test(value)) throw new ResponseParseError('malformed header field value');
+  return [name.toLowerCase(), value];
+}
+
+function chunkSize(line: string): number {
+  const semicolon = line.indexOf(';');
+  const size = (semicolon === -1 ? line : line.slice(0, semicolon)).replace(/[\t ]+$/, '');
+  if (!/^[0-9A-Fa-f]{1,12}$/.test(size)) throw new ResponseParseError('malformed chunk size');
+  return Number.parseInt(size, 16);
+}
+
+/** Where the CRLF CRLF that ends a head starts, from `from`; -1 if not yet received. */
+function indexOfHeadEnd(data: Uint8Array, from: number): number {
+  for (let i = from; i + 3 < data.byteLength; i++) {
+    if (data[i] === CR && data[i + 1] === LF && data[i + 2] === CR && data[i + 3] === LF) return i;
+  }
+  return -1;
+}
+
+/** Where the CRLF ending the line at `from` starts; undefined if not yet received. */
+function lineAt(data: Uint8Array, from: number, max: number, tooLong: string): number | undefined {
+  for (let i = from; i + 1 < data.byteLength; i++) {
+    if (data[i] === CR) {
+      if (data[i + 1] !== LF) throw new ResponseParseError('bare CR in a line');
+      return i;
+    }
+    if (data[i] === LF) throw new ResponseParseError('bare LF in a line');
+    if (i - from > max) throw new ResponseParseError(tooLong);
+  }
+  if (data.byteLength - from > max) throw new ResponseParseError(tooLong);
+  return undefined;
+}
+
+function latin1(data: Uint8Array, from: number, to: number): string {
+  return Buffer.from(data.buffer, data.byteOffset + from, to - from).toString('latin1');
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a, 0);
+  out.set(b, a.byteLength);
+  return out;
+}

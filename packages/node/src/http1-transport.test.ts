@@ -1,0 +1,137 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer, Server as TlsServer } from 'node:https';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { takeWholeBody } from './_whole-body.ts';
+import { http1Transport, type Http1Transport } from './upstream.ts';
+
+const servers: (Server | NetServer | TlsServer)[] = [];
+const transports: Http1Transport[] = [];
+const options = { connectTimeout: 1_000, responseTimeout: 1_000, signal: undefined };
+
+afterEach(async () => {
+  await Promise.all(transports.splice(0).map((transport) => transport.close()));
+  for (const server of servers.splice(0)) {
+    (server as Server).closeAllConnections?.();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+function transport(): Http1Transport {
+  const made = http1Transport();
+  transports.push(made);
+  return made;
+}
+
+async function listen<T extends Server | NetServer | TlsServer>(server: T): Promise<string> {
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return `${server instanceof TlsServer ? 'https' : 'http'}://127.0.0.1:${port}`;
+}
+
+/** An origin that answers every request on a connection with the raw bytes given. */
+async function rawOrigin(answer: string): Promise<string> {
+  return listen(
+    createNetServer((socket) => {
+      socket.on('data', (data) => {
+        if (data.includes('\r\n\r\n')) socket.write(answer, 'latin1');
+      });
+      socket.on('error', () => {});
+    }),
+  );
+}
+
+const get = (url: string) => ({ method: 'GET', url, headers: ['host', 'x'], body: null });
+
+describe('http1Transport', () => {
+  it('decodes a chunked answer, drops its hop-by-hop fields, and hands a small whole answer over unread', async () => {
+    const url = await rawOrigin(
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: x-private\r\nX-Private: 1\r\nKeep-Alive: timeout=5\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n',
+    );
+    const response = await transport()(get(`${url}/`), options);
+    expect([...response.headers]).toEqual([['set-cookie', 'a=1'], ['set-cookie', 'b=2']]);
+    // It came in one read: the adapter can send its bytes without reading the stream.
+    expect(new TextDecoder().decode(takeWholeBody(response.body!))).toBe('abcde');
+  });
+
+  it('answers a HEAD request without waiting for a body', async () => {
+    const url = await rawOrigin('HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n');
+    const response = await transport()({ ...get(`${url}/`), method: 'HEAD' }, options);
+    expect([response.status, response.headers.get('content-length'), response.body]).toEqual([200, '1234', null]);
+  });
+
+  it('fails a malformed answer as a reset, never passing it on', async () => {
+    for (const answer of [
+      'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!',
+      'HTTP/1.1 200 OK\r\nX-Split: a\nInjected: yes\r\nContent-Length: 0\r\n\r\n',
+      'ICY 200 OK\r\n\r\n',
+    ]) {
+      const url = await rawOrigin(answer);
+      const failure = await transport()(get(`${url}/`), options).catch((error: unknown) => error);
+      expect(failure, answer).toMatchObject({ name: 'TransportError', kind: 'reset', bodySent: false });
+    }
+  });
+
+  it('errors the body of an answer cut short, rather than ending it as if whole', async () => {
+    const url = await listen(
+      createNetServer((socket) => {
+        socket.on('data', () => {
+          socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part');
+          setTimeout(() => socket.destroy(), 20);
+        });
+      }),
+    );
+    const response = await transport()(get(`${url}/`), options);
+    await expect(response.text()).rejects.toThrow(/closed before the response was complete|terminated|aborted/);
+  });
+
+  it('sends a GET again on a new connection when the kept-alive one was closed by the server', async () => {
+    const sockets: Socket[] = [];
+    const server = createServer((req, res) => res.end(`via ${req.socket.remotePort}`));
+    server.on('connection', (socket) => sockets.push(socket));
+    const url = await listen(server);
+    const send = transport();
+    const first = await (await send(get(`${url}/`), options)).text();
+    // The server drops the idle connection without the client having seen it go yet.
+    for (const socket of sockets) socket.destroy();
+    const second = await (await send(get(`${url}/`), options)).text();
+    expect(first).toMatch(/^via \d+$/);
+    expect(second).toMatch(/^via \d+$/);
+    expect(second).not.toBe(first);
+  });
+
+  it('speaks to https servers, trusting the CA it is given', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-http1-'));
+    try {
+      execFileSync('openssl', [
+        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+        '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+      ], { stdio: 'ignore' });
+      const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+      const key = readFileSync(join(dir, 'key.pem'), 'utf8');
+      const url = await listen(createTlsServer({ cert, key }, (_req, res) => res.end('secure')));
+      const trusting = http1Transport({ ca: cert });
+      transports.push(trusting);
+      expect(await (await trusting(get(`${url}/`), options)).text()).toBe('secure');
+      // Without it, the self-signed certificate is refused.
+      const failure = await transport()(get(`${url}/`), options).catch((error: unknown) => error);
+      expect(failure).toMatchObject({ name: 'TransportError' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses header fields that would split the request', async () => {
+    const url = await rawOrigin('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+    const failure = await transport()({ ...get(`${url}/`), headers: ['host', 'x', 'x-evil', 'a\r\nInjected: yes'] }, options).catch(
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(TypeError);
+  });
+});

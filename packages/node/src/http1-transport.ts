@@ -1,0 +1,445 @@
+import { Buffer } from 'node:buffer';
+import { Connections, type Connection, type ConnectionUser, type Endpoint } from './_http1/connections.ts';
+import type { ResponseHead } from './_http1/response-parser.ts';
+import { CONNECT_FAILURES, UpstreamError } from './_undici-errors.ts';
+import { upgradeOf } from './_upstream-upgrade.ts';
+import { wholeBodyStream } from './_whole-body.ts';
+import { type TransportOptions, type UndiciTransport, undiciTransport, type UpstreamRequest } from './upstream.ts';
+
+/** Options of {@link http1Transport}. */
+export interface Http1TransportOptions {
+  /**
+   * Milliseconds an idle keep-alive connection is kept. Defaults to 4 s;
+   * a server's `Keep-Alive: timeout=…` hint lowers it (minus 1 s), so that
+   * a connection the server is about to close is not reused.
+   */
+  keepAliveTimeout?: number;
+  /**
+   * Certificates trusted for `https` servers, in place of Node's default
+   * list (as `ca` in `node:tls`): for an internal CA.
+   */
+  ca?: string | readonly string[];
+}
+
+/** What {@link http1Transport} returns: a `Transport` for `@gatehouse/edge`, and a way to close its connections. */
+export interface Http1Transport {
+  (request: UpstreamRequest, options: TransportOptions): Promise<Response>;
+  /** Its responses carry no hop-by-hop field: the proxy need not look. */
+  readonly stripsHopByHop: true;
+  /** Close every pooled connection, letting requests in flight finish. */
+  close(): Promise<void>;
+}
+
+/** Response fields never passed on: hop-by-hop (RFC 9110 §7.6.1) and Proxy-*. */
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authentication-info', 'te',
+  'trailer', 'transfer-encoding', 'upgrade',
+]);
+/** Methods whose request says `Content-Length: 0` when it has no body (as browsers and undici do). */
+const EXPECTS_BODY = new Set(['POST', 'PUT', 'PATCH']);
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const UNSAFE_VALUE = /[\r\n\0]/;
+/** Up to 64 KiB of response body may wait for the client before the upstream socket is paused. */
+const BODY_STRATEGY: QueuingStrategy<Uint8Array> = { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength };
+
+/**
+ * A `Transport` for `@gatehouse/edge`'s proxy on Node, leaner than
+ * {@link undiciTransport}: its own HTTP/1.1 client over keep-alive `net`
+ * (or `tls`) connections, one request at a time on each, with a strict
+ * response parser (a malformed response is a failed exchange, never
+ * guessed at). It keeps the contract of `undiciTransport`: `connectTimeout`
+ * and `responseTimeout` told apart, bodies streamed both ways with
+ * backpressure (the client's body is read only once connected), hop-by-hop
+ * fields removed, failures as `TransportError`s of kind 'connect',
+ * 'connect-timeout', 'timeout' or 'reset' with `bodySent`. A GET on a
+ * kept-alive connection that the server had closed meanwhile is sent again
+ * on a new one. WebSocket handshakes go through an `undiciTransport` of
+ * its own.
+ *
+ * A response that has arrived whole by the time its head is handed over
+ * (most small ones) carries its bytes so that `@gatehouse/node` sends them
+ * without reading a stream.
+ *
+ * @example
+ * ```ts
+ * import { defineEdge } from '@gatehouse/edge'
+ * import { serve } from '@gatehouse/node'
+ * import { http1Transport } from '@gatehouse/node/upstream'
+ *
+ * const edge = defineEdge({
+ *   transport: http1Transport(),
+ *   pools: { app: { servers: ['http://127.0.0.1:8000'] } },
+ *   routes: { '/': { proxy: 'app' } },
+ * })
+ * await serve(edge, { port: 8080 })
+ * ```
+ */
+export function http1Transport(options: Http1TransportOptions = {}): Http1Transport {
+  const connections = new Connections(options.keepAliveTimeout ?? 4_000, options.ca);
+  const endpoints = new Map<string, Endpoint>();
+  let upgrades: UndiciTransport | undefined;
+
+  const transport = (request: UpstreamRequest, exchangeOptions: TransportOptions): Promise<Response> => {
+    const { signal } = exchangeOptions;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (request.method === 'GET' && upgradeOf(request.headers) !== undefined) {
+      return (upgrades ??= undiciTransport({ keepAliveTimeout: options.keepAliveTimeout }))(request, exchangeOptions);
+    }
+    const url = request.url;
+    const pathStart = url.indexOf('/', url.indexOf('//') + 2);
+    const origin = pathStart === -1 ? url : url.slice(0, pathStart);
+    let endpoint = endpoints.get(origin);
+    if (endpoint === undefined) endpoints.set(origin, (endpoint = endpointOf(origin)));
+    return new Promise<Response>((resolve, reject) => {
+      new Exchange(connections, endpoint, request, pathStart === -1 ? '/' : url.slice(pathStart), exchangeOptions, resolve, reject).begin();
+    });
+  };
+  transport.stripsHopByHop = true as const;
+  transport.close = async (): Promise<void> => {
+    connections.close();
+    await upgrades?.close();
+  };
+  return transport;
+}
+
+function endpointOf(origin: string): Endpoint {
+  const url = new URL(origin);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`http1Transport speaks http and https, not ${url.protocol}`);
+  const secure = url.protocol === 'https:';
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  return { key: origin, host, port: url.port === '' ? (secure ? 443 : 80) : Number(url.port), secure };
+}
+
+/** One request on one connection (or two, when a kept-alive one turns out closed). */
+class Exchange implements ConnectionUser {
+  readonly #connections: Connections;
+  readonly #endpoint: Endpoint;
+  readonly #request: UpstreamRequest;
+  readonly #path: string;
+  readonly #options: TransportOptions;
+  readonly #resolve: (response: Response) => void;
+  readonly #reject: (error: unknown) => void;
+  #connection: Connection | undefined;
+  #reused = false;
+  #timer: NodeJS.Timeout | undefined;
+  /** Some of the request's body went out. */
+  #bodySent = false;
+  /** The request went out whole: the connection may carry another. */
+  #requestDone = false;
+  /** Why reading the client's body failed, if it did. */
+  #clientBodyError: unknown;
+  #gotBytes = false;
+  #head: ResponseHead | undefined;
+  /** Body bytes that came before the Response was handed over. */
+  #early: Uint8Array[] | undefined;
+  #ended = false;
+  #stream: ReadableStreamDefaultController<Uint8Array> | undefined;
+  #settled = false;
+  #finished = false;
+  /** How the response broke off before its stream existed. */
+  #failure: Error | undefined;
+
+  constructor(
+    connections: Connections,
+    endpoint: Endpoint,
+    request: UpstreamRequest,
+    path: string,
+    options: TransportOptions,
+    resolve: (response: Response) => void,
+    reject: (error: unknown) => void,
+  ) {
+    this.#connections = connections;
+    this.#endpoint = endpoint;
+    this.#request = request;
+    this.#path = path;
+    this.#options = options;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  begin(): void {
+    this.#options.signal?.addEventListener('abort', this);
+    const idle = this.#connections.take(this.#endpoint);
+    if (idle !== undefined) {
+      this.#reused = true;
+      this.#send(idle);
+    } else {
+      this.#connect();
+    }
+  }
+
+  #connect(): void {
+    this.#reused = false;
+    const { connectTimeout } = this.#options;
+    const connection = this.#connections.open(
+      this.#endpoint,
+      (ready) => {
+        clearTimeout(this.#timer);
+        if (this.#settled) {
+          this.#connections.release(ready);
+          return;
+        }
+        this.#send(ready);
+      },
+      (error) => {
+        clearTimeout(this.#timer);
+        const code = (error as { code?: string }).code ?? '';
+        this.#fail(new UpstreamError(CONNECT_FAILURES.has(code) ? 'connect' : 'reset', error.message, { cause: error, bodySent: false }));
+      },
+    );
+    this.#connection = connection;
+    if (connectTimeout > 0) {
+      this.#timer = setTimeout(() => {
+        connection.socket.destroy();
+        this.#fail(new UpstreamError('connect-timeout', `no connection within ${connectTimeout} ms`, { bodySent: false }));
+      }, connectTimeout);
+    }
+  }
+
+  #send(connection: Connection): void {
+    this.#connection = connection;
+    connection.user = this;
+    connection.uses++;
+    // The last exchange may have paused it for a reader that then had all it wanted.
+    connection.socket.resume();
+    connection.parser.expect(this.#request.method);
+    const { method, headers, body } = this.#request;
+    let head = `${method} ${this.#path} HTTP/1.1\r\n`;
+    let hasLength = false;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!;
+      const value = headers[i + 1]!;
+      if (!TOKEN.test(name) || UNSAFE_VALUE.test(value)) {
+        this.#connections.release(connection);
+        this.#fail(new TypeError(`http1Transport: not a valid header field: ${JSON.stringify(name)}`));
+        return;
+      }
+      if (name === 'content-length') hasLength = true;
+      else if (name === 'upgrade') {
+        // Handshakes went to undici (see the transport): this one is not a WebSocket's.
+        this.#connections.release(connection);
+        this.#fail(new TypeError('http1Transport sends an Upgrade field only in a WebSocket handshake (a GET with Connection: upgrade)'));
+        return;
+      }
+      head += `${name}: ${value}\r\n`;
+    }
+    const chunked = body !== null && !hasLength;
+    if (chunked) head += 'transfer-encoding: chunked\r\n';
+    else if (body === null && !hasLength && EXPECTS_BODY.has(method)) head += 'content-length: 0\r\n';
+    connection.socket.write(`${head}\r\n`, 'latin1');
+    const { responseTimeout } = this.#options;
+    if (responseTimeout > 0) {
+      this.#timer = setTimeout(() => {
+        connection.socket.destroy();
+        this.#fail(new UpstreamError('timeout', `no response head within ${responseTimeout} ms`, { bodySent: this.#bodySent }));
+      }, responseTimeout);
+    }
+    if (body === null) this.#requestDone = true;
+    else void this.#sendBody(connection, body, chunked);
+  }
+
+  async #sendBody(connection: Connection, body: ReadableStream<Uint8Array>, chunked: boolean): Promise<void> {
+    const socket = connection.socket;
+    const reader = body.getReader();
+    try {
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+        if (socket.destroyed || this.#finished) {
+          reader.cancel().catch(() => {});
+          return;
+        }
+        const bytes = chunk.value;
+        if (bytes.byteLength === 0) continue;
+        this.#bodySent = true;
+        if (chunked) socket.write(`${bytes.byteLength.toString(16)}\r\n`, 'latin1');
+        const more = socket.write(bytes);
+        if (chunked) socket.write('\r\n', 'latin1');
+        if (!more) await drained(connection);
+      }
+      if (chunked && !socket.destroyed) socket.write('0\r\n\r\n', 'latin1');
+      this.#requestDone = true;
+    } catch (error) {
+      // The client's body failed (it left, or sent too much): not the server's doing.
+      this.#clientBodyError = error;
+      socket.destroy();
+      this.#fail(error);
+    }
+  }
+
+  /** The signal fired: the client left. */
+  handleEvent(): void {
+    this.#connection?.socket.destroy();
+    const reason = this.#options.signal!.reason as unknown;
+    if (!this.#settled) this.#fail(reason);
+    else this.#stream?.error(reason);
+  }
+
+  onHead(head: ResponseHead): void {
+    this.#gotBytes = true;
+    clearTimeout(this.#timer);
+    this.#head = head;
+    if (head.framing === 'none') {
+      // Nothing follows: answer at once.
+      this.#deliver();
+      return;
+    }
+    this.#early = [];
+    // The rest of what this read brought is parsed before the microtask
+    // runs: a small response is whole by then.
+    queueMicrotask(() => this.#deliver());
+  }
+
+  onData(chunk: Uint8Array): void {
+    this.#gotBytes = true;
+    const stream = this.#stream;
+    if (stream === undefined) {
+      this.#early?.push(chunk);
+      return;
+    }
+    stream.enqueue(chunk);
+    if (stream.desiredSize! <= 0) this.#connection?.socket.pause();
+  }
+
+  onEnd(rest: Uint8Array): void {
+    this.#ended = true;
+    this.#finish();
+    const connection = this.#connection!;
+    const head = this.#head!;
+    if (head.status === 101 || !head.keepAlive || !this.#requestDone || rest.byteLength > 0) {
+      connection.user = undefined;
+      connection.socket.destroy();
+    } else {
+      this.#connections.release(connection, keepAliveHint(head.headers));
+    }
+    this.#stream?.close();
+  }
+
+  onSocketError(error: Error): void {
+    this.#lost(error);
+  }
+
+  onSocketClose(): void {
+    this.#lost(new Error('the upstream closed the connection'));
+  }
+
+  #lost(error: Error): void {
+    if (this.#finished) return;
+    const connection = this.#connection;
+    if (connection !== undefined) connection.user = undefined;
+    clearTimeout(this.#timer);
+    if (this.#head === undefined) {
+      if (this.#options.signal?.aborted || this.#clientBodyError !== undefined) return; // reported already
+      // A kept-alive connection the server closed just before this request: send it again on a new one.
+      if (this.#reused && !this.#gotBytes && this.#request.body === null) {
+        this.#connect();
+        return;
+      }
+      this.#fail(new UpstreamError('reset', error.message, { cause: error, bodySent: this.#bodySent }));
+      return;
+    }
+    this.#finish();
+    // Before the Response is handed over, its stream starts with the failure (see start).
+    if (this.#stream !== undefined) this.#stream.error(error);
+    else this.#failure = error;
+  }
+
+  #deliver(): void {
+    if (this.#settled) return;
+    const head = this.#head!;
+    let body: ReadableStream<Uint8Array> | null = null;
+    if (head.framing !== 'none' && this.#request.method !== 'HEAD') {
+      const early = this.#early ?? [];
+      if (this.#ended) {
+        body = wholeBodyStream(early.length === 1 ? early[0]! : Buffer.concat(early));
+      } else {
+        // This exchange is the body's underlying source (start, pull, cancel).
+        body = new ReadableStream<Uint8Array>(this, BODY_STRATEGY);
+      }
+    }
+    let response: Response;
+    try {
+      response = new Response(body, head.statusText === '' ? { status: head.status } : { status: head.status, statusText: head.statusText });
+    } catch (error) {
+      this.#connection?.socket.destroy();
+      this.#fail(new UpstreamError('reset', `unusable response: ${(error as Error).message}`, { cause: error, bodySent: this.#bodySent }));
+      return;
+    }
+    const target = response.headers;
+    const fields = head.headers;
+    let named: string[] | undefined;
+    for (let i = 0; i < fields.length; i += 2) {
+      if (fields[i] === 'connection') (named ??= []).push(...fields[i + 1]!.toLowerCase().split(',').map((token) => token.trim()));
+    }
+    for (let i = 0; i < fields.length; i += 2) {
+      const name = fields[i]!;
+      if (HOP_BY_HOP.has(name) || name.startsWith('proxy-') || (named !== undefined && named.includes(name))) continue;
+      target.append(name, fields[i + 1]!);
+    }
+    this.#settled = true;
+    if (this.#ended) this.#options.signal?.removeEventListener('abort', this);
+    this.#resolve(response);
+  }
+
+  /** The body stream's source: it starts with what came early, and a failure that came before it. */
+  start(stream: ReadableStreamDefaultController<Uint8Array>): void {
+    this.#stream = stream;
+    for (const chunk of this.#early ?? []) stream.enqueue(chunk);
+    this.#early = undefined;
+    if (this.#failure !== undefined) stream.error(this.#failure);
+    else if (stream.desiredSize! <= 0) this.#connection?.socket.pause();
+  }
+
+  /** The body stream's source: the client wants more. */
+  pull(): void {
+    this.#connection?.socket.resume();
+  }
+
+  /** The body stream's source: the client will read no more. */
+  cancel(): void {
+    if (this.#ended) return;
+    this.#finish();
+    const connection = this.#connection;
+    if (connection !== undefined) {
+      connection.user = undefined;
+      connection.socket.destroy();
+    }
+  }
+
+  #fail(error: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#finish();
+    this.#reject(error);
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    clearTimeout(this.#timer);
+    this.#options.signal?.removeEventListener('abort', this);
+  }
+}
+
+/** A server's `Keep-Alive: timeout=N`, less a second of margin; undefined without one. */
+function keepAliveHint(fields: readonly string[]): number | undefined {
+  for (let i = 0; i < fields.length; i += 2) {
+    if (fields[i] !== 'keep-alive') continue;
+    const match = /(?:^|,)\s*timeout\s*=\s*(\d+)/i.exec(fields[i + 1]!);
+    if (match !== null) return Number(match[1]) * 1000 - 1000;
+  }
+  return undefined;
+}
+
+function drained(connection: Connection): Promise<void> {
+  const socket = connection.socket;
+  if (socket.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
+}
+
