@@ -23,7 +23,10 @@ import { type Load, type LoadResult, wrk } from './wrk.ts';
  * /proc/<pid>/stat) tells which: near 100 % means the server was the limit.
  * In the static scenarios the origin is idle and wrk has CPU 1 alone.
  *
- * A third server, bare node:http with undici and no web objects, runs on
+ * The edge reaches the origin with `http1Transport`; a second edge with
+ * `undiciTransport` is measured on the proxy scenario beside it.
+ *
+ * Another server, bare node:http with undici and no web objects, runs on
  * CPU 0 too: the most any Node edge built on these two could reach, so the
  * figures tell Node's and undici's share of the gap from the edge's own.
  */
@@ -35,6 +38,8 @@ const SCENARIOS = [
 ] as const;
 
 const EDGE = '@gatehouse/edge on Node';
+/** The same edge with undiciTransport to the origin: proxy only, the static rows would repeat the first. */
+const EDGE_UNDICI = '… with undiciTransport';
 const NGINX = 'nginx';
 /** node:http and undici with no web objects: the ceiling for any Node edge (servers/bare-node.ts). */
 const BARE = 'bare node:http + undici';
@@ -98,6 +103,7 @@ export async function benchEdge(options: EdgeBenchOptions): Promise<void> {
     const edgePort = 43001;
     const nginxPort = 43002;
     const barePort = 43004;
+    const edgeUndiciPort = 43005;
     const origin = `http://127.0.0.1:${originPort}`;
     running.push(await startNode('origin.ts', [String(originPort)], options.loadCpu));
     const edge = await startNode('edge-node.ts', [String(edgePort), origin, dir], options.serverCpu);
@@ -106,10 +112,13 @@ export async function benchEdge(options: EdgeBenchOptions): Promise<void> {
     running.push(nginx);
     const bare = await startNode('bare-node.ts', [String(barePort), origin, dir], options.serverCpu);
     running.push(bare);
+    const edgeUndici = await startNode('edge-node.ts', [String(edgeUndiciPort), origin, dir, 'undici'], options.serverCpu);
+    running.push(edgeUndici);
     const servers = [
-      { name: EDGE, port: edgePort, pid: edge.pid! },
-      { name: NGINX, port: nginxPort, pid: nginx.pid! },
-      { name: BARE, port: barePort, pid: bare.pid! },
+      { name: EDGE, port: edgePort, pid: edge.pid!, proxyOnly: false },
+      { name: EDGE_UNDICI, port: edgeUndiciPort, pid: edgeUndici.pid!, proxyOnly: true },
+      { name: NGINX, port: nginxPort, pid: nginx.pid!, proxyOnly: false },
+      { name: BARE, port: barePort, pid: bare.pid!, proxyOnly: false },
     ];
 
     const rows: string[][] = [];
@@ -120,6 +129,7 @@ export async function benchEdge(options: EdgeBenchOptions): Promise<void> {
       // Rounds alternate between the servers so that drift hits both alike.
       for (let round = 0; round < options.rounds; round++) {
         for (const server of servers) {
+          if (server.proxyOnly && scenario.path !== '/') continue;
           const load = {
             url: `http://127.0.0.1:${server.port}${scenario.path}`,
             connections: options.connections,

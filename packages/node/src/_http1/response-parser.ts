@@ -43,9 +43,6 @@ const MAX_HEAD = 64 * 1024;
 const MAX_CHUNK_LINE = 1024;
 const CR = 0x0d;
 const LF = 0x0a;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Field values: visible characters, spaces, tabs and obs-text; never CR, LF or NUL.
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
 const EMPTY = new Uint8Array(0);
 
@@ -187,8 +184,8 @@ export class ResponseParser {
   }
 
   #parseHead(text: string): ResponseHead | undefined {
-    const lines = text.split('\r\n');
-    const match = STATUS_LINE.exec(lines[0]!);
+    const firstEnd = text.indexOf('\r\n');
+    const match = STATUS_LINE.exec(firstEnd === -1 ? text : text.slice(0, firstEnd));
     if (match === null) throw new ResponseParseError('malformed status line');
     const minor = match[1] === '1' ? 1 : 0;
     const status = Number(match[2]);
@@ -197,9 +194,14 @@ export class ResponseParser {
     let chunked = false;
     let transferEncoding = false;
     let connection = '';
-    for (let i = 1; i < lines.length; i++) {
-      const [name, value] = parseField(lines[i]!);
+    for (let start = firstEnd + 2; firstEnd !== -1 && start <= text.length; ) {
+      const end = text.indexOf('\r\n', start);
+      const stop = end === -1 ? text.length : end;
+      const colon = fieldColon(text, start, stop);
+      const name = text.slice(start, colon).toLowerCase();
+      const value = fieldValue(text, colon + 1, stop);
       headers.push(name, value);
+      start = stop + 2;
       if (name === 'content-length') {
         if (!/^\d{1,15}$/.test(value)) throw new ResponseParseError('malformed Content-Length');
         const parsed = Number(value);
@@ -234,15 +236,43 @@ export class ResponseParser {
   }
 }
 
-function parseField(line: string): [string, string] {
-  const colon = line.indexOf(':');
-  if (colon <= 0) throw new ResponseParseError('malformed header field');
-  const name = line.slice(0, colon);
-  // A name followed by whitespace, or a line folded onto the one before: both refused (RFC 9112 §5.1, §5.2).
-  if (!TOKEN.test(name)) throw new ResponseParseError('malformed header field name');
-  const value = line.slice(colon + 1).replace(/^[\t ]+|[\t ]+$/g, '');
-  if (!FIELD_VALUE.test(value)) throw new ResponseParseError('malformed header field value');
-  return [name.toLowerCase(), value];
+/** Token characters (RFC 9110 §5.6.2), by code. */
+const TOKEN_CHARS = new Uint8Array(128);
+for (const char of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TOKEN_CHARS[char.charCodeAt(0)] = 1;
+
+/**
+ * Where the colon of the field line `text[start, stop)` is, once its name
+ * is found to be a token. A name followed by whitespace, or a line folded
+ * onto the one before, is refused (RFC 9112 §5.1, §5.2).
+ */
+function fieldColon(text: string, start: number, stop: number): number {
+  for (let i = start; i < stop; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x3a /* : */) {
+      if (i === start) break;
+      return i;
+    }
+    if (code > 127 || TOKEN_CHARS[code] === 0) throw new ResponseParseError('malformed header field name');
+  }
+  throw new ResponseParseError('malformed header field');
+}
+
+/** The value in `text[start, stop)`, without the whitespace around it; CR, LF, NUL and other controls refused. */
+function fieldValue(text: string, start: number, stop: number): string {
+  let from = start;
+  let to = stop;
+  while (from < to && (text.charCodeAt(from) === 0x20 || text.charCodeAt(from) === 0x09)) from++;
+  while (to > from && (text.charCodeAt(to - 1) === 0x20 || text.charCodeAt(to - 1) === 0x09)) to--;
+  for (let i = from; i < to; i++) {
+    const code = text.charCodeAt(i);
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f) throw new ResponseParseError('malformed header field value');
+  }
+  return text.slice(from, to);
+}
+
+/** A trailer field line: checked like a field, then dropped. */
+function parseField(line: string): void {
+  fieldValue(line, fieldColon(line, 0, line.length) + 1, line.length);
 }
 
 function chunkSize(line: string): number {

@@ -1,14 +1,15 @@
 import { defineEdge } from '@gatehouse/edge';
 import { serve } from '@gatehouse/node';
 import { folderAssets } from '@gatehouse/node/assets';
-import { undiciTransport } from '@gatehouse/node/upstream';
+import { http1Transport, undiciTransport } from '@gatehouse/node/upstream';
 
 // The Node-hosted edge, the Django layout: /static/ from a folder, the rest to the origin.
-// Arguments: port, origin URL, the folder that holds static/.
-const [port, origin, dir] = process.argv.slice(2);
+// Arguments: port, origin URL, the folder that holds static/, and the
+// transport to the origin: http1 (the default) or undici.
+const [port, origin, dir, transport] = process.argv.slice(2);
 const edge = defineEdge({
   pools: { app: { servers: [origin!] } },
-  transport: undiciTransport(),
+  transport: transport === 'undici' ? undiciTransport() : http1Transport(),
   assets: folderAssets(dir!),
   routes: {
     '^~ /static/': { static: true },
