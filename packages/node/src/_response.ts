@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { isNullBodyStatus } from '@gatehouse/core';
 import type { OutgoingResponse } from './types.ts';
+import { drained } from './_drained.ts';
 import { takeWholeBody } from './_whole-body.ts';
 
 // Connection-level headers are Node's to manage, and HTTP/2 forbids them
@@ -176,20 +177,6 @@ function settledThisTick<T>(promise: Promise<T>): Promise<T | undefined> {
   return new Promise((resolve) => {
     promise.then(resolve, () => resolve(undefined));
     process.nextTick(resolve);
-  });
-}
-
-function drained(res: OutgoingResponse): Promise<void> {
-  // A destroyed response never drains and has already closed.
-  if (res.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
   });
 }
 

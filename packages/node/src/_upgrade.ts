@@ -3,6 +3,8 @@ import type { Duplex } from 'node:stream';
 import { type App, isNullBodyStatus } from '@gatehouse/core';
 import { trustsPeer } from './_client-address.ts';
 import { describeNonResponse, errorReporter } from './_app-errors.ts';
+import { callApp } from './_call-app.ts';
+import { drained } from './_drained.ts';
 import { NodeContext } from './_context.ts';
 import { BadRequestError, forwardedProto, type NodeRequest, socketProto, toRequest } from './_request.ts';
 import { isResponseLike, type ResponseLike, toBytes } from './_response.ts';
@@ -177,15 +179,7 @@ export function acceptUpgrades<Env>(app: App<Env>, options: ListenerOptions<Env>
       tunnel(socket, takeEarly(), upgraded, result, req.headers.upgrade);
     };
 
-    let result: unknown;
-    try {
-      result = app.fetch(current, env, new NodeContext(req, trust, state.work));
-    } catch (error) {
-      fail(error);
-      return;
-    }
-    if (result instanceof Promise) result.then(send, fail);
-    else send(result);
+    callApp(app, current, env, new NodeContext(req, trust, state.work), send, fail);
   };
 
   return {
@@ -295,18 +289,6 @@ function endSoon(socket: Duplex): void {
   socket.end();
 }
 
-function drained(socket: Duplex): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      socket.off('drain', done);
-      socket.off('close', done);
-      resolve();
-    };
-    socket.on('drain', done);
-    socket.on('close', done);
-  });
-}
-
 function discard(response: ResponseLike, upgraded: UpgradedConnection | undefined): void {
   if (upgraded !== undefined) upgraded.socket.destroy();
   const body = response.body;
@@ -317,6 +299,3 @@ function discard(response: ResponseLike, upgraded: UpgradedConnection | undefine
 function safe(name: string, value: string): boolean {
   return !/[\r\n:]/.test(name) && !/[\r\n]/.test(value);
 }
-
-
-

@@ -1,10 +1,12 @@
 import { Buffer } from 'node:buffer';
+import { drained } from './_drained.ts';
 import { Connections, type Connection, type ConnectionUser, type Endpoint } from './_http1/connections.ts';
 import type { ResponseHead } from './_http1/response-parser.ts';
 import { CONNECT_FAILURES, UpstreamError } from './_undici-errors.ts';
 import { upgradeOf } from './_upstream-upgrade.ts';
 import { wholeBodyStream } from './_whole-body.ts';
-import { type TransportOptions, type UndiciTransport, undiciTransport, type UpstreamRequest } from './upstream.ts';
+import { BODY_STRATEGY, HOP_BY_HOP } from './_upstream-response.ts';
+import { type PooledTransport, type TransportOptions, type UndiciTransport, undiciTransport, type UpstreamRequest } from './upstream.ts';
 
 /** Options of {@link http1Transport}. */
 export interface Http1TransportOptions {
@@ -21,26 +23,12 @@ export interface Http1TransportOptions {
   ca?: string | readonly string[];
 }
 
-/** What {@link http1Transport} returns: a `Transport` for `@gatehouse/edge`, and a way to close its connections. */
-export interface Http1Transport {
-  (request: UpstreamRequest, options: TransportOptions): Promise<Response>;
-  /** Its responses carry no hop-by-hop field: the proxy need not look. */
-  readonly stripsHopByHop: true;
-  /** Close every pooled connection, letting requests in flight finish. */
-  close(): Promise<void>;
-}
-
-/** Response fields never passed on: hop-by-hop (RFC 9110 §7.6.1) and Proxy-*. */
-const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authentication-info', 'te',
-  'trailer', 'transfer-encoding', 'upgrade',
-]);
+/** What {@link http1Transport} returns. */
+export type Http1Transport = PooledTransport;
 /** Methods whose request says `Content-Length: 0` when it has no body (as browsers and undici do). */
 const EXPECTS_BODY = new Set(['POST', 'PUT', 'PATCH']);
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const UNSAFE_VALUE = /[\r\n\0]/;
-/** Up to 64 KiB of response body may wait for the client before the upstream socket is paused. */
-const BODY_STRATEGY: QueuingStrategy<Uint8Array> = { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength };
 
 /**
  * A `Transport` for `@gatehouse/edge`'s proxy on Node, leaner than
@@ -253,7 +241,7 @@ class Exchange implements ConnectionUser {
         if (chunked) socket.write(`${bytes.byteLength.toString(16)}\r\n`, 'latin1');
         const more = socket.write(bytes);
         if (chunked) socket.write('\r\n', 'latin1');
-        if (!more) await drained(connection);
+        if (!more) await drained(socket);
       }
       if (chunked && !socket.destroyed) socket.write('0\r\n\r\n', 'latin1');
       this.#requestDone = true;
@@ -428,18 +416,3 @@ function keepAliveHint(fields: readonly string[]): number | undefined {
   }
   return undefined;
 }
-
-function drained(connection: Connection): Promise<void> {
-  const socket = connection.socket;
-  if (socket.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      socket.off('drain', done);
-      socket.off('close', done);
-      resolve();
-    };
-    socket.on('drain', done);
-    socket.on('close', done);
-  });
-}
-

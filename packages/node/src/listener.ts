@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { App } from '@gatehouse/core';
 import { describeNonResponse, errorReporter } from './_app-errors.ts';
+import { callApp } from './_call-app.ts';
 import { PendingWork, NodeContext } from './_context.ts';
 import { trustsPeer } from './_client-address.ts';
 import { BadRequestError, forwardedProto, type NodeRequest, socketProto, toRequest } from './_request.ts';
@@ -169,15 +170,7 @@ export function createListenerWithState<Env>(
       }, handlerTimeout);
     }
 
-    let result: unknown;
-    try {
-      result = app.fetch(current, env, new NodeContext(req, trust, state.work));
-    } catch (error) {
-      fail(error);
-      return;
-    }
-    if (result instanceof Promise) result.then(send, fail);
-    else send(result);
+    callApp(app, current, env, new NodeContext(req, trust, state.work), send, fail);
   };
 
   return { listener, state, bodyTooLarge };

@@ -8,6 +8,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import { toTransportError } from './_undici-errors.ts';
+import { BODY_STRATEGY, HOP_BY_HOP } from './_upstream-response.ts';
 import { upgradeOf, upstreamUpgraded } from './_upstream-upgrade.ts';
 
 export { http1Transport, type Http1Transport, type Http1TransportOptions } from './http1-transport.ts';
@@ -54,8 +55,8 @@ export interface UndiciTransportOptions {
   bodyTimeout?: number;
 }
 
-/** What {@link undiciTransport} returns: a `Transport` for `@gatehouse/edge`, and a way to close its connections. */
-export interface UndiciTransport {
+/** A pooled transport of this package: a `Transport` for `@gatehouse/edge`, and a way to close its connections. */
+export interface PooledTransport {
   (request: UpstreamRequest, options: TransportOptions): Promise<Response>;
   /** Its responses carry no hop-by-hop field: the proxy need not look. */
   readonly stripsHopByHop: true;
@@ -63,14 +64,8 @@ export interface UndiciTransport {
   close(): Promise<void>;
 }
 
-/** Response fields never passed on: hop-by-hop (RFC 9110 §7.6.1) and Proxy-*. */
-const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authentication-info', 'te',
-  'trailer', 'transfer-encoding', 'upgrade',
-]);
-
-/** Up to 64 KiB of response body may wait for the client before the upstream socket is paused. */
-const BODY_STRATEGY: QueuingStrategy<Uint8Array> = { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength };
+/** What {@link undiciTransport} returns. */
+export type UndiciTransport = PooledTransport;
 
 /**
  * A `Transport` for `@gatehouse/edge`'s proxy on Node: undici's `dispatch`
