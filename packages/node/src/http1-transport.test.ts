@@ -127,6 +127,56 @@ describe('http1Transport', () => {
     }
   });
 
+  it('sends a POST only once, even when its kept-alive connection turns out closed', async () => {
+    const sockets: Socket[] = [];
+    let posts = 0;
+    const server = createServer((req, res) => {
+      if (req.method === 'POST') posts++;
+      res.end('ok');
+    });
+    server.on('connection', (socket) => sockets.push(socket));
+    const url = await listen(server);
+    const send = transport();
+    await (await send(get(`${url}/`), options)).text();
+    for (const socket of sockets) socket.destroy();
+    const failure = await send({ ...get(`${url}/`), method: 'POST' }, options).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ name: 'TransportError', kind: 'reset' });
+    expect(posts).toBe(0);
+  });
+
+  it('refuses a request line that could be split, before connecting', async () => {
+    const send = transport();
+    for (const request of [
+      { ...get('http://127.0.0.1:1/a b') },
+      { ...get('http://127.0.0.1:1/a\r\nX-Injected: 1') },
+      { ...get('http://127.0.0.1:1/'), method: 'GET /other HTTP/1.1\r\n' },
+    ]) {
+      await expect(send(request, options), request.url).rejects.toThrow(/not a valid request line/);
+    }
+  });
+
+  it('never sends more or less body than its Content-Length says', async () => {
+    const received: string[] = [];
+    const url = await listen(
+      createServer((req, res) => {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        req.on('end', () => {
+          received.push(body);
+          res.end('ok');
+        });
+      }),
+    );
+    const send = transport();
+    const post = (body: string, length: number) =>
+      send({ method: 'POST', url: `${url}/`, headers: ['host', 'x', 'content-length', String(length)], body: new Blob([body]).stream() }, options);
+    await expect(post('0123456789', 4)).rejects.toThrow(/longer than its Content-Length/);
+    await expect(post('01', 4)).rejects.toThrow(/shorter than its Content-Length/);
+    expect(await (await post('0123', 4)).text()).toBe('ok');
+    // Only the exact one arrived whole; nothing past a length was read as a request of its own.
+    expect(received).toEqual(['0123']);
+  });
+
   it('refuses header fields that would split the request', async () => {
     const url = await rawOrigin('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
     const failure = await transport()({ ...get(`${url}/`), headers: ['host', 'x', 'x-evil', 'a\r\nInjected: yes'] }, options).catch(

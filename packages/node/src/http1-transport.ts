@@ -30,6 +30,9 @@ const EXPECTS_BODY = new Set(['POST', 'PUT', 'PATCH']);
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const UNSAFE_VALUE = /[\r\n\0]/;
 
+/** Methods sent again on a new connection when a kept-alive one turns out closed (RFC 9110 §9.2.2), without a body. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+
 /**
  * A `Transport` for `@gatehouse/edge`'s proxy on Node, leaner than
  * {@link undiciTransport}: its own HTTP/1.1 client over keep-alive `net`
@@ -76,10 +79,23 @@ export function http1Transport(options: Http1TransportOptions = {}): Http1Transp
     const url = request.url;
     const pathStart = url.indexOf('/', url.indexOf('//') + 2);
     const origin = pathStart === -1 ? url : url.slice(0, pathStart);
+    const path = pathStart === -1 ? '/' : url.slice(pathStart);
+    // What goes into the request line must not be able to end it early.
+    if (!TOKEN.test(request.method) || !isTarget(path)) {
+      return Promise.reject(new TypeError(`http1Transport: not a valid request line: ${JSON.stringify(`${request.method} ${path}`)}`));
+    }
     let endpoint = endpoints.get(origin);
-    if (endpoint === undefined) endpoints.set(origin, (endpoint = endpointOf(origin)));
+    if (endpoint === undefined) {
+      try {
+        endpoint = endpointOf(origin);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      endpoints.set(origin, endpoint);
+    }
+    const to = endpoint;
     return new Promise<Response>((resolve, reject) => {
-      new Exchange(connections, endpoint, request, pathStart === -1 ? '/' : url.slice(pathStart), exchangeOptions, resolve, reject).begin();
+      new Exchange(connections, to, request, path, exchangeOptions, resolve, reject).begin();
     });
   };
   transport.stripsHopByHop = true as const;
@@ -193,7 +209,7 @@ class Exchange implements ConnectionUser {
     connection.parser.expect(this.#request.method);
     const { method, headers, body } = this.#request;
     let head = `${method} ${this.#path} HTTP/1.1\r\n`;
-    let hasLength = false;
+    let declared = -1;
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i]!;
       const value = headers[i + 1]!;
@@ -202,8 +218,14 @@ class Exchange implements ConnectionUser {
         this.#fail(new TypeError(`http1Transport: not a valid header field: ${JSON.stringify(name)}`));
         return;
       }
-      if (name === 'content-length') hasLength = true;
-      else if (name === 'upgrade') {
+      if (name === 'content-length') {
+        if (!/^\d{1,15}$/.test(value) || (declared !== -1 && declared !== Number(value))) {
+          this.#connections.release(connection);
+          this.#fail(new TypeError(`http1Transport: not a valid Content-Length: ${JSON.stringify(value)}`));
+          return;
+        }
+        declared = Number(value);
+      } else if (name === 'upgrade') {
         // Handshakes went to undici (see the transport): this one is not a WebSocket's.
         this.#connections.release(connection);
         this.#fail(new TypeError('http1Transport sends an Upgrade field only in a WebSocket handshake (a GET with Connection: upgrade)'));
@@ -211,9 +233,9 @@ class Exchange implements ConnectionUser {
       }
       head += `${name}: ${value}\r\n`;
     }
-    const chunked = body !== null && !hasLength;
+    const chunked = body !== null && declared === -1;
     if (chunked) head += 'transfer-encoding: chunked\r\n';
-    else if (body === null && !hasLength && EXPECTS_BODY.has(method)) head += 'content-length: 0\r\n';
+    else if (body === null && declared === -1 && EXPECTS_BODY.has(method)) head += 'content-length: 0\r\n';
     connection.socket.write(`${head}\r\n`, 'latin1');
     const { responseTimeout } = this.#options;
     if (responseTimeout > 0) {
@@ -223,11 +245,14 @@ class Exchange implements ConnectionUser {
       }, responseTimeout);
     }
     if (body === null) this.#requestDone = true;
-    else void this.#sendBody(connection, body, chunked);
+    else void this.#sendBody(connection, body, chunked ? -1 : declared);
   }
 
-  async #sendBody(connection: Connection, body: ReadableStream<Uint8Array>, chunked: boolean): Promise<void> {
+  /** Send the client's body, chunked (`declared` -1) or exactly `declared` bytes. */
+  async #sendBody(connection: Connection, body: ReadableStream<Uint8Array>, declared: number): Promise<void> {
     const socket = connection.socket;
+    const chunked = declared === -1;
+    let sent = 0;
     const reader = body.getReader();
     try {
       for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
@@ -237,12 +262,16 @@ class Exchange implements ConnectionUser {
         }
         const bytes = chunk.value;
         if (bytes.byteLength === 0) continue;
+        sent += bytes.byteLength;
+        // More than announced would be read by the server as the start of another request.
+        if (!chunked && sent > declared) throw new TypeError(`http1Transport: the body is longer than its Content-Length (${declared})`);
         this.#bodySent = true;
         if (chunked) socket.write(`${bytes.byteLength.toString(16)}\r\n`, 'latin1');
         const more = socket.write(bytes);
         if (chunked) socket.write('\r\n', 'latin1');
         if (!more) await drained(socket);
       }
+      if (!chunked && sent !== declared) throw new TypeError(`http1Transport: the body is shorter than its Content-Length (${declared})`);
       if (chunked && !socket.destroyed) socket.write('0\r\n\r\n', 'latin1');
       this.#requestDone = true;
     } catch (error) {
@@ -317,7 +346,7 @@ class Exchange implements ConnectionUser {
     if (this.#head === undefined) {
       if (this.#options.signal?.aborted || this.#clientBodyError !== undefined) return; // reported already
       // A kept-alive connection the server closed just before this request: send it again on a new one.
-      if (this.#reused && !this.#gotBytes && this.#request.body === null) {
+      if (this.#reused && !this.#gotBytes && this.#request.body === null && IDEMPOTENT.has(this.#request.method)) {
         this.#connect();
         return;
       }
@@ -405,6 +434,15 @@ class Exchange implements ConnectionUser {
     clearTimeout(this.#timer);
     this.#options.signal?.removeEventListener('abort', this);
   }
+}
+
+/** A request target has no whitespace or control characters (RFC 9112 §3.2). */
+function isTarget(path: string): boolean {
+  for (let i = 0; i < path.length; i++) {
+    const code = path.charCodeAt(i);
+    if (code <= 0x20 || code === 0x7f) return false;
+  }
+  return true;
 }
 
 /** A server's `Keep-Alive: timeout=N`, less a second of margin; undefined without one. */
