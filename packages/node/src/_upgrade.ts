@@ -11,7 +11,7 @@ import { isResponseLike, type ResponseLike, toBytes } from './_response.ts';
 import { upgradedConnection, type UpgradedConnection } from './_upgraded.ts';
 import { HandlerTimeoutError } from './errors.ts';
 import type { ListenerState } from './listener.ts';
-import type { ListenerOptions } from './options.ts';
+import type { ServeOptions } from './options.ts';
 
 /** A server's upgrade requests and the connections they became. */
 export interface Upgrades {
@@ -50,11 +50,12 @@ const MAX_EARLY_BYTES = 64 * 1024;
  * its connection piped to the client's; any other Response is written as
  * it is, and the connection closed, since Node's parser has let go of it.
  */
-export function acceptUpgrades<Env>(app: App<Env>, options: ListenerOptions<Env>, state: ListenerState): Upgrades {
+export function acceptUpgrades<Env>(app: App<Env>, options: ServeOptions<Env>, state: ListenerState): Upgrades {
   const env = options.env ?? (process.env as unknown as Env);
   const trust = options.trustProxy ?? false;
   const report = errorReporter(options.onError);
   const handlerTimeout = options.handlerTimeout ?? 0;
+  const idleTimeout = options.upgradeIdleTimeout ?? 0;
   // Node's server forgets a socket once it is upgraded: a close must find them here.
   const sockets = new Set<Duplex>();
   const waiting: (() => void)[] = [];
@@ -176,7 +177,7 @@ export function acceptUpgrades<Env>(app: App<Env>, options: ListenerOptions<Env>
       }
       answered = true;
       settle();
-      tunnel(socket, takeEarly(), upgraded, result, req.headers.upgrade);
+      tunnel(socket, takeEarly(), upgraded, result, req.headers.upgrade, idleTimeout);
     };
 
     callApp(app, current, env, new NodeContext(req, trust, state.work), send, fail);
@@ -196,7 +197,14 @@ export function acceptUpgrades<Env>(app: App<Env>, options: ListenerOptions<Env>
  * the other once its last bytes are out (a WebSocket's close frame is
  * among them); a side that fails or is cut cuts the other.
  */
-function tunnel(client: Duplex, clientHead: Uint8Array, upgraded: UpgradedConnection, response: ResponseLike, requested: string | undefined): void {
+function tunnel(
+  client: Duplex,
+  clientHead: Uint8Array,
+  upgraded: UpgradedConnection,
+  response: ResponseLike,
+  requested: string | undefined,
+  idleTimeout: number,
+): void {
   const origin = upgraded.socket;
   origin.on('error', ignore);
   client.write(switchingHead(response, requested), 'latin1');
@@ -209,6 +217,14 @@ function tunnel(client: Duplex, clientHead: Uint8Array, upgraded: UpgradedConnec
   origin.pipe(client);
   client.once('close', () => follow(origin));
   origin.once('close', () => follow(client));
+  if (idleTimeout > 0) {
+    // Bytes either way are activity on both sockets (one reads, the other writes).
+    const cut = (): void => {
+      client.destroy();
+      origin.destroy();
+    };
+    for (const side of [client, origin]) (side as { setTimeout?: (ms: number, onTimeout: () => void) => void }).setTimeout?.(idleTimeout, cut);
+  }
 }
 
 function follow(other: Duplex): void {

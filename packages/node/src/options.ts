@@ -73,6 +73,13 @@ export interface ServeOptions<Env = {}> extends ListenerOptions<Env> {
    * `graceful_timeout`).
    */
   gracefulTimeout?: number;
+  /**
+   * Milliseconds an upgraded connection (a WebSocket) may stay silent both
+   * ways before both sides are closed, as nginx's `proxy_read_timeout`
+   * does for a tunnel. Defaults to 0: no limit (WebSocket pings count as
+   * traffic).
+   */
+  upgradeIdleTimeout?: number;
   /** Further options for `http.createServer`. */
   serverOptions?: HttpServerOptions;
   /**

@@ -6,7 +6,7 @@ import { type AddressInfo, connect, createServer as createNetServer, type Socket
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineEdge } from '@gatehouse/edge';
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { closeAll, rawExchange, readUntil, socketTo, start } from './_test-helpers.ts';
 import type { NodeServer } from './options.ts';
@@ -66,7 +66,7 @@ async function echoOrigin(): Promise<Origin> {
 }
 
 /** The edge proxying everything to `origin` over undiciTransport, served by `serve`. */
-async function edgeTo(origin: string, options: { gracefulTimeout?: number } = {}): Promise<NodeServer> {
+async function edgeTo(origin: string, options: { gracefulTimeout?: number; upgradeIdleTimeout?: number } = {}): Promise<NodeServer> {
   const transport = undiciTransport();
   transports.push(transport);
   const edge = defineEdge({
@@ -117,6 +117,25 @@ async function refusal(url: string): Promise<{ status: number; body: string }> {
 }
 
 describe('WebSocket through serve(edge) and undiciTransport', () => {
+  it('closes a tunnel silent for upgradeIdleTimeout, and keeps one that talks', async () => {
+    const origin = await echoOrigin();
+    const server = await edgeTo(origin.url, { upgradeIdleTimeout: 300 });
+    const talking = await open(wsUrl(server));
+    const silent = await open(wsUrl(server));
+    const silentClosed = new Promise<number>((resolve) => silent.once('close', (code) => resolve(code)));
+    // The talking one sends every 100 ms for 900 ms: three idle periods' worth, never idle for one.
+    for (let i = 0; i < 9; i++) {
+      talking.send(`tick ${i}`);
+      expect((await nextMessage(talking)).data.toString()).toBe(`tick ${i}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // Cut, not closed with a close frame: 1006.
+    expect(await silentClosed).toBe(1006);
+    expect(talking.readyState).toBe(WebSocket.OPEN);
+    // The origin's side of the silent one went too.
+    await vi.waitFor(() => expect(origin.sockets[1]!.readyState).toBe(WebSocket.CLOSED), { timeout: 5_000 });
+  });
+
   it('echoes text and binary messages both ways, large ones included', async () => {
     const origin = await echoOrigin();
     const client = await open(wsUrl(await edgeTo(origin.url)));
