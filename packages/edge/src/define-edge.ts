@@ -6,7 +6,7 @@ import { compileTemplate, namedGroups, type Template } from './routing/template.
 import type { EdgeConfig, ProxyRoute, Route, Routes, StaticRoute } from './edge-config.ts';
 import { createProxy } from './proxy/proxy.ts';
 import { safePath } from './static/safe-path.ts';
-import { createStaticHandler } from './static/static-handler.ts';
+import { createStaticHandler, type HeadAnswer, type RequestHead } from './static/static-handler.ts';
 import { checkPool, startHealthChecks } from './upstream/health-check.ts';
 import { createPool, Pool } from './upstream/pool.ts';
 
@@ -21,7 +21,19 @@ export interface EdgeApp<Env = {}> extends App<Env> {
   scheduled(controller: ScheduledController, env: Env, ctx: Context): Promise<void>;
   /** Probe every pool with a `healthCheck` on its interval; returns a function that stops them. */
   startHealthChecks(env?: Env): () => void;
+  /**
+   * The answer to a plain GET or HEAD of a file held in memory, made
+   * without a Request or a Response (see `StaticHandler.answerHead`), or
+   * undefined: then `fetch` answers. `@gatehouse/node` calls it first.
+   */
+  [ANSWER_HEAD](head: RequestHead, env: Env): HeadAnswer | undefined;
 }
+
+/**
+ * The key under which an App offers answers made from the request head
+ * alone; `@gatehouse/node` looks for it by this registered symbol.
+ */
+export const ANSWER_HEAD: unique symbol = Symbol.for('gatehouse.answerHead') as typeof ANSWER_HEAD;
 
 /**
  * The edge tier as an App: nginx-style sites and locations that serve
@@ -74,15 +86,19 @@ export function defineEdge<Env = {}>(config: EdgeConfig<Env> | ((env: Env) => Ed
       const stops = edge.checked.map((pool) => startHealthChecks(pool, { transport: edge.transport, env }));
       return () => stops.forEach((stop) => stop());
     },
+    [ANSWER_HEAD]: (head, env) => forEnv(env).answerHead(head),
   };
 }
 
 interface CompiledRoute<Env> {
   readonly run: (request: Request, target: RequestTarget, match: LocationMatch<CompiledRoute<Env>>, env: Env, ctx: Context) => Promise<Response> | Response;
+  /** For routes that serve files: the answer from the request head alone, if it can be made so. */
+  readonly answerHead?: (head: RequestHead, target: RequestTarget) => HeadAnswer | undefined;
 }
 
 interface CompiledEdge<Env> {
   handle(request: Request, env: Env, ctx: Context): Promise<Response> | Response;
+  answerHead(head: RequestHead): HeadAnswer | undefined;
   /** The pools with an active health check. */
   readonly checked: readonly Pool[];
   readonly transport: EdgeConfig<Env>['transport'];
@@ -113,6 +129,12 @@ function compileEdge<Env>(config: EdgeConfig<Env>): CompiledEdge<Env> {
       const match = table.match(matchPath(target.pathname));
       if (match === undefined) return notFound();
       return match.location.value.run(request, target, match, env, ctx);
+    },
+    answerHead(head) {
+      if (head.method !== 'GET' && head.method !== 'HEAD') return undefined;
+      const target = requestTarget(head.url);
+      const match = names.match(target.host).match(matchPath(target.pathname));
+      return match?.location.value.answerHead?.(head, target);
     },
   };
 }
@@ -147,6 +169,7 @@ function compileRoute<Env>(pattern: string, route: Route<Env>, groups: string[],
         if (path === null) return badPath();
         return (await files.serve(request, path)) ?? notFound();
       },
+      answerHead: files.answerHead,
     };
   }
   if ('proxy' in route) {
@@ -166,6 +189,7 @@ function compileRoute<Env>(pattern: string, route: Route<Env>, groups: string[],
         const file = path === null ? null : await files.serve(request, path);
         return file ?? upstream.fetch(request, env, ctx);
       },
+      answerHead: files.answerHead,
     };
   }
   throw new Error(`location "${pattern}": a route needs one of respond, redirect, static, proxy, tryFiles or fetch`);
@@ -175,6 +199,7 @@ interface StaticFiles {
   /** The store path for a request path, or null when it must be refused. */
   path(pathname: string): string | null;
   serve(request: Request, path: string): Promise<Response | null>;
+  answerHead(head: RequestHead, target: RequestTarget): HeadAnswer | undefined;
 }
 
 function staticFiles<Env>(pattern: string, options: StaticRoute, shared: Shared<Env>): StaticFiles {
@@ -192,7 +217,7 @@ function staticFiles<Env>(pattern: string, options: StaticRoute, shared: Shared<
   } catch (error) {
     throw new Error(`location "${pattern}": ${(error as Error).message}`, { cause: error });
   }
-  return {
+  const files: StaticFiles = {
     path(pathname) {
       let rest = pathname;
       if (stripPrefix !== '') {
@@ -204,7 +229,12 @@ function staticFiles<Env>(pattern: string, options: StaticRoute, shared: Shared<
       return path === null ? null : prefix + path;
     },
     serve: (request, path) => handler.serve(request, path, store),
+    answerHead(head, target) {
+      const path = files.path(target.pathname);
+      return path === null ? undefined : handler.answerHead(head, path, store);
+    },
   };
+  return files;
 }
 
 function proxyTo<Env>(pattern: string, route: ProxyRoute, shared: Shared<Env>): App<Env> {

@@ -6,7 +6,7 @@
  */
 
 // the edge App and its config
-export { defineEdge, type EdgeApp } from './define-edge.ts';
+export { ANSWER_HEAD, defineEdge, type EdgeApp } from './define-edge.ts';
 export type { EdgeConfig, ProxyRoute, Route, Routes, SiteConfig, StaticRoute } from './edge-config.ts';
 
 // proxy and upstream pools
@@ -43,7 +43,10 @@ export { checkPool, startHealthChecks, type HealthCheckOptions, type HealthRepor
 export { safePath } from './static/safe-path.ts';
 export {
   createStaticHandler,
+  type FieldReader,
+  type HeadAnswer,
   type PrecompressedEncoding,
+  type RequestHead,
   type StaticHandler,
   type StaticOptions,
 } from './static/static-handler.ts';

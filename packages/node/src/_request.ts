@@ -165,29 +165,7 @@ const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[^\s/?#@\\[\]:]+)(?::\d{1,5})?$/;
 export function toRequest(req: IncomingRequest, proto: string, maxBodySize: number): NodeRequest {
   const method = req.method ?? 'GET';
   const http2 = req.httpVersionMajor === 2;
-  let host = http2 ? (req as Http2ServerRequest).authority : req.headers.host;
-  if (host === undefined || host === '') {
-    host = localHost(req);
-  } else if (host !== lastValidHost) {
-    if (!VALID_HOST.test(host)) throw new BadRequestError('Invalid Host header');
-    lastValidHost = host;
-  }
-  const target = req.url ?? '/';
-  let url: string;
-  if (target.charCodeAt(0) === 0x2f /* / */) {
-    url = `${proto}://${host}${target}`;
-  } else if (/^https?:\/\//i.test(target)) {
-    // absolute-form (RFC 9112 §3.2.2): the target's authority wins over Host,
-    // but not its scheme: that is the socket's (or a trusted proxy's), or a
-    // plain-HTTP client could claim https.
-    const rest = target.slice(target.indexOf('//') + 2);
-    const slash = rest.search(/[/?#]/);
-    const authority = slash === -1 ? rest : rest.slice(0, slash);
-    if (!VALID_HOST.test(authority)) throw new BadRequestError('Invalid request target');
-    url = `${proto}://${authority}${slash === -1 ? '/' : rest.slice(slash)}`;
-  } else {
-    throw new BadRequestError('Invalid request target');
-  }
+  const url = requestUrl(req, proto);
 
   const headers = http2 ? withoutPseudoHeaders(req.headers) : (req.headers as Record<string, string>);
   try {
@@ -216,6 +194,39 @@ export function toRequest(req: IncomingRequest, proto: string, maxBodySize: numb
   } catch (error) {
     throw new BadRequestError(error instanceof Error ? error.message : 'Malformed request');
   }
+}
+
+/**
+ * The absolute URL of Node's request: `proto`, the Host (checked), the
+ * target. Throws a {@link BadRequestError} for a Host or target that does
+ * not make one.
+ */
+export function requestUrl(req: IncomingRequest, proto: string): string {
+  const http2 = req.httpVersionMajor === 2;
+  let host = http2 ? (req as Http2ServerRequest).authority : req.headers.host;
+  if (host === undefined || host === '') {
+    host = localHost(req);
+  } else if (host !== lastValidHost) {
+    if (!VALID_HOST.test(host)) throw new BadRequestError('Invalid Host header');
+    lastValidHost = host;
+  }
+  const target = req.url ?? '/';
+  let url: string;
+  if (target.charCodeAt(0) === 0x2f /* / */) {
+    url = `${proto}://${host}${target}`;
+  } else if (/^https?:\/\//i.test(target)) {
+    // absolute-form (RFC 9112 §3.2.2): the target's authority wins over Host,
+    // but not its scheme: that is the socket's (or a trusted proxy's), or a
+    // plain-HTTP client could claim https.
+    const rest = target.slice(target.indexOf('//') + 2);
+    const slash = rest.search(/[/?#]/);
+    const authority = slash === -1 ? rest : rest.slice(0, slash);
+    if (!VALID_HOST.test(authority)) throw new BadRequestError('Invalid request target');
+    url = `${proto}://${authority}${slash === -1 ? '/' : rest.slice(slash)}`;
+  } else {
+    throw new BadRequestError('Invalid request target');
+  }
+  return url;
 }
 
 function requestHasBody(req: IncomingRequest, http2: boolean): boolean {

@@ -46,6 +46,8 @@ export interface FileAsset {
   readonly lastModified: Date;
   /** Always undefined: the edge takes the media type from the name. */
   readonly contentType: undefined;
+  /** All its bytes, for a file kept in memory. */
+  readonly bytes: Uint8Array | undefined;
   body(range?: FileRange): ReadableStream<Uint8Array> | Promise<ReadableStream<Uint8Array>>;
 }
 
@@ -265,6 +267,10 @@ class MemoryFileAsset implements FileAsset {
   readonly contentType: undefined;
   readonly #bytes: Uint8Array<ArrayBuffer>;
 
+  get bytes(): Uint8Array {
+    return this.#bytes;
+  }
+
   constructor(bytes: Uint8Array<ArrayBuffer>, etag: string, lastModified: Date) {
     this.size = bytes.byteLength;
     this.etag = etag;
@@ -286,6 +292,7 @@ class DiskFileAsset implements FileAsset {
   readonly etag: string;
   readonly lastModified: Date;
   readonly contentType: undefined;
+  readonly bytes: undefined;
   readonly #file: string;
   readonly #signature: string;
 

@@ -4,7 +4,8 @@ import { describeNonResponse, errorReporter } from './_app-errors.ts';
 import { callApp } from './_call-app.ts';
 import { PendingWork, NodeContext } from './_context.ts';
 import { trustsPeer } from './_client-address.ts';
-import { BadRequestError, forwardedProto, type NodeRequest, socketProto, toRequest } from './_request.ts';
+import { answerFromHead, headAnswerer, isPlainTarget, writeHeadAnswer } from './_head-answer.ts';
+import { BadRequestError, forwardedProto, type NodeRequest, requestUrl, socketProto, toRequest } from './_request.ts';
 import { cancelBody, isResponseLike, type ResponseLike, sendResponse } from './_response.ts';
 import { BodyTooLargeError, ClientAbortedError, HandlerTimeoutError } from './errors.ts';
 import type { ErrorHook, ListenerOptions, TrustProxy } from './options.ts';
@@ -71,6 +72,8 @@ export function createListenerWithState<Env>(
   const trust: TrustProxy = options.trustProxy ?? false;
   const report = errorReporter(options.onError);
   const handlerTimeout = options.handlerTimeout ?? 0;
+  // Answers the App can make from the head alone (the edge's files in memory) skip the Request and Response.
+  const answerHead = headAnswerer(app);
   const state: ListenerState = {
     inFlight: 0,
     requests: 0,
@@ -121,6 +124,21 @@ export function createListenerWithState<Env>(
     }
     try {
       const proto = trust !== false && trustsPeer(req, trust) ? forwardedProto(req) : socketProto(req);
+      if (answerHead !== undefined && (req.method === 'GET' || req.method === 'HEAD') && req.httpVersionMajor === 1 && isPlainTarget(req.url ?? '')) {
+        let answer;
+        try {
+          answer = answerFromHead(answerHead, req, requestUrl(req, proto), env);
+        } catch (error) {
+          // Not the client's fault: the App's own path answers, and reports, it.
+          if (error instanceof BadRequestError) throw error;
+          answer = undefined;
+        }
+        if (answer !== undefined) {
+          if (state.closing) (res as ServerResponse).shouldKeepAlive = false;
+          writeHeadAnswer(res as ServerResponse, answer);
+          return;
+        }
+      }
       request = toRequest(req, proto, maxBodySize);
     } catch (error) {
       sendError(res, 400, error instanceof BadRequestError ? error.message : 'Bad Request', true);

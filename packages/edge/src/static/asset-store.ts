@@ -60,6 +60,11 @@ export interface Asset {
   /** Its media type, if the store knows better than the file name does. */
   readonly contentType: string | undefined;
   /**
+   * All its bytes, when the store holds them in memory: the edge may then
+   * answer without calling {@link Asset.body}. Optional.
+   */
+  readonly bytes?: Uint8Array;
+  /**
    * Its bytes: all of them, or those of `range`. The edge calls this at
    * most once per asset `get` returned, and only when it sends a body.
    */

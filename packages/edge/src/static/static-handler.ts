@@ -59,6 +59,29 @@ export interface StaticOptions {
   types?: Readonly<Record<string, string>>;
 }
 
+/** The fields of a request the handler reads, from a `Request` or straight from a server's own request. */
+export interface FieldReader {
+  get(name: string): string | null;
+}
+
+/** A GET or HEAD as a server received it, before any `Request` is made of it. */
+export interface RequestHead {
+  readonly method: string;
+  /** Absolute, as `Request.url`. */
+  readonly url: string;
+  readonly headers: FieldReader;
+}
+
+/**
+ * A complete answer made without a `Response`: status, fields (names and
+ * values alternating, never to be changed) and the whole body, or null.
+ */
+export interface HeadAnswer {
+  readonly status: number;
+  readonly headers: readonly string[];
+  readonly body: Uint8Array | null;
+}
+
 /** Serves files from an {@link AssetStore}; see {@link createStaticHandler}. */
 export interface StaticHandler {
   /**
@@ -69,6 +92,14 @@ export interface StaticHandler {
    * that is not a store path.
    */
   serve(request: Request, path: string, store: AssetStore): Promise<Response | null>;
+  /**
+   * The same answer for a plain GET or HEAD of a file the store holds in
+   * memory (`Asset.bytes`), made at once without a Request or a Response;
+   * `undefined` for anything `serve` must handle (ranges, sidecars, a
+   * failed precondition, a missing file). A server that can write such an
+   * answer itself saves the objects' cost on its most frequent requests.
+   */
+  answerHead(head: RequestHead, path: string, store: AssetStore): HeadAnswer | undefined;
 }
 
 /**
@@ -220,7 +251,34 @@ export function createStaticHandler(options: StaticOptions = {}): StaticHandler 
     return new Response(isPromise(body) ? await body : body, responseInit(200, headers, encoding));
   };
 
+  /**
+   * The answer to a plain GET or HEAD of a file the store holds in memory,
+   * made without a Request or a Response; undefined for anything else
+   * (sidecars, ranges, a failed precondition, a missing file), which `serve`
+   * then answers. The fields and bytes are the ones `serve` would send.
+   */
+  const answerHead = (head: RequestHead, path: string, store: AssetStore): HeadAnswer | undefined => {
+    if (!isStorePath(path) || path.endsWith('/')) return undefined;
+    const asset = store.get(path);
+    if (asset === null || isPromise(asset) || asset.bytes === undefined) return undefined;
+    const identity = prepare(asset, path, undefined);
+    if (identity.compressible) {
+      // A sidecar makes the answer vary: that is `serve`'s work.
+      for (const sidecar of identity.sidecars) if (store.get(sidecar) !== null) return undefined;
+    }
+    const isGet = head.method === 'GET';
+    if (isGet && head.headers.get('range') !== null) return undefined;
+    const precondition = evaluatePreconditions(head.headers, identity);
+    if (precondition === 412) return undefined;
+    if (precondition === 304) {
+      return { status: 304, headers: (identity.notModifiedFlat ??= validators(identity).flat()), body: null };
+    }
+    const headers = (identity.wholeFlat ??= wholeFields(identity, undefined, false, asset.size).flat());
+    return { status: 200, headers, body: isGet && asset.size > 0 ? asset.bytes : null };
+  };
+
   return {
+    answerHead,
     async serve(request, path, store) {
       if (!isStorePath(path)) throw new TypeError(`Not a store path (pass it through safePath): ${JSON.stringify(path)}`);
       const readable = request.method === 'GET' || request.method === 'HEAD';
@@ -273,6 +331,9 @@ interface Prepared {
   /** The head of a 200 with the whole file, made on first use; with `Vary` and without. */
   whole?: Headers;
   wholeVary?: Headers;
+  /** The same head, flat, and the head of a 304, for answers made without a Response. */
+  wholeFlat?: readonly string[];
+  notModifiedFlat?: readonly string[];
 }
 
 /** One request's dealings with the store: what it got, and whose body it sent. */
@@ -331,12 +392,16 @@ function validators(head: Prepared): [string, string][] {
   return headers;
 }
 
-function wholeHead(head: Prepared, encoding: PrecompressedEncoding | undefined, vary: boolean, size: number): Headers {
+function wholeFields(head: Prepared, encoding: PrecompressedEncoding | undefined, vary: boolean, size: number): [string, string][] {
   const headers = [...representation(head, encoding, vary), ...validators(head)];
   // Ranges are served from the identity only.
   if (encoding === undefined) headers.push(['accept-ranges', 'bytes']);
   headers.push(['content-length', String(size)]);
-  return new Headers(headers);
+  return headers;
+}
+
+function wholeHead(head: Prepared, encoding: PrecompressedEncoding | undefined, vary: boolean, size: number): Headers {
+  return new Headers(wholeFields(head, encoding, vary, size));
 }
 const ALLOW = 'GET, HEAD';
 
@@ -345,7 +410,7 @@ const ALLOW = 'GET, HEAD';
  * (412 when it fails); then If-None-Match, else If-Modified-Since (304
  * when the client's copy is current).
  */
-function evaluatePreconditions(headers: Headers, head: Prepared): 200 | 304 | 412 {
+function evaluatePreconditions(headers: FieldReader, head: Prepared): 200 | 304 | 412 {
   const ifMatch = headers.get('if-match');
   if (ifMatch !== null) {
     if (!matchesEtag(ifMatch, head.etag, false)) return 412;
