@@ -119,21 +119,28 @@ function compileEdge<Env>(config: EdgeConfig<Env>): CompiledEdge<Env> {
       value: compileRoutes(site.routes, shared),
     })),
   );
+  // Every adapter builds the URL's authority from the Host header. Routing
+  // is a function of the URL alone, and a server that asked `answerHead`
+  // first (and got nothing) routes the same URL again at once: the last
+  // result is kept for it.
+  let last: { url: string; target: RequestTarget; match: LocationMatch<CompiledRoute<Env>> | undefined } | undefined;
+  const route = (url: string): { target: RequestTarget; match: LocationMatch<CompiledRoute<Env>> | undefined } => {
+    if (last?.url === url) return last;
+    const target = requestTarget(url);
+    last = { url, target, match: names.match(target.host).match(matchPath(target.pathname)) };
+    return last;
+  };
   return {
     checked: [...pools.values()].filter((pool) => pool.healthCheck !== undefined),
     transport: config.transport,
     handle(request, env, ctx) {
-      // Every adapter builds the URL's authority from the Host header.
-      const target = requestTarget(request.url);
-      const table = names.match(target.host);
-      const match = table.match(matchPath(target.pathname));
+      const { target, match } = route(request.url);
       if (match === undefined) return notFound();
       return match.location.value.run(request, target, match, env, ctx);
     },
     answerHead(head) {
       if (head.method !== 'GET' && head.method !== 'HEAD') return undefined;
-      const target = requestTarget(head.url);
-      const match = names.match(target.host).match(matchPath(target.pathname));
+      const { target, match } = route(head.url);
       return match?.location.value.answerHead?.(head, target);
     },
   };

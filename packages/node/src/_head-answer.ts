@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { IncomingRequest } from './types.ts';
+import type { IncomingRequest, OutgoingResponse } from './types.ts';
 
 // An App may offer answers made from the request head alone (the edge does,
 // for files it holds in memory): restated here by shape, as `@gatehouse/edge`
@@ -35,10 +35,6 @@ export function headAnswerer(app: object): AnswerHead | undefined {
 // else takes the Request path, so both see the same URL.
 const PLAIN_TARGET = /^\/(?:[A-Za-z0-9\-_~!$&()*+,;=:@]|\.(?![./?]|$)|\/(?!\/))*(?:\?[A-Za-z0-9\-._~!$&()*+,;=:@/?%]*)?$/;
 
-export function isPlainTarget(target: string): boolean {
-  return PLAIN_TARGET.test(target);
-}
-
 /** Node's header object as the few reads an answerer makes. */
 class NodeFields {
   readonly #req: IncomingRequest;
@@ -52,14 +48,31 @@ class NodeFields {
   }
 }
 
-/** Ask `answer` for the response to a plain GET or HEAD; undefined when the App must answer it. */
-export function answerFromHead(answer: AnswerHead, req: IncomingRequest, url: string, env: unknown): HeadAnswer | undefined {
-  return answer({ method: req.method!, url, headers: new NodeFields(req) }, env);
-}
-
-/** Write an answer made from the head. */
-export function writeHeadAnswer(res: ServerResponse, answer: HeadAnswer): void {
-  res.writeHead(answer.status, answer.headers as string[]);
-  if (answer.body === null) res.end();
-  else res.end(answer.body);
+/**
+ * Answer a plain HTTP/1.1 GET or HEAD with what `answer` makes of its head,
+ * if it makes something; false when the App's `fetch` must answer (an
+ * answerer that throws leaves it to `fetch` too, which reports it).
+ */
+export function answeredFromHead(
+  answer: AnswerHead,
+  req: IncomingRequest,
+  res: OutgoingResponse,
+  url: string,
+  env: unknown,
+  closing: boolean,
+): boolean {
+  if ((req.method !== 'GET' && req.method !== 'HEAD') || req.httpVersionMajor !== 1 || !PLAIN_TARGET.test(req.url ?? '')) return false;
+  let made: HeadAnswer | undefined;
+  try {
+    made = answer({ method: req.method, url, headers: new NodeFields(req) }, env);
+  } catch {
+    return false;
+  }
+  if (made === undefined) return false;
+  const node = res as ServerResponse;
+  if (closing) node.shouldKeepAlive = false;
+  node.writeHead(made.status, made.headers as string[]);
+  if (made.body === null) node.end();
+  else node.end(made.body);
+  return true;
 }

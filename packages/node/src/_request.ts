@@ -158,14 +158,10 @@ export class BadRequestError extends Error {
 let lastValidHost = '';
 const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[^\s/?#@\\[\]:]+)(?::\d{1,5})?$/;
 
-/**
- * Turn Node's request into a Request. `proto` is the scheme to put in the
- * URL (the socket's, or a trusted proxy's).
- */
-export function toRequest(req: IncomingRequest, proto: string, maxBodySize: number): NodeRequest {
+/** Turn Node's request into a Request at `url` (from {@link requestUrl}). */
+export function toRequest(req: IncomingRequest, url: string, maxBodySize: number): NodeRequest {
   const method = req.method ?? 'GET';
   const http2 = req.httpVersionMajor === 2;
-  const url = requestUrl(req, proto);
 
   const headers = http2 ? withoutPseudoHeaders(req.headers) : (req.headers as Record<string, string>);
   try {

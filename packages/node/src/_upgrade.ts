@@ -6,7 +6,7 @@ import { describeNonResponse, errorReporter } from './_app-errors.ts';
 import { callApp } from './_call-app.ts';
 import { drained } from './_drained.ts';
 import { NodeContext } from './_context.ts';
-import { BadRequestError, forwardedProto, type NodeRequest, socketProto, toRequest } from './_request.ts';
+import { BadRequestError, forwardedProto, type NodeRequest, requestUrl, socketProto, toRequest } from './_request.ts';
 import { isResponseLike, type ResponseLike, toBytes } from './_response.ts';
 import { upgradedConnection, type UpgradedConnection } from './_upgraded.ts';
 import { HandlerTimeoutError } from './errors.ts';
@@ -123,7 +123,7 @@ export function acceptUpgrades<Env>(app: App<Env>, options: ServeOptions<Env>, s
     }
     try {
       const proto = trust !== false && trustsPeer(req, trust) ? forwardedProto(req) : socketProto(req);
-      request = toRequest(req, proto, 0);
+      request = toRequest(req, requestUrl(req, proto), 0);
     } catch (error) {
       refuse(400, error instanceof BadRequestError ? error.message : 'Bad Request');
       return;

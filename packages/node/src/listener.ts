@@ -4,7 +4,7 @@ import { describeNonResponse, errorReporter } from './_app-errors.ts';
 import { callApp } from './_call-app.ts';
 import { PendingWork, NodeContext } from './_context.ts';
 import { trustsPeer } from './_client-address.ts';
-import { answerFromHead, headAnswerer, isPlainTarget, writeHeadAnswer } from './_head-answer.ts';
+import { answeredFromHead, headAnswerer } from './_head-answer.ts';
 import { BadRequestError, forwardedProto, type NodeRequest, requestUrl, socketProto, toRequest } from './_request.ts';
 import { cancelBody, isResponseLike, type ResponseLike, sendResponse } from './_response.ts';
 import { BodyTooLargeError, ClientAbortedError, HandlerTimeoutError } from './errors.ts';
@@ -124,22 +124,9 @@ export function createListenerWithState<Env>(
     }
     try {
       const proto = trust !== false && trustsPeer(req, trust) ? forwardedProto(req) : socketProto(req);
-      if (answerHead !== undefined && (req.method === 'GET' || req.method === 'HEAD') && req.httpVersionMajor === 1 && isPlainTarget(req.url ?? '')) {
-        let answer;
-        try {
-          answer = answerFromHead(answerHead, req, requestUrl(req, proto), env);
-        } catch (error) {
-          // Not the client's fault: the App's own path answers, and reports, it.
-          if (error instanceof BadRequestError) throw error;
-          answer = undefined;
-        }
-        if (answer !== undefined) {
-          if (state.closing) (res as ServerResponse).shouldKeepAlive = false;
-          writeHeadAnswer(res as ServerResponse, answer);
-          return;
-        }
-      }
-      request = toRequest(req, proto, maxBodySize);
+      const url = requestUrl(req, proto);
+      if (answerHead !== undefined && answeredFromHead(answerHead, req, res, url, env, state.closing)) return;
+      request = toRequest(req, url, maxBodySize);
     } catch (error) {
       sendError(res, 400, error instanceof BadRequestError ? error.message : 'Bad Request', true);
       return;
