@@ -4,9 +4,10 @@ import { requestTarget, type RequestTarget } from './routing/request-target.ts';
 import { ServerNames } from './routing/server-names.ts';
 import { compileTemplate, namedGroups, type Template } from './routing/template.ts';
 import type { EdgeConfig, ProxyRoute, Route, Routes, StaticRoute } from './edge-config.ts';
-import { createProxy } from './proxy/proxy.ts';
+import { createProxy, type ProxyApp } from './proxy/proxy.ts';
 import { safePath } from './static/safe-path.ts';
-import { createStaticHandler, type HeadAnswer, type RequestHead } from './static/static-handler.ts';
+import { ANSWER_HEAD, type AnswersHeads, type HeadAnswer, type RequestHead } from './head-answer.ts';
+import { createStaticHandler, type FileRequestHead } from './static/static-handler.ts';
 import { checkPool, startHealthChecks } from './upstream/health-check.ts';
 import { createPool, Pool } from './upstream/pool.ts';
 
@@ -17,23 +18,19 @@ import { createPool, Pool } from './upstream/pool.ts';
  * each pool's own interval after `startHealthChecks()`, for a long-lived
  * Node process.
  */
-export interface EdgeApp<Env = {}> extends App<Env> {
+export interface EdgeApp<Env = {}> extends App<Env>, AnswersHeads<Env> {
   scheduled(controller: ScheduledController, env: Env, ctx: Context): Promise<void>;
   /** Probe every pool with a `healthCheck` on its interval; returns a function that stops them. */
   startHealthChecks(env?: Env): () => void;
   /**
-   * The answer to a plain GET or HEAD of a file held in memory, made
-   * without a Request or a Response (see `StaticHandler.answerHead`), or
-   * undefined: then `fetch` answers. `@gatehouse/node` calls it first.
+   * The answer to a GET or HEAD without a body, made without a Request or
+   * a Response (see `head-answer.ts`), or undefined: then `fetch` answers.
+   * It takes a file held in memory (`StaticHandler.answerHead`), and a
+   * `proxy` route whose transport answers without a Response
+   * (`http1Transport`). `@gatehouse/node` calls it first.
    */
-  [ANSWER_HEAD](head: RequestHead, env: Env): HeadAnswer | undefined;
+  [ANSWER_HEAD](head: RequestHead, env: Env, ctx: Context): HeadAnswer | Promise<HeadAnswer> | undefined;
 }
-
-/**
- * The key under which an App offers answers made from the request head
- * alone; `@gatehouse/node` looks for it by this registered symbol.
- */
-export const ANSWER_HEAD: unique symbol = Symbol.for('gatehouse.answerHead') as typeof ANSWER_HEAD;
 
 /**
  * The edge tier as an App: nginx-style sites and locations that serve
@@ -86,19 +83,19 @@ export function defineEdge<Env = {}>(config: EdgeConfig<Env> | ((env: Env) => Ed
       const stops = edge.checked.map((pool) => startHealthChecks(pool, { transport: edge.transport, env }));
       return () => stops.forEach((stop) => stop());
     },
-    [ANSWER_HEAD]: (head, env) => forEnv(env).answerHead(head),
+    [ANSWER_HEAD]: (head, env, ctx) => forEnv(env).answerHead(head, env, ctx),
   };
 }
 
 interface CompiledRoute<Env> {
   readonly run: (request: Request, target: RequestTarget, match: LocationMatch<CompiledRoute<Env>>, env: Env, ctx: Context) => Promise<Response> | Response;
-  /** For routes that serve files: the answer from the request head alone, if it can be made so. */
-  readonly answerHead?: (head: RequestHead, target: RequestTarget) => HeadAnswer | undefined;
+  /** The answer from the request head alone, when the route can make it so. */
+  readonly answerHead?: (head: RequestHead, target: RequestTarget, env: Env, ctx: Context) => HeadAnswer | Promise<HeadAnswer> | undefined;
 }
 
 interface CompiledEdge<Env> {
   handle(request: Request, env: Env, ctx: Context): Promise<Response> | Response;
-  answerHead(head: RequestHead): HeadAnswer | undefined;
+  answerHead(head: RequestHead, env: Env, ctx: Context): HeadAnswer | Promise<HeadAnswer> | undefined;
   /** The pools with an active health check. */
   readonly checked: readonly Pool[];
   readonly transport: EdgeConfig<Env>['transport'];
@@ -138,10 +135,10 @@ function compileEdge<Env>(config: EdgeConfig<Env>): CompiledEdge<Env> {
       if (match === undefined) return notFound();
       return match.location.value.run(request, target, match, env, ctx);
     },
-    answerHead(head) {
+    answerHead(head, env, ctx) {
       if (head.method !== 'GET' && head.method !== 'HEAD') return undefined;
       const { target, match } = route(head.url);
-      return match?.location.value.answerHead?.(head, target);
+      return match?.location.value.answerHead?.(head, target, env, ctx);
     },
   };
 }
@@ -181,7 +178,10 @@ function compileRoute<Env>(pattern: string, route: Route<Env>, groups: string[],
   }
   if ('proxy' in route) {
     const upstream = proxyTo(pattern, typeof route.proxy === 'string' ? { pool: route.proxy } : route.proxy, shared);
-    return { run: (request, _url, _match, env, ctx) => upstream.fetch(request, env, ctx) };
+    return {
+      run: (request, _url, _match, env, ctx) => upstream.fetch(request, env, ctx),
+      answerHead: (head, _target, env, ctx) => upstream[ANSWER_HEAD](head, env, ctx),
+    };
   }
   if ('tryFiles' in route) {
     const options = typeof route.tryFiles === 'string' ? { pool: route.tryFiles } : route.tryFiles;
@@ -206,7 +206,7 @@ interface StaticFiles {
   /** The store path for a request path, or null when it must be refused. */
   path(pathname: string): string | null;
   serve(request: Request, path: string): Promise<Response | null>;
-  answerHead(head: RequestHead, target: RequestTarget): HeadAnswer | undefined;
+  answerHead(head: FileRequestHead, target: RequestTarget): HeadAnswer | undefined;
 }
 
 function staticFiles<Env>(pattern: string, options: StaticRoute, shared: Shared<Env>): StaticFiles {
@@ -244,7 +244,7 @@ function staticFiles<Env>(pattern: string, options: StaticRoute, shared: Shared<
   return files;
 }
 
-function proxyTo<Env>(pattern: string, route: ProxyRoute, shared: Shared<Env>): App<Env> {
+function proxyTo<Env>(pattern: string, route: ProxyRoute, shared: Shared<Env>): ProxyApp<Env> {
   const pool = shared.pools.get(route.pool);
   if (pool === undefined) {
     const known = [...shared.pools.keys()];

@@ -6,7 +6,8 @@
  */
 
 // the edge App and its config
-export { ANSWER_HEAD, defineEdge, type EdgeApp } from './define-edge.ts';
+export { defineEdge, type EdgeApp } from './define-edge.ts';
+export { ANSWER_HEAD, type FieldReader, type HeadAnswer, type RequestFields, type RequestHead } from './head-answer.ts';
 export type { EdgeConfig, ProxyRoute, Route, Routes, SiteConfig, StaticRoute } from './edge-config.ts';
 
 // proxy and upstream pools
@@ -43,10 +44,8 @@ export { checkPool, startHealthChecks, type HealthCheckOptions, type HealthRepor
 export { safePath } from './static/safe-path.ts';
 export {
   createStaticHandler,
-  type FieldReader,
-  type HeadAnswer,
+  type FileRequestHead,
   type PrecompressedEncoding,
-  type RequestHead,
   type StaticHandler,
   type StaticOptions,
 } from './static/static-handler.ts';

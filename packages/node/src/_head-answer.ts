@@ -1,5 +1,6 @@
-import type { ServerResponse } from 'node:http';
-import type { IncomingRequest, OutgoingResponse } from './types.ts';
+import type { Context } from '@gatehouse/core';
+import { abortSignal, disconnectReason, type SignalHolder, signalOf } from './_signal.ts';
+import type { IncomingRequest } from './types.ts';
 
 // An App may offer answers made from the request head alone (the edge does,
 // for files it holds in memory): restated here by shape, as `@gatehouse/edge`
@@ -9,17 +10,26 @@ import type { IncomingRequest, OutgoingResponse } from './types.ts';
 interface RequestHead {
   readonly method: string;
   readonly url: string;
-  readonly headers: { get(name: string): string | null };
+  readonly headers: {
+    get(name: string): string | null;
+    forEach(callback: (value: string, name: string) => void): void;
+  };
+  readonly signal: AbortSignal;
 }
 
-/** What it answers: `HeadAnswer` in `@gatehouse/edge`. */
-interface HeadAnswer {
+/**
+ * What it answers: `HeadAnswer` in `@gatehouse/edge`. Fields are names and
+ * values alternating, names in lower case, with no hop-by-hop field; the
+ * body is whole, streamed, or none.
+ */
+export interface HeadAnswer {
   readonly status: number;
+  readonly statusText?: string;
   readonly headers: readonly string[];
-  readonly body: Uint8Array | null;
+  readonly body: Uint8Array | ReadableStream<Uint8Array> | null;
 }
 
-type AnswerHead = (head: RequestHead, env: unknown) => HeadAnswer | undefined;
+type AnswerHead = (head: RequestHead, env: unknown, ctx: Context) => HeadAnswer | Promise<HeadAnswer> | undefined;
 
 /** The registered symbol an App offers the method under (`ANSWER_HEAD` in `@gatehouse/edge`). */
 const ANSWER_HEAD = Symbol.for('gatehouse.answerHead');
@@ -35,7 +45,7 @@ export function headAnswerer(app: object): AnswerHead | undefined {
 // else takes the Request path, so both see the same URL.
 const PLAIN_TARGET = /^\/(?:[A-Za-z0-9\-_~!$&()*+,;=:@]|\.(?![./?]|$)|\/(?!\/))*(?:\?[A-Za-z0-9\-._~!$&()*+,;=:@/?%]*)?$/;
 
-/** Node's header object as the few reads an answerer makes. */
+/** Node's header object, read as the edge reads a Request's Headers. */
 class NodeFields {
   readonly #req: IncomingRequest;
   constructor(req: IncomingRequest) {
@@ -46,33 +56,80 @@ class NodeFields {
     if (value === undefined) return null;
     return typeof value === 'string' ? value : value.join(', ');
   }
+  forEach(callback: (value: string, name: string) => void): void {
+    const headers = this.#req.headers;
+    for (const name in headers) {
+      const value = headers[name]!;
+      callback(typeof value === 'string' ? value : value.join(', '), name);
+    }
+  }
 }
 
 /**
- * Answer a plain HTTP/1.1 GET or HEAD with what `answer` makes of its head,
- * if it makes something; false when the App's `fetch` must answer (an
- * answerer that throws leaves it to `fetch` too, which reports it).
+ * The head of a request the App may answer without a Request. Like
+ * `NodeRequest`, its signal is made only when asked for, and aborts when
+ * the client leaves or the handler times out.
  */
-export function answeredFromHead(
-  answer: AnswerHead,
-  req: IncomingRequest,
-  res: OutgoingResponse,
-  url: string,
-  env: unknown,
-  closing: boolean,
-): boolean {
-  if ((req.method !== 'GET' && req.method !== 'HEAD') || req.httpVersionMajor !== 1 || !PLAIN_TARGET.test(req.url ?? '')) return false;
-  let made: HeadAnswer | undefined;
-  try {
-    made = answer({ method: req.method, url, headers: new NodeFields(req) }, env);
-  } catch {
-    return false;
+export class NodeHead implements RequestHead, SignalHolder {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: NodeFields;
+  // Declared, not initialised: their defaults live on the prototype (see NodeRequest).
+  declare _controller: AbortController | undefined;
+  declare _abortReason: DOMException | undefined;
+  /** It has no body (see headOf): what the listener reads of a NodeRequest's. */
+  declare readonly _body: undefined;
+
+  constructor(req: IncomingRequest, url: string) {
+    this.method = req.method!;
+    this.url = url;
+    this.headers = new NodeFields(req);
   }
-  if (made === undefined) return false;
-  const node = res as ServerResponse;
-  if (closing) node.shouldKeepAlive = false;
-  node.writeHead(made.status, made.headers as string[]);
-  if (made.body === null) node.end();
-  else node.end(made.body);
-  return true;
+
+  get signal(): AbortSignal {
+    return signalOf(this);
+  }
+
+  /** Called when the client goes away before the answer is complete. */
+  _disconnect(): void {
+    abortSignal(this, disconnectReason());
+  }
+
+  _abort(reason: DOMException): void {
+    abortSignal(this, reason);
+  }
+}
+
+NodeHead.prototype._controller = undefined;
+NodeHead.prototype._abortReason = undefined;
+
+/**
+ * The head of `req` at `url`, if the App may answer it from there: a GET or
+ * HEAD over HTTP/1 without a body or an upgrade, whose target a URL parser
+ * would leave as it is (so both paths see the same URL).
+ */
+export function headOf(req: IncomingRequest, url: string): NodeHead | undefined {
+  if ((req.method !== 'GET' && req.method !== 'HEAD') || req.httpVersionMajor !== 1 || !PLAIN_TARGET.test(req.url ?? '')) return undefined;
+  const headers = req.headers;
+  if (headers.upgrade !== undefined || headers['transfer-encoding'] !== undefined) return undefined;
+  if (headers['content-length'] !== undefined && headers['content-length'] !== '0') return undefined;
+  return new NodeHead(req, url);
+}
+
+/**
+ * What the App answers from `head`: an answer, a promise of one, or
+ * undefined when `fetch` must answer. An answerer that throws leaves the
+ * request to `fetch` too, which reports what goes wrong.
+ */
+export function askHead(answer: AnswerHead, head: NodeHead, env: unknown, ctx: Context): HeadAnswer | Promise<HeadAnswer> | undefined {
+  try {
+    return answer(head, env, ctx);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether what an answer promised is one. */
+export function isHeadAnswer(value: unknown): value is HeadAnswer {
+  return typeof value === 'object' && value !== null && typeof (value as HeadAnswer).status === 'number' && Array.isArray((value as HeadAnswer).headers);
 }

@@ -1,6 +1,7 @@
 import type { Http2ServerRequest } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { NodeBody } from './_body.ts';
+import { abortSignal, disconnectReason, signalOf } from './_signal.ts';
 import type { IncomingRequest } from './types.ts';
 
 /**
@@ -49,14 +50,12 @@ export class NodeRequest extends Request {
 
   /** @internal Called when the client goes away before the response is complete. */
   _disconnect(): void {
-    this._abort(disconnectReason());
+    abortSignal(this, disconnectReason());
   }
 
   /** @internal Abort the signal, now or when it is first read; the first reason stays. */
   _abort(reason: DOMException): void {
-    if (this._abortReason !== undefined) return;
-    this._abortReason = reason;
-    this._controller?.abort(reason);
+    abortSignal(this, reason);
   }
 }
 
@@ -84,11 +83,7 @@ Object.defineProperties(NodeRequest.prototype, {
     configurable: true,
     enumerable: true,
     get(this: NodeRequest): AbortSignal {
-      if (this._controller === undefined) {
-        this._controller = new AbortController();
-        if (this._abortReason !== undefined) this._controller.abort(this._abortReason);
-      }
-      return this._controller.signal;
+      return signalOf(this);
     },
   },
   bodyUsed: {
@@ -140,10 +135,6 @@ Object.defineProperties(NodeRequest.prototype, {
 });
 
 const decoder = new TextDecoder();
-
-function disconnectReason(): DOMException {
-  return new DOMException('The client closed the connection', 'AbortError');
-}
 
 /** The request could not be turned into a Request: answer 400. */
 export class BadRequestError extends Error {

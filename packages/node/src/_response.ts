@@ -3,6 +3,7 @@ import type { Http2ServerResponse } from 'node:http2';
 import { isNullBodyStatus } from '@gatehouse/core';
 import type { OutgoingResponse } from './types.ts';
 import { drained } from './_drained.ts';
+import type { HeadAnswer } from './_head-answer.ts';
 import { takeWholeBody } from './_whole-body.ts';
 
 // Connection-level headers are Node's to manage, and HTTP/2 forbids them
@@ -57,38 +58,71 @@ export function cancelBody(res: OutgoingResponse): void {
  * produced, with backpressure. Resolves when done; rejects if the body
  * stream fails (the caller then cuts the connection, since the head is out).
  */
-export async function sendResponse(
+export function sendResponse(res: OutgoingResponse, response: ResponseLike, isHead: boolean): Promise<void> {
+  return sendBody(res, response, writeHead, isHead);
+}
+
+/**
+ * Write an App's answer from the request head (HTTP/1 only, as the
+ * listener asks for them): at once when its body is whole or absent
+ * (undefined), else as {@link sendResponse} does (the promise). The same
+ * bytes go out as for the Response it stands for.
+ */
+export function sendHeadAnswer(res: OutgoingResponse, answer: HeadAnswer, isHead: boolean): Promise<void> | undefined {
+  const body = answer.body;
+  if (body !== null && !(body instanceof Uint8Array)) return sendBody(res, answer, writeAnswerHead, isHead);
+  if (res.destroyed) return undefined;
+  if (body === null || isNullBodyStatus(answer.status)) {
+    writeAnswerHead(res, answer, undefined);
+    res.end();
+  } else {
+    writeAnswerHead(res, answer, body.byteLength);
+    if (isHead) res.end();
+    else res.end(body);
+  }
+  return undefined;
+}
+
+/** What both kinds of answer have: a status, and a body streamed, whole, or none. */
+interface Sendable {
+  readonly status: number;
+  readonly body: ReadableStream<Uint8Array> | Uint8Array | null;
+}
+
+/** Send `source`'s body, its head written by `writeHead` once the length is known or known not to be. */
+async function sendBody<S extends Sendable>(
   res: OutgoingResponse,
-  response: ResponseLike,
+  source: S,
+  writeHead: (res: OutgoingResponse, source: S, length: number | undefined) => void,
   isHead: boolean,
 ): Promise<void> {
-  const body = response.body;
+  const body = source.body;
   if (res.destroyed) {
     // The client left while the App was at work: nobody to stream to.
-    await body?.cancel().catch(ignore);
+    if (body !== null && !(body instanceof Uint8Array)) await body.cancel().catch(ignore);
     return;
   }
-  if (body === null || isNullBodyStatus(response.status)) {
-    writeHead(res, response, undefined);
+  if (body === null || isNullBodyStatus(source.status)) {
+    writeHead(res, source, undefined);
     res.end();
-    if (body !== null) body.cancel().catch(ignore);
+    if (body !== null && !(body instanceof Uint8Array)) body.cancel().catch(ignore);
     return;
   }
 
-  const whole = takeWholeBody(body);
+  const whole = body instanceof Uint8Array ? body : takeWholeBody(body);
   if (whole !== undefined) {
-    writeHead(res, response, whole.byteLength);
+    writeHead(res, source, whole.byteLength);
     if (isHead) res.end();
     else res.end(whole);
     return;
   }
 
-  const reader = body.getReader();
+  const reader = (body as ReadableStream<Uint8Array>).getReader();
   (res as WithReader)[kBodyReader] = reader;
   try {
     const first = await reader.read();
     if (first.done) {
-      writeHead(res, response, 0);
+      writeHead(res, source, 0);
       res.end();
       return;
     }
@@ -100,12 +134,12 @@ export async function sendResponse(
     const peek = await settledThisTick(next);
     const head = toBytes(first.value);
     if (peek !== undefined && peek.done) {
-      writeHead(res, response, head.byteLength);
+      writeHead(res, source, head.byteLength);
       if (isHead) res.end();
       else res.end(head);
       return;
     }
-    writeHead(res, response, undefined);
+    writeHead(res, source, undefined);
     if (isHead) {
       cancelBody(res);
       res.end();
@@ -123,6 +157,20 @@ export async function sendResponse(
   } finally {
     (res as WithReader)[kBodyReader] = undefined;
   }
+}
+
+/** An answer's head: its fields as they are, with the length when it is known and they lack it. */
+function writeAnswerHead(res: OutgoingResponse, answer: HeadAnswer, length: number | undefined): void {
+  let fields = answer.headers;
+  if (length !== undefined && !hasField(fields, 'content-length')) fields = [...fields, 'content-length', String(length)];
+  const node = res as ServerResponse;
+  if (answer.statusText === undefined) node.writeHead(answer.status, fields as string[]);
+  else node.writeHead(answer.status, answer.statusText, fields as string[]);
+}
+
+function hasField(fields: readonly string[], name: string): boolean {
+  for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return true;
+  return false;
 }
 
 function writeHead(res: OutgoingResponse, response: ResponseLike, length: number | undefined): void {

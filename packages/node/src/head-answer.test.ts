@@ -52,8 +52,8 @@ beforeAll(async () => {
   // The same edge twice: as it is, and as a plain App without the head answers.
   fast = await start({
     fetch: edge.fetch,
-    [ANSWER_HEAD]: (head: Parameters<(typeof edge)[typeof ANSWER_HEAD]>[0], env: {}) => {
-      const answer = edge[ANSWER_HEAD](head, env);
+    [ANSWER_HEAD]: (...args: Parameters<(typeof edge)[typeof ANSWER_HEAD]>) => {
+      const answer = edge[ANSWER_HEAD](...args);
       if (answer !== undefined) answered++;
       return answer;
     },

@@ -172,6 +172,8 @@ describe('http1Transport', () => {
       send({ method: 'POST', url: `${url}/`, headers: ['host', 'x', 'content-length', String(length)], body: new Blob([body]).stream() }, options);
     await expect(post('0123456789', 4)).rejects.toThrow(/longer than its Content-Length/);
     await expect(post('01', 4)).rejects.toThrow(/shorter than its Content-Length/);
+    // A length with no body at all would make the server read the next request as the body.
+    await expect(send({ ...get(`${url}/`), headers: ['host', 'x', 'content-length', '2'] }, options)).rejects.toThrow(/without a body/);
     expect(await (await post('0123', 4)).text()).toBe('ok');
     // Only the exact one arrived whole; nothing past a length was read as a request of its own.
     expect(received).toEqual(['0123']);
@@ -183,5 +185,53 @@ describe('http1Transport', () => {
       (error: unknown) => error,
     );
     expect(failure).toBeInstanceOf(TypeError);
+  });
+});
+
+describe('http1Transport.answer', () => {
+  it('answers with the same status, fields and bytes as the Response, without a Response', async () => {
+    const raw =
+      'HTTP/1.1 201 Made It\r\nTransfer-Encoding: chunked\r\nConnection: x-private\r\nX-Private: 1\r\nSet-Cookie: a=1\r\nVary: A\r\nSet-Cookie: b=2\r\nVary: B\r\n\r\n3\r\nabc\r\n0\r\n\r\n';
+    const url = await rawOrigin(raw);
+    const send = transport();
+    const answer = await send.answer(get(`${url}/`), options);
+    expect(answer).toEqual({
+      status: 201,
+      statusText: 'Made It',
+      headers: ['set-cookie', 'a=1', 'vary', 'A', 'set-cookie', 'b=2', 'vary', 'B'],
+      body: Buffer.from('abc'),
+    });
+    const response = await send(get(`${url}/`), options);
+    expect([response.status, response.statusText, await response.text()]).toEqual([201, 'Made It', 'abc']);
+  });
+
+  it('streams a body that has not all arrived, and gives HEAD none', async () => {
+    let release!: () => void;
+    const url = await listen(
+      createServer((req, res) => {
+        res.writeHead(200, { 'content-length': '10' });
+        if (req.method === 'HEAD') return void res.end();
+        res.write('01234');
+        release = () => res.end('56789');
+      }),
+    );
+    const send = transport();
+    const answer = await send.answer(get(`${url}/`), options);
+    expect(answer.body).toBeInstanceOf(ReadableStream);
+    const reader = (answer.body as ReadableStream<Uint8Array>).getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('01234');
+    release();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('56789');
+    expect((await reader.read()).done).toBe(true);
+    const head = await send.answer({ ...get(`${url}/`), method: 'HEAD' }, options);
+    expect(head).toMatchObject({ status: 200, body: null });
+    expect(head.headers.slice(0, 2)).toEqual(['content-length', '10']);
+  });
+
+  it('fails a status no Response could carry as a reset, either way', async () => {
+    const url = await rawOrigin('HTTP/1.1 600 Odd\r\nContent-Length: 0\r\n\r\n');
+    const send = transport();
+    await expect(send.answer(get(`${url}/`), options)).rejects.toMatchObject({ name: 'TransportError', kind: 'reset' });
+    await expect(send(get(`${url}/`), options)).rejects.toMatchObject({ name: 'TransportError', kind: 'reset' });
   });
 });

@@ -6,6 +6,7 @@ import { CONNECT_FAILURES, UpstreamError } from './_undici-errors.ts';
 import { upgradeOf } from './_upstream-upgrade.ts';
 import { wholeBodyStream } from './_whole-body.ts';
 import { BODY_STRATEGY, HOP_BY_HOP } from './_upstream-response.ts';
+import type { HeadAnswer } from './_head-answer.ts';
 import { type PooledTransport, type TransportOptions, type UndiciTransport, undiciTransport, type UpstreamRequest } from './upstream.ts';
 
 /** Options of {@link http1Transport}. */
@@ -23,8 +24,15 @@ export interface Http1TransportOptions {
   ca?: string | readonly string[];
 }
 
-/** What {@link http1Transport} returns. */
-export type Http1Transport = PooledTransport;
+/**
+ * What {@link http1Transport} returns: a pooled transport that can also
+ * answer with a `HeadAnswer` (`Transport.answer` in `@gatehouse/edge`), so
+ * that the edge proxies GETs served by `@gatehouse/node` without a Request
+ * or a Response.
+ */
+export type Http1Transport = PooledTransport & {
+  readonly answer: (request: UpstreamRequest, options: TransportOptions) => Promise<HeadAnswer>;
+};
 /** Methods whose request says `Content-Length: 0` when it has no body (as browsers and undici do). */
 const EXPECTS_BODY = new Set(['POST', 'PUT', 'PATCH']);
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -70,12 +78,10 @@ export function http1Transport(options: Http1TransportOptions = {}): Http1Transp
   const endpoints = new Map<string, Endpoint>();
   let upgrades: UndiciTransport | undefined;
 
-  const transport = (request: UpstreamRequest, exchangeOptions: TransportOptions): Promise<Response> => {
+  /** The exchange, resolved with a Response (`asAnswer` false) or a HeadAnswer. */
+  const send = <T>(request: UpstreamRequest, exchangeOptions: TransportOptions, asAnswer: boolean): Promise<T> => {
     const { signal } = exchangeOptions;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (request.method === 'GET' && upgradeOf(request.headers) !== undefined) {
-      return (upgrades ??= undiciTransport({ keepAliveTimeout: options.keepAliveTimeout }))(request, exchangeOptions);
-    }
     const url = request.url;
     const pathStart = url.indexOf('/', url.indexOf('//') + 2);
     const origin = pathStart === -1 ? url : url.slice(0, pathStart);
@@ -94,11 +100,20 @@ export function http1Transport(options: Http1TransportOptions = {}): Http1Transp
       endpoints.set(origin, endpoint);
     }
     const to = endpoint;
-    return new Promise<Response>((resolve, reject) => {
-      new Exchange(connections, to, request, path, exchangeOptions, resolve, reject).begin();
+    return new Promise<T>((resolve, reject) => {
+      new Exchange(connections, to, request, path, exchangeOptions, asAnswer, resolve as (answer: unknown) => void, reject).begin();
     });
   };
+  const transport = (request: UpstreamRequest, exchangeOptions: TransportOptions): Promise<Response> => {
+    if (request.method === 'GET' && upgradeOf(request.headers) !== undefined) {
+      return (upgrades ??= undiciTransport({ keepAliveTimeout: options.keepAliveTimeout }))(request, exchangeOptions);
+    }
+    return send<Response>(request, exchangeOptions, false);
+  };
   transport.stripsHopByHop = true as const;
+  // A WebSocket handshake has no answer but a Response; this refuses its Upgrade field (see #send).
+  transport.answer = (request: UpstreamRequest, exchangeOptions: TransportOptions): Promise<HeadAnswer> =>
+    send<HeadAnswer>(request, exchangeOptions, true);
   transport.close = async (): Promise<void> => {
     connections.close();
     await upgrades?.close();
@@ -121,7 +136,9 @@ class Exchange implements ConnectionUser {
   readonly #request: UpstreamRequest;
   readonly #path: string;
   readonly #options: TransportOptions;
-  readonly #resolve: (response: Response) => void;
+  /** Resolve with a HeadAnswer rather than a Response. */
+  readonly #asAnswer: boolean;
+  readonly #resolve: (answer: unknown) => void;
   readonly #reject: (error: unknown) => void;
   #connection: Connection | undefined;
   #reused = false;
@@ -149,7 +166,8 @@ class Exchange implements ConnectionUser {
     request: UpstreamRequest,
     path: string,
     options: TransportOptions,
-    resolve: (response: Response) => void,
+    asAnswer: boolean,
+    resolve: (answer: unknown) => void,
     reject: (error: unknown) => void,
   ) {
     this.#connections = connections;
@@ -157,6 +175,7 @@ class Exchange implements ConnectionUser {
     this.#request = request;
     this.#path = path;
     this.#options = options;
+    this.#asAnswer = asAnswer;
     this.#resolve = resolve;
     this.#reject = reject;
   }
@@ -232,6 +251,12 @@ class Exchange implements ConnectionUser {
         return;
       }
       head += `${name}: ${value}\r\n`;
+    }
+    if (body === null && declared > 0) {
+      // The server would read the next request on this connection as the body.
+      this.#connections.release(connection);
+      this.#fail(new TypeError(`http1Transport: Content-Length ${declared} without a body`));
+      return;
     }
     const chunked = body !== null && declared === -1;
     if (chunked) head += 'transfer-encoding: chunked\r\n';
@@ -362,38 +387,41 @@ class Exchange implements ConnectionUser {
   #deliver(): void {
     if (this.#settled) return;
     const head = this.#head!;
-    let body: ReadableStream<Uint8Array> | null = null;
+    const { status, statusText } = head;
+    // What a Response could not carry is not passed on either way.
+    if (status < 200 || status > 599) {
+      this.#connection?.socket.destroy();
+      this.#fail(new UpstreamError('reset', `unusable response: status ${status}`, { bodySent: this.#bodySent }));
+      return;
+    }
+    let body: Uint8Array | ReadableStream<Uint8Array> | null = null;
     if (head.framing !== 'none' && this.#request.method !== 'HEAD') {
       const early = this.#early ?? [];
       if (this.#ended) {
-        body = wholeBodyStream(early.length === 1 ? early[0]! : Buffer.concat(early));
+        body = early.length === 1 ? early[0]! : Buffer.concat(early);
       } else {
         // This exchange is the body's underlying source (start, pull, cancel).
         body = new ReadableStream<Uint8Array>(this, BODY_STRATEGY);
       }
     }
-    let response: Response;
-    try {
-      response = new Response(body, head.statusText === '' ? { status: head.status } : { status: head.status, statusText: head.statusText });
-    } catch (error) {
-      this.#connection?.socket.destroy();
-      this.#fail(new UpstreamError('reset', `unusable response: ${(error as Error).message}`, { cause: error, bodySent: this.#bodySent }));
-      return;
-    }
-    const target = response.headers;
-    const fields = head.headers;
-    let named: string[] | undefined;
-    for (let i = 0; i < fields.length; i += 2) {
-      if (fields[i] === 'connection') (named ??= []).push(...fields[i + 1]!.toLowerCase().split(',').map((token) => token.trim()));
-    }
-    for (let i = 0; i < fields.length; i += 2) {
-      const name = fields[i]!;
-      if (HOP_BY_HOP.has(name) || name.startsWith('proxy-') || (named !== undefined && named.includes(name))) continue;
-      target.append(name, fields[i + 1]!);
+    const fields = passedFields(head.headers);
+    let answer: Response | HeadAnswer;
+    if (this.#asAnswer) {
+      answer = statusText === '' ? { status, headers: fields, body } : { status, statusText, headers: fields, body };
+    } else {
+      try {
+        answer = new Response(body instanceof Uint8Array ? wholeBodyStream(body) : body, statusText === '' ? { status } : { status, statusText });
+        const target = answer.headers;
+        for (let i = 0; i < fields.length; i += 2) target.append(fields[i]!, fields[i + 1]!);
+      } catch (error) {
+        this.#connection?.socket.destroy();
+        this.#fail(new UpstreamError('reset', `unusable response: ${(error as Error).message}`, { cause: error, bodySent: this.#bodySent }));
+        return;
+      }
     }
     this.#settled = true;
     if (this.#ended) this.#options.signal?.removeEventListener('abort', this);
-    this.#resolve(response);
+    this.#resolve(answer);
   }
 
   /** The body stream's source: it starts with what came early, and a failure that came before it. */
@@ -443,6 +471,21 @@ function isTarget(path: string): boolean {
     if (code <= 0x20 || code === 0x7f) return false;
   }
   return true;
+}
+
+/** A response's fields without the hop-by-hop ones, those `Connection` names and any `Proxy-*`. */
+function passedFields(fields: readonly string[]): string[] {
+  let named: string[] | undefined;
+  for (let i = 0; i < fields.length; i += 2) {
+    if (fields[i] === 'connection') (named ??= []).push(...fields[i + 1]!.toLowerCase().split(',').map((token) => token.trim()));
+  }
+  const passed: string[] = [];
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i]!;
+    if (HOP_BY_HOP.has(name) || name.startsWith('proxy-') || (named !== undefined && named.includes(name))) continue;
+    passed.push(name, fields[i + 1]!);
+  }
+  return passed;
 }
 
 /** A server's `Keep-Alive: timeout=N`, less a second of margin; undefined without one. */

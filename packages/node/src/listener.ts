@@ -4,9 +4,9 @@ import { describeNonResponse, errorReporter } from './_app-errors.ts';
 import { callApp } from './_call-app.ts';
 import { PendingWork, NodeContext } from './_context.ts';
 import { trustsPeer } from './_client-address.ts';
-import { answeredFromHead, headAnswerer } from './_head-answer.ts';
+import { askHead, headAnswerer, headOf, isHeadAnswer, type NodeHead } from './_head-answer.ts';
 import { BadRequestError, forwardedProto, type NodeRequest, requestUrl, socketProto, toRequest } from './_request.ts';
-import { cancelBody, isResponseLike, type ResponseLike, sendResponse } from './_response.ts';
+import { cancelBody, isResponseLike, type ResponseLike, sendHeadAnswer, sendResponse } from './_response.ts';
 import { BodyTooLargeError, ClientAbortedError, HandlerTimeoutError } from './errors.ts';
 import type { ErrorHook, ListenerOptions, TrustProxy } from './options.ts';
 import type { IncomingRequest, OutgoingResponse, RequestListener } from './types.ts';
@@ -72,7 +72,8 @@ export function createListenerWithState<Env>(
   const trust: TrustProxy = options.trustProxy ?? false;
   const report = errorReporter(options.onError);
   const handlerTimeout = options.handlerTimeout ?? 0;
-  // Answers the App can make from the head alone (the edge's files in memory) skip the Request and Response.
+  // Answers the App can make from the head alone (the edge's files in memory,
+  // its proxied GETs) skip the Request and Response.
   const answerHead = headAnswerer(app);
   const state: ListenerState = {
     inFlight: 0,
@@ -98,7 +99,7 @@ export function createListenerWithState<Env>(
       state.requests++;
       state.onRequest?.(state.requests);
     }
-    let request: NodeRequest | undefined;
+    let request: NodeRequest | NodeHead | undefined;
     let timer: NodeJS.Timeout | undefined;
     // 'close' comes once per response; `on` spares the wrapper `once` makes.
     res.on('close', () => {
@@ -122,18 +123,30 @@ export function createListenerWithState<Env>(
       sendError(res, 501, 'Not Implemented', true);
       return;
     }
+    const ctx = new NodeContext(req, trust, state.work);
+    /** The App's answer from the request head, when it made one. */
+    let answer: ReturnType<typeof askHead>;
     try {
       const proto = trust !== false && trustsPeer(req, trust) ? forwardedProto(req) : socketProto(req);
       const url = requestUrl(req, proto);
-      if (answerHead !== undefined && answeredFromHead(answerHead, req, res, url, env, state.closing)) return;
-      request = toRequest(req, url, maxBodySize);
+      const head = answerHead === undefined ? undefined : headOf(req, url);
+      if (head !== undefined) {
+        answer = askHead(answerHead!, head, env, ctx);
+        if (answer !== undefined && !(answer instanceof Promise) && (answer.body === null || answer.body instanceof Uint8Array)) {
+          // Whole at once (a file held in memory): nothing can fail or time out any more.
+          if (state.closing && 'shouldKeepAlive' in res) res.shouldKeepAlive = false;
+          sendHeadAnswer(res, answer, req.method === 'HEAD');
+          return;
+        }
+      }
+      request = answer === undefined ? toRequest(req, url, maxBodySize) : head;
     } catch (error) {
       sendError(res, 400, error instanceof BadRequestError ? error.message : 'Bad Request', true);
       return;
     }
 
     const isHead = req.method === 'HEAD';
-    const current = request;
+    const current = request!;
     // Decided when the answer is ready, not when the request came: a close
     // that began meanwhile, or a body refused for its size, ends the connection.
     const beforeHead = (): void => {
@@ -161,6 +174,19 @@ export function createListenerWithState<Env>(
       beforeHead();
       sendResponse(res, response as ResponseLike, isHead).then(() => current._body?.discard(), fail);
     };
+    const sendAnswer = (made: unknown): void => {
+      if (timedOut) {
+        if (isHeadAnswer(made)) cancelUnread(made);
+        return;
+      }
+      if (timer !== undefined) clearTimeout(timer);
+      if (!isHeadAnswer(made)) {
+        fail(new TypeError(`The App answered from the head with ${describeNonResponse(made)} instead of a HeadAnswer`));
+        return;
+      }
+      beforeHead();
+      sendHeadAnswer(res, made, isHead)?.then(undefined, fail);
+    };
 
     if (handlerTimeout > 0) {
       timer = setTimeout(() => {
@@ -175,7 +201,9 @@ export function createListenerWithState<Env>(
       }, handlerTimeout);
     }
 
-    callApp(app, current, env, new NodeContext(req, trust, state.work), send, fail);
+    if (answer === undefined) callApp(app, current as NodeRequest, env, ctx, send, fail);
+    else if (answer instanceof Promise) answer.then(sendAnswer, fail);
+    else sendAnswer(answer);
   };
 
   return { listener, state, bodyTooLarge };
@@ -191,9 +219,9 @@ function finishedNormally(res: OutgoingResponse): boolean {
   return stream === undefined || stream.rstCode === undefined || stream.rstCode === 0;
 }
 
-function cancelUnread(response: ResponseLike): void {
+function cancelUnread(response: { readonly body: ReadableStream<Uint8Array> | Uint8Array | null }): void {
   const body = response.body;
-  if (body !== null && typeof body.cancel === 'function' && !body.locked) body.cancel().catch(() => {});
+  if (body !== null && !(body instanceof Uint8Array) && typeof body.cancel === 'function' && !body.locked) body.cancel().catch(() => {});
 }
 
 

@@ -12,6 +12,7 @@ import { BODY_STRATEGY, HOP_BY_HOP } from './_upstream-response.ts';
 import { upgradeOf, upstreamUpgraded } from './_upstream-upgrade.ts';
 
 export { http1Transport, type Http1Transport, type Http1TransportOptions } from './http1-transport.ts';
+export type { HeadAnswer } from './_head-answer.ts';
 
 // The edge's transport contract, restated by shape (as `@gatehouse/edge`
 // documents it) so that this package does not depend on the edge: what

@@ -1,3 +1,4 @@
+import type { HeadAnswer } from '../head-answer.ts';
 import { isTimeout, type TransportError } from '../upstream/transport.ts';
 
 /**
@@ -7,11 +8,20 @@ import { isTimeout, type TransportError } from '../upstream/transport.ts';
  * was made because every server is down (`allDown: 'fail'`).
  */
 export function gatewayError(pool: string, failure: TransportError | undefined): Response {
-  if (failure !== undefined && isTimeout(failure.kind)) {
-    return text(504, `Gateway Timeout: upstream pool "${pool}" did not answer in time\n`);
-  }
-  if (failure === undefined) return text(502, `Bad Gateway: every server of upstream pool "${pool}" is down\n`);
-  return text(502, `Bad Gateway: upstream pool "${pool}" could not be reached\n`);
+  const [status, message] = gatewayFailure(pool, failure);
+  return new Response(message, { status, headers: TEXT_FIELDS });
+}
+
+/** {@link gatewayError} as a {@link HeadAnswer}. */
+export function gatewayAnswer(pool: string, failure: TransportError | undefined): HeadAnswer {
+  const [status, message] = gatewayFailure(pool, failure);
+  return { status, headers: TEXT_FIELDS_FLAT, body: encoder.encode(message) };
+}
+
+function gatewayFailure(pool: string, failure: TransportError | undefined): [502 | 504, string] {
+  if (failure !== undefined && isTimeout(failure.kind)) return [504, `Gateway Timeout: upstream pool "${pool}" did not answer in time\n`];
+  if (failure === undefined) return [502, `Bad Gateway: every server of upstream pool "${pool}" is down\n`];
+  return [502, `Bad Gateway: upstream pool "${pool}" could not be reached\n`];
 }
 
 /** The answer to a client that left: nobody reads it; 499 is what nginx logs for it. */
@@ -19,9 +29,12 @@ export function clientClosed(): Response {
   return new Response(null, { status: 499 });
 }
 
-function text(status: number, body: string): Response {
-  return new Response(body, {
-    status,
-    headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
-  });
-}
+/** {@link clientClosed} as a {@link HeadAnswer}. */
+export const CLIENT_CLOSED_ANSWER: HeadAnswer = Object.freeze({ status: 499, headers: Object.freeze([]), body: null });
+
+const TEXT_FIELDS: [string, string][] = [
+  ['content-type', 'text/plain; charset=utf-8'],
+  ['cache-control', 'no-store'],
+];
+const TEXT_FIELDS_FLAT: readonly string[] = Object.freeze(TEXT_FIELDS.flat());
+const encoder = new TextEncoder();

@@ -1,4 +1,5 @@
 import { getSetCookies } from '@gatehouse/core';
+import type { FieldReader, RequestFields } from '../head-answer.ts';
 
 /**
  * Request fields that are never forwarded as they are: hop-by-hop fields
@@ -45,30 +46,36 @@ const RESPONSE_DROPPED: ReadonlySet<string> = new Set(RESPONSE_HOP_BY_HOP);
  * appended to what came in, as nginx's `$proxy_add_x_forwarded_for`),
  * X-Forwarded-Proto and X-Forwarded-Host set. Host comes first, with an
  * empty value the proxy fills in per server. A WebSocket upgrade keeps
- * `Upgrade` and says `Connection: upgrade`.
+ * `Upgrade` and says `Connection: upgrade`. `bodyless`: the request goes
+ * without a body (GET and HEAD always do), so any Content-Length but 0 is
+ * dropped.
  */
 export function forwardedHeaders(
-  headers: Headers,
+  headers: RequestFields,
   clientHost: string,
   clientProto: string,
   clientAddress: string | undefined,
   upgrade: string | undefined,
+  bodyless: boolean,
 ): string[] {
   const out = ['host', ''];
   const connection = headers.get('connection');
   const named = connection === null ? undefined : tokens(connection);
   let forwardedFor: string | undefined;
-  for (const [name, value] of headers) {
+  headers.forEach((value, name) => {
     if (REQUEST_DROPPED.has(name)) {
       if (name === 'x-forwarded-for') forwardedFor = value;
-      continue;
+      return;
     }
     if (name.startsWith('proxy')) {
-      if (name.length === 5 || name.charCodeAt(5) === 0x2d /* - */) continue;
+      if (name.length === 5 || name.charCodeAt(5) === 0x2d /* - */) return;
     }
-    if (named !== undefined && named.includes(name)) continue;
+    if (named !== undefined && named.includes(name)) return;
+    // A body that is not forwarded (a GET's) must not be announced: the
+    // server would read the next request as that body.
+    if (bodyless && name === 'content-length' && value !== '0') return;
     out.push(name, value);
-  }
+  });
   if (upgrade !== undefined) out.push('connection', 'upgrade', 'upgrade', upgrade);
   if (clientAddress !== undefined && clientAddress !== '') {
     out.push('x-forwarded-for', forwardedFor === undefined || forwardedFor === '' ? clientAddress : `${forwardedFor}, ${clientAddress}`);
@@ -83,7 +90,7 @@ export function forwardedHeaders(
  * The value of `Upgrade` when the request asks for a WebSocket
  * (`Upgrade: websocket` with `Connection: upgrade`), else `undefined`.
  */
-export function webSocketUpgrade(headers: Headers): string | undefined {
+export function webSocketUpgrade(headers: FieldReader): string | undefined {
   const upgrade = headers.get('upgrade');
   if (upgrade === null || !/\bwebsocket\b/i.test(upgrade)) return undefined;
   const connection = headers.get('connection');

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createPool } from '../upstream/pool.ts';
 import type { PoolConfig } from '../upstream/pool-config.ts';
-import { TransportError, type TransportFailure } from '../upstream/transport.ts';
+import { ANSWER_HEAD, type HeadAnswer, type RequestHead } from '../head-answer.ts';
+import { TransportError, type TransportFailure, type UpstreamRequest } from '../upstream/transport.ts';
 import { context, manualClock, quiet, scripted } from './_test-upstream.ts';
 import { createProxy, proxy } from './proxy.ts';
 import type { ProxyOptions } from './proxy-options.ts';
@@ -148,6 +149,15 @@ describe('the request sent upstream', () => {
     const { transport, seen } = scripted(() => new Response(null));
     await send(new Request('http://edge.test/', { method: 'HEAD' }), createPool({ servers: [A] }), { transport });
     expect(seen[0]!.request).toMatchObject({ method: 'HEAD', body: null });
+  });
+
+  it('does not announce a body it does not send: a GET loses its Content-Length', async () => {
+    const { transport, seen } = scripted(() => new Response(null));
+    const pool = createPool({ servers: [A] });
+    await send(new Request('http://edge.test/', { headers: { 'content-length': '2' } }), pool, { transport });
+    expect(seen[0]!.headers.has('content-length')).toBe(false);
+    await send(new Request('http://edge.test/', { method: 'POST', headers: { 'content-length': '0' } }), pool, { transport });
+    expect(seen[1]!.headers.get('content-length')).toBe('0');
   });
 });
 
@@ -615,3 +625,108 @@ describe('createProxy', () => {
     expect(writes).toEqual([`fail api ${A}`, `succeed api ${B}`]);
   });
 });
+
+describe('answers from the request head', () => {
+  /** A transport that answers both ways, as http1Transport does. */
+  function answering(make: (request: UpstreamRequest) => HeadAnswer | TransportError) {
+    const answers: UpstreamRequest[] = [];
+    const responses: UpstreamRequest[] = [];
+    const transport = Object.assign(
+      async (request: UpstreamRequest): Promise<Response> => {
+        responses.push(request);
+        const made = make(request);
+        if (made instanceof TransportError) throw made;
+        const headers = new Headers();
+        for (let i = 0; i < made.headers.length; i += 2) headers.append(made.headers[i]!, made.headers[i + 1]!);
+        return new Response(made.body as BodyInit | null, { status: made.status, headers });
+      },
+      {
+        stripsHopByHop: true as const,
+        answer: async (request: UpstreamRequest): Promise<HeadAnswer> => {
+          answers.push(request);
+          const made = make(request);
+          if (made instanceof TransportError) throw made;
+          return made;
+        },
+      },
+    );
+    return { transport, answers, responses };
+  }
+
+  const head = (url: string, fields: Record<string, string> = {}, method = 'GET'): RequestHead => ({
+    method,
+    url,
+    headers: new Headers(fields),
+    signal: new AbortController().signal,
+  });
+  const ok = (): HeadAnswer => ({ status: 200, headers: ['content-type', 'text/plain'], body: new TextEncoder().encode('ok') });
+
+  it('sends the request the Request path sends, and returns the transport answer as it is', async () => {
+    const answer = ok();
+    const { transport, answers, responses } = answering(() => answer);
+    const app = createProxy(createPool({ servers: [A] }), { transport, stripPrefix: '/api' });
+    const fields = { cookie: 'a=1', connection: 'x-drop', 'x-drop': '1', 'x-forwarded-for': '198.51.100.1' };
+    expect(await app[ANSWER_HEAD](head('http://edge.test/api/x?q=1', fields), {}, context())).toBe(answer);
+    await app.fetch(new Request('http://edge.test/api/x?q=1', { headers: fields }), {}, context());
+    expect(answers).toHaveLength(1);
+    expect(responses).toHaveLength(1);
+    const sorted = (request: UpstreamRequest) => ({ ...request, headers: pairs(request.headers).sort() });
+    expect(sorted(answers[0]!)).toEqual(sorted(responses[0]!));
+    expect(answers[0]!.url).toBe(`${A}/x?q=1`);
+  });
+
+  it('fails over, and answers 502 and 504 as HeadAnswers', async () => {
+    const { transport } = answering((request) => (request.url.startsWith(A) ? new TransportError('connect', 'refused') : ok()));
+    const pool = createPool({ servers: [A, B], retry: { on: ['error'], tries: 2 } });
+    const app = createProxy(pool, { transport, onError: quiet });
+    expect((await app[ANSWER_HEAD](head('http://edge.test/'), {}, context()))!.status).toBe(200);
+
+    const down = answering(() => new TransportError('connect', 'refused'));
+    const bad = await createProxy(createPool({ name: 'api', servers: [A] }), { transport: down.transport, onError: quiet })[ANSWER_HEAD](
+      head('http://edge.test/'),
+      {},
+      context(),
+    );
+    expect(bad).toMatchObject({ status: 502, headers: ['content-type', 'text/plain; charset=utf-8', 'cache-control', 'no-store'] });
+    expect(new TextDecoder().decode(bad!.body as Uint8Array)).toBe('Bad Gateway: upstream pool "api" could not be reached\n');
+    const slow = answering(() => new TransportError('timeout', 'slow'));
+    const late = await createProxy(createPool({ name: 'api', servers: [A] }), { transport: slow.transport, onError: quiet })[ANSWER_HEAD](
+      head('http://edge.test/'),
+      {},
+      context(),
+    );
+    expect(late!.status).toBe(504);
+  });
+
+  it('counts a streamed answer in flight until its body is done', async () => {
+    let source!: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({ start: (controller) => void (source = controller) });
+    const { transport } = answering(() => ({ status: 200, headers: [], body }));
+    const pool = createPool({ servers: [A, B], balance: 'least-in-flight' });
+    const answer = await createProxy(pool, { transport })[ANSWER_HEAD](head('http://edge.test/'), {}, context());
+    expect(pool.servers.map((server) => pool.inFlight(server))).toEqual([1, 0]);
+    const reader = (answer!.body as ReadableStream<Uint8Array>).getReader();
+    source.enqueue(new Uint8Array([1]));
+    source.close();
+    expect((await reader.read()).value).toEqual(new Uint8Array([1]));
+    expect((await reader.read()).done).toBe(true);
+    expect(pool.servers.map((server) => pool.inFlight(server))).toEqual([0, 0]);
+  });
+
+  it('is declined when the transport cannot answer so, a rewrite function wants the Request, or a server is an App', async () => {
+    const { transport: onlyResponses } = scripted(() => new Response('ok'));
+    const { transport } = answering(ok);
+    const cases = [
+      createProxy(createPool({ servers: [A] }), { transport: onlyResponses }),
+      createProxy(createPool({ servers: [A] }), { transport, rewrite: (path) => path }),
+      createProxy(createPool({ servers: [A, { app: { fetch: () => new Response('in process') } }] }), { transport }),
+    ];
+    for (const app of cases) expect(app[ANSWER_HEAD](head('http://edge.test/'), {}, context())).toBeUndefined();
+  });
+});
+
+function pairs(flat: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < flat.length; i += 2) out.push(`${flat[i]}: ${flat[i + 1]}`);
+  return out;
+}

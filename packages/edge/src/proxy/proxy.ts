@@ -1,4 +1,5 @@
 import type { App, Context } from '@gatehouse/core';
+import { ANSWER_HEAD, type AnswersHeads, type HeadAnswer, type RequestHead } from '../head-answer.ts';
 import { exchange } from '../upstream/_exchange.ts';
 import { hashKey } from '../upstream/_hash-key.ts';
 import type { RetrySettings, UpstreamServer } from '../upstream/_normalize.ts';
@@ -13,7 +14,7 @@ import {
   type TransportOptions,
   type UpstreamRequest,
 } from '../upstream/transport.ts';
-import { clientClosed, gatewayError } from './_gateway-error.ts';
+import { CLIENT_CLOSED_ANSWER, clientClosed, gatewayAnswer, gatewayError } from './_gateway-error.ts';
 import { forwardedHeaders, hasHopByHop, webSocketUpgrade, withoutHopByHop } from './_headers.ts';
 import { compileRewrite, type PathRewrite } from './_path.ts';
 import { cutUrl } from './_target.ts';
@@ -30,7 +31,50 @@ interface Proxy {
   readonly host: string;
   readonly rewrite: PathRewrite | undefined;
   readonly onError: (error: Error, server: string, pool: string) => void;
+  /**
+   * GETs and HEADs can be proxied from their head, without a Request or a
+   * Response: the transport answers so (`Transport.answer`), every server
+   * is a URL, and no rewrite function wants a Request.
+   */
+  readonly answersHeads: boolean;
 }
+
+/** What the proxy reads of the client's request: a `Request`, or a server's head of a GET or HEAD. */
+type Client = RequestHead & { readonly body?: ReadableStream<Uint8Array> | null };
+
+/** An upstream's answer, either way: a `Response`, or a {@link HeadAnswer}. */
+interface Answer {
+  readonly status: number;
+  readonly body: ReadableStream<Uint8Array> | Uint8Array | null;
+}
+
+/** How one kind of answer goes through {@link forward}. */
+interface Via<A extends Answer> {
+  exchange(proxy: Proxy, server: UpstreamServer, request: UpstreamRequest, options: TransportOptions, env: unknown, ctx: Context): Promise<A>;
+  /** The upstream's answer as the client gets it. */
+  pass(answer: A, pool: Pool, counted: UpstreamServer | undefined, clean: boolean): A;
+  failed(pool: string, failure: TransportError | undefined): A;
+  clientClosed(): A;
+}
+
+/** For `fetch`: Requests in, Responses out. */
+const RESPONSES: Via<Response> = {
+  exchange: (proxy, server, request, options, env, ctx) => exchange(server, request, proxy.transport, options, env, ctx),
+  pass: respond,
+  failed: gatewayError,
+  clientClosed,
+};
+
+/** For answers from the request head: no Request, no Response. */
+const ANSWERS: Via<HeadAnswer> = {
+  exchange: (proxy, _server, request, options) => proxy.transport.answer!(request, options),
+  pass: passAnswer,
+  failed: gatewayAnswer,
+  clientClosed: () => CLIENT_CLOSED_ANSWER,
+};
+
+/** A proxy as an App: `fetch`, and answers from the request head for servers that ask for them. */
+export type ProxyApp<Env> = App<Env> & AnswersHeads<Env>;
 
 /**
  * An App that forwards every request to `pool`, like nginx's
@@ -46,9 +90,12 @@ interface Proxy {
  * export default createProxy(api, { stripPrefix: '/api' })
  * ```
  */
-export function createProxy<Env = {}>(pool: Pool, options: ProxyOptions = {}): App<Env> {
+export function createProxy<Env = {}>(pool: Pool, options: ProxyOptions = {}): ProxyApp<Env> {
   const compiled = compile(pool, options);
-  return { fetch: (request, env, ctx) => forward(compiled, request, env, ctx) };
+  return {
+    fetch: (request, env, ctx) => forward(compiled, request, env, ctx, RESPONSES),
+    [ANSWER_HEAD]: compiled.answersHeads ? (head, env, ctx) => forward(compiled, head, env, ctx, ANSWERS) : () => undefined,
+  };
 }
 
 const compiledByPool = new WeakMap<Pool, WeakMap<ProxyOptions, Proxy>>();
@@ -110,7 +157,7 @@ export function proxy(request: Request, pool: Pool, options?: ProxyOptions, env?
   if (forPool === undefined) compiledByPool.set(pool, (forPool = new WeakMap()));
   let compiled = forPool.get(given);
   if (compiled === undefined) forPool.set(given, (compiled = compile(pool, given)));
-  return forward(compiled, request, env, ctx ?? standaloneContext());
+  return forward(compiled, request, env, ctx ?? standaloneContext(), RESPONSES);
 }
 
 function compile(pool: Pool, options: ProxyOptions): Proxy {
@@ -125,17 +172,22 @@ function compile(pool: Pool, options: ProxyOptions): Proxy {
     host,
     rewrite: compileRewrite(options),
     onError: options.onError ?? logFailure,
+    answersHeads:
+      typeof transport.answer === 'function' &&
+      pool.servers.every((server) => server.origin !== undefined) &&
+      typeof options.rewrite !== 'function',
   };
 }
 
-async function forward(proxy: Proxy, request: Request, env: unknown, ctx: Context): Promise<Response> {
+async function forward<A extends Answer>(proxy: Proxy, client: Client, env: unknown, ctx: Context, via: Via<A>): Promise<A> {
   const { pool } = proxy;
-  const method = request.method;
-  const target = cutUrl(request.url);
+  const method = client.method;
+  const target = cutUrl(client.url);
   let path = target.path;
   let query = target.query;
   if (proxy.rewrite !== undefined) {
-    const rewritten = proxy.rewrite(path, request);
+    // A rewrite function is given the Request: only `fetch` has rewrite functions (see answersHeads).
+    const rewritten = proxy.rewrite(path, client as Request);
     const mark = rewritten.indexOf('?');
     if (mark !== -1) {
       path = rewritten.slice(0, mark);
@@ -144,13 +196,13 @@ async function forward(proxy: Proxy, request: Request, env: unknown, ctx: Contex
       path = rewritten;
     }
   }
-  const requestHeaders = request.headers;
+  const requestHeaders = client.headers;
   const clientAddress = ctx.clientAddress;
-  let headers = forwardedHeaders(requestHeaders, target.host, target.proto, clientAddress, webSocketUpgrade(requestHeaders));
-  const body = method === 'GET' || method === 'HEAD' ? null : request.body;
+  const body = method === 'GET' || method === 'HEAD' ? null : (client.body ?? null);
+  let headers = forwardedHeaders(requestHeaders, target.host, target.proto, clientAddress, webSocketUpgrade(requestHeaders), body === null);
   const idempotent = isIdempotent(method);
   const key = typeof pool.balance === 'object' ? hashKey(pool.balance, requestHeaders, clientAddress) : undefined;
-  const signal = request.signal;
+  const signal = client.signal;
   const options: TransportOptions = { connectTimeout: pool.connectTimeout, responseTimeout: pool.responseTimeout, signal };
   const retry = pool.retry;
   const counts = pool.countsInFlight;
@@ -159,7 +211,7 @@ async function forward(proxy: Proxy, request: Request, env: unknown, ctx: Contex
   let tried: UpstreamServer[] | undefined;
   let failure: TransportError | undefined;
   /** A response whose status is retried, kept in case no server is left to retry on. */
-  let held: Response | undefined;
+  let held: A | undefined;
   let hostSent = '';
   for (let attempt = 1; ; attempt++) {
     const pending = pool.down(attempt === 1 ? started : pool.clock());
@@ -184,12 +236,12 @@ async function forward(proxy: Proxy, request: Request, env: unknown, ctx: Contex
     };
 
     if (counts) pool.started(server);
-    let response: Response;
+    let response: A;
     try {
-      response = await exchange(server, upstream, proxy.transport, options, env, ctx);
+      response = await via.exchange(proxy, server, upstream, options, env, ctx);
     } catch (error) {
       if (counts) pool.ended(server);
-      if (signal.aborted) return clientClosed();
+      if (signal.aborted) return via.clientClosed();
       if (!isTransportError(error)) throw error;
       failure = error;
       settle(pool.failed(server, pool.clock()), ctx, proxy, server);
@@ -219,10 +271,10 @@ async function forward(proxy: Proxy, request: Request, env: unknown, ctx: Contex
     } else {
       settle(pool.succeeded(server, pool.clock()), ctx, proxy, server);
     }
-    return respond(response, pool, counts ? server : undefined, proxy.clean && server.origin !== undefined);
+    return via.pass(response, pool, counts ? server : undefined, proxy.clean && server.origin !== undefined);
   }
-  if (held !== undefined) return respond(held, pool, undefined, false);
-  return gatewayError(pool.name, failure);
+  if (held !== undefined) return via.pass(held, pool, undefined, false);
+  return via.failed(pool.name, failure);
 }
 
 /** Whether a request that failed with `error` goes on to the next server. */
@@ -270,8 +322,24 @@ function respond(response: Response, pool: Pool, counted: UpstreamServer | undef
   });
 }
 
-function discard(response: Response): void {
-  response.body?.cancel().catch(ignore);
+/**
+ * A {@link HeadAnswer} as the client gets it: the transport removed the
+ * hop-by-hop fields already; under least-in-flight, a streamed body is
+ * watched for its end.
+ */
+function passAnswer(answer: HeadAnswer, pool: Pool, counted: UpstreamServer | undefined): HeadAnswer {
+  if (counted === undefined) return answer;
+  const body = answer.body;
+  if (body === null || body instanceof Uint8Array) {
+    pool.ended(counted);
+    return answer;
+  }
+  return { status: answer.status, statusText: answer.statusText, headers: answer.headers, body: watchEnd(body, () => pool.ended(counted)) };
+}
+
+function discard(answer: Answer): void {
+  const body = answer.body;
+  if (body !== null && !(body instanceof Uint8Array)) body.cancel().catch(ignore);
 }
 
 /** Health-store writes are not waited for: a remote store's go to `waitUntil`. */

@@ -5,6 +5,7 @@ import { matchesEtag, parseHttpDate, seconds } from './_conditional.ts';
 import { contentTypes, isCompressible } from './_content-type.ts';
 import { readRange } from './_range.ts';
 import { isStorePath } from './safe-path.ts';
+import type { FieldReader, HeadAnswer, RequestHead } from '../head-answer.ts';
 
 /** A content coding the handler can serve from a precompressed sidecar file. */
 export type PrecompressedEncoding = 'br' | 'zstd' | 'gzip';
@@ -59,28 +60,8 @@ export interface StaticOptions {
   types?: Readonly<Record<string, string>>;
 }
 
-/** The fields of a request the handler reads, from a `Request` or straight from a server's own request. */
-export interface FieldReader {
-  get(name: string): string | null;
-}
-
-/** A GET or HEAD as a server received it, before any `Request` is made of it. */
-export interface RequestHead {
-  readonly method: string;
-  /** Absolute, as `Request.url`. */
-  readonly url: string;
-  readonly headers: FieldReader;
-}
-
-/**
- * A complete answer made without a `Response`: status, fields (names and
- * values alternating, never to be changed) and the whole body, or null.
- */
-export interface HeadAnswer {
-  readonly status: number;
-  readonly headers: readonly string[];
-  readonly body: Uint8Array | null;
-}
+/** What the handler reads of a request head (a {@link RequestHead} or a `Request`). */
+export type FileRequestHead = Pick<RequestHead, 'method'> & { readonly headers: FieldReader };
 
 /** Serves files from an {@link AssetStore}; see {@link createStaticHandler}. */
 export interface StaticHandler {
@@ -99,7 +80,7 @@ export interface StaticHandler {
    * failed precondition, a missing file). A server that can write such an
    * answer itself saves the objects' cost on its most frequent requests.
    */
-  answerHead(head: RequestHead, path: string, store: AssetStore): HeadAnswer | undefined;
+  answerHead(head: FileRequestHead, path: string, store: AssetStore): HeadAnswer | undefined;
 }
 
 /**
@@ -257,7 +238,7 @@ export function createStaticHandler(options: StaticOptions = {}): StaticHandler 
    * (sidecars, ranges, a failed precondition, a missing file), which `serve`
    * then answers. The fields and bytes are the ones `serve` would send.
    */
-  const answerHead = (head: RequestHead, path: string, store: AssetStore): HeadAnswer | undefined => {
+  const answerHead = (head: FileRequestHead, path: string, store: AssetStore): HeadAnswer | undefined => {
     if (!isStorePath(path) || path.endsWith('/')) return undefined;
     const asset = store.get(path);
     if (asset === null || isPromise(asset) || asset.bytes === undefined) return undefined;

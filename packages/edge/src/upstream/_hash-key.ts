@@ -1,3 +1,4 @@
+import type { FieldReader } from '../head-answer.ts';
 import type { Balance } from './pool-config.ts';
 
 /**
@@ -5,7 +6,7 @@ import type { Balance } from './pool-config.ts';
  * method does not hash or the request lacks the key (it then goes
  * round-robin, as in nginx).
  */
-export function hashKey(balance: Balance, headers: Headers, clientAddress: string | undefined): string | undefined {
+export function hashKey(balance: Balance, headers: FieldReader, clientAddress: string | undefined): string | undefined {
   if (typeof balance !== 'object') return undefined;
   switch (balance.hash) {
     case 'client-address':

@@ -1,3 +1,5 @@
+import type { HeadAnswer } from '../head-answer.ts';
+
 /**
  * What the proxy hands a {@link Transport}: one request for one upstream
  * server, already rewritten (path, Host, X-Forwarded-*, hop-by-hop fields
@@ -65,6 +67,15 @@ export type Transport = ((request: UpstreamRequest, options: TransportOptions) =
    * so; `fetch` responses do carry them).
    */
   readonly stripsHopByHop?: boolean;
+  /**
+   * The same exchange, with the response as a {@link HeadAnswer} rather
+   * than a `Response` (its body whole when it had all arrived with the
+   * head, else streamed; null for HEAD), hop-by-hop fields removed. When a
+   * transport has it, the edge proxies the GETs and HEADs a server hands
+   * it by their head (`ANSWER_HEAD`) without making a `Request` or a
+   * `Response` (`http1Transport` has it).
+   */
+  readonly answer?: (request: UpstreamRequest, options: TransportOptions) => Promise<HeadAnswer>;
 };
 
 /** The limits of one exchange, from the pool's configuration and the client. */
