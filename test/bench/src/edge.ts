@@ -23,12 +23,16 @@ import { type Load, type LoadResult, wrk } from './wrk.ts';
  * /proc/<pid>/stat) tells which: near 100 % means the server was the limit.
  * In the static scenarios the origin is idle and wrk has CPU 1 alone.
  *
- * The edge reaches the origin with `http1Transport`; a second edge with
- * `undiciTransport` is measured on the proxy scenario beside it.
+ * The edge reaches the origin with `http1Transport` (so its proxied GETs
+ * are answered from the request head, with no Request or Response); a
+ * second edge with `undiciTransport` (Requests and Responses all the way)
+ * is measured on the proxy scenario beside it.
  *
  * Another server, bare node:http with undici and no web objects, runs on
- * CPU 0 too: the most any Node edge built on these two could reach, so the
+ * CPU 0 too: the most a Node edge built on these two could reach, so the
  * figures tell Node's and undici's share of the gap from the edge's own.
+ * The edge's own HTTP/1.1 client costs less than undici, so its proxy may
+ * pass that row.
  */
 
 const SCENARIOS = [
@@ -41,7 +45,7 @@ const EDGE = '@gatehouse/edge on Node';
 /** The same edge with undiciTransport to the origin: proxy only, the static rows would repeat the first. */
 const EDGE_UNDICI = '… with undiciTransport';
 const NGINX = 'nginx';
-/** node:http and undici with no web objects: the ceiling for any Node edge (servers/bare-node.ts). */
+/** node:http and undici with no web objects: the ceiling of a Node edge on those two (servers/bare-node.ts). */
 const BARE = 'bare node:http + undici';
 
 export interface EdgeBenchOptions {
