@@ -196,7 +196,11 @@ function compileRoute<Env>(pattern: string, route: Route<Env>, groups: string[],
         const file = path === null ? null : await files.serve(request, path);
         return file ?? upstream.fetch(request, env, ctx);
       },
-      answerHead: files.answerHead,
+      answerHead: (head, target, env, ctx) => {
+        const file = files.answerHead(head, target);
+        if (file !== undefined || !files.knownMissing(head, target)) return file;
+        return upstream[ANSWER_HEAD](head, env, ctx);
+      },
     };
   }
   throw new Error(`location "${pattern}": a route needs one of respond, redirect, static, proxy, tryFiles or fetch`);
@@ -207,6 +211,8 @@ interface StaticFiles {
   path(pathname: string): string | null;
   serve(request: Request, path: string): Promise<Response | null>;
   answerHead(head: FileRequestHead, target: RequestTarget): HeadAnswer | undefined;
+  /** Whether `serve` surely finds nothing for this GET or HEAD, as the store tells at once. */
+  knownMissing(head: FileRequestHead, target: RequestTarget): boolean;
 }
 
 function staticFiles<Env>(pattern: string, options: StaticRoute, shared: Shared<Env>): StaticFiles {
@@ -239,6 +245,11 @@ function staticFiles<Env>(pattern: string, options: StaticRoute, shared: Shared<
     answerHead(head, target) {
       const path = files.path(target.pathname);
       return path === null ? undefined : handler.answerHead(head, path, store);
+    },
+    knownMissing(head, target) {
+      // A path no store could hold is not looked for (see tryFiles).
+      const path = files.path(target.pathname);
+      return path === null || handler.knownMissing(head, path, store);
     },
   };
   return files;

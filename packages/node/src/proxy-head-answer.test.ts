@@ -1,9 +1,13 @@
 import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ANSWER_HEAD, defineEdge, type EdgeApp } from '@gatehouse/edge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll, start } from './_test-helpers.ts';
+import { folderAssets } from './assets.ts';
 import { http1Transport } from './http1-transport.ts';
 import type { NodeServer } from './options.ts';
 
@@ -144,6 +148,7 @@ let full: NodeServer;
 let fastTimed: NodeServer;
 let fullTimed: NodeServer;
 let fromHead = 0;
+let dir: string;
 
 async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
   const server = createServer(handler);
@@ -167,8 +172,15 @@ beforeAll(async () => {
   dead = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
   await new Promise((resolve) => closed.close(resolve));
 
+  dir = mkdtempSync(join(tmpdir(), 'gatehouse-proxy-head-'));
+  mkdirSync(join(dir, 'site', 'docs'), { recursive: true });
+  writeFileSync(join(dir, 'site', 'docs', 'index.html'), '<h1>docs</h1>');
+  writeFileSync(join(dir, 'site', 'page.txt'), 'a page');
+  writeFileSync(join(dir, 'site', 'big.bin'), Buffer.alloc(4096, 1));
   edge = defineEdge({
     transport: http1Transport(),
+    // Files up to 1 KiB in memory: big.bin streams from the disk.
+    assets: folderAssets(dir, { maxFileSize: 1024 }),
     pools: {
       app: { servers: [one], responseTimeout: 300 },
       failover: { servers: [dead, one], retry: { on: ['error'], tries: 2 } },
@@ -188,6 +200,7 @@ beforeAll(async () => {
       '^~ /named-host/': { proxy: { pool: 'app', host: 'api.internal' } },
       '^~ /rewritten/': { proxy: { pool: 'app', rewrite: (path) => path.replace('/rewritten', '') } },
       '= /hello': { respond: 'hello' },
+      '^~ /site/': { tryFiles: 'app' },
       '/': { proxy: 'app' },
     },
   });
@@ -211,6 +224,7 @@ afterAll(async () => {
   for (const server of origins) server.closeAllConnections();
   await Promise.all(origins.map((server) => new Promise((resolve) => server.close(resolve))));
   origins = [];
+  rmSync(dir, { recursive: true, force: true });
 });
 
 /** Ask both servers; the answers must match, and the fast one must have answered from the head (or not). */
@@ -285,6 +299,18 @@ describe('proxying from the request head (http1Transport.answer)', () => {
     await expectSame('/echo', 'DELETE', {}, false);
     await expectSame('/echo', 'GET', { 'content-length': '2' }, false, 'hi');
     await expectSame('/echo', 'GET', { 'transfer-encoding': 'chunked' }, false, 'hi');
+  });
+
+  it('takes tryFiles: a file in memory, else the pool once the store knows the file is missing', async () => {
+    expect((await expectSame('/site/page.txt')).body.toString()).toBe('a page');
+    // The Request path asks first (expectSame), and the store remembers what it did not find.
+    expect((await expectSame('/site/echo?x=1')).status).toBe(200);
+    await expectSame('/site/nothing/', 'HEAD');
+    await expectSame('/site/big.bin', 'GET', {}, false);
+    await expectSame('/site/');
+    // An index, and the redirect to it: the Request path's.
+    await expectSame('/site/docs/', 'GET', {}, false);
+    await expectSame('/site/docs', 'GET', {}, false);
   });
 
   it('cancels the upstream exchange when the client leaves mid-body', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import type { AssetStore } from './asset-store.ts';
 import { MemoryStore } from './_test-memory-store.ts';
 import { createStaticHandler, type StaticOptions } from './static-handler.ts';
 
@@ -503,5 +504,62 @@ describe('static handler: Cache-Control', () => {
     expect(byPath.response!.headers.get('cache-control')).toBeNull();
     // A sidecar is cached as the file it stands for.
     expect(seen).toEqual(['/app.js', '/app.js']);
+  });
+});
+
+describe('static handler: knownMissing', () => {
+  /** A store that answers at once: null for what it lacks, as a store that remembers misses does. */
+  function syncStore(files: Record<string, string>, pending: string[] = []) {
+    const memory = new MemoryStore(files);
+    const discarded: string[] = [];
+    const store: AssetStore = {
+      get(path: string) {
+        if (pending.includes(path)) return memory.get(path);
+        if (!memory.files.has(path)) return null;
+        const size = memory.files.get(path)!.content.length;
+        return {
+          size,
+          etag: `"${size}"`,
+          lastModified: undefined,
+          contentType: undefined,
+          body: () => new Uint8Array(size),
+          discard: () => void discarded.push(path),
+        };
+      },
+    };
+    return { store, discarded };
+  }
+  const head = (accept?: string) => ({ method: 'GET', headers: new Headers(accept === undefined ? {} : { accept }) });
+
+  it('is true only where serve finds nothing, and says so without waiting', async () => {
+    const files = { '/app.js': 'x', '/docs/index.html': '<h1>', '/index.html': '<h1>' };
+    const cases: [StaticOptions, string, string | undefined, boolean][] = [
+      [{}, '/missing.js', undefined, true],
+      [{}, '/app.js', undefined, false],
+      [{}, '/docs', undefined, false], // redirects to /docs/
+      [{}, '/docs/', undefined, false], // its index
+      [{}, '/nothing/', undefined, true],
+      [{ directoryRedirect: false }, '/docs', undefined, true],
+      [{ spaFallback: '/index.html' }, '/route', 'text/html', false],
+      [{ spaFallback: '/index.html' }, '/data.json', 'application/json', true],
+      [{ notFound: '/index.html' }, '/missing.js', undefined, false],
+    ];
+    for (const [options, path, accept, missing] of cases) {
+      const { store } = syncStore(files);
+      const handler = createStaticHandler(options);
+      const what = `${path} ${JSON.stringify(options)} accept ${accept}`;
+      expect(handler.knownMissing(head(accept), path, store), what).toBe(missing);
+      const served = await handler.serve(new Request(`http://edge.test${path}`, { headers: accept === undefined ? {} : { accept } }), path, store);
+      // Known missing exactly where serve finds nothing.
+      expect(served === null, what).toBe(missing);
+    }
+  });
+
+  it('is false while the store has not answered yet, and gives back what it found unused', () => {
+    const { store, discarded } = syncStore({ '/app.js': 'x' }, ['/later.js']);
+    const handler = createStaticHandler({});
+    expect(handler.knownMissing(head(), '/later.js', store)).toBe(false);
+    expect(handler.knownMissing(head(), '/app.js', store)).toBe(false);
+    expect(discarded).toEqual(['/app.js']);
   });
 });

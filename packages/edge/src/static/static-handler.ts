@@ -81,6 +81,14 @@ export interface StaticHandler {
    * answer itself saves the objects' cost on its most frequent requests.
    */
   answerHead(head: FileRequestHead, path: string, store: AssetStore): HeadAnswer | undefined;
+  /**
+   * Whether `serve` would surely answer a GET or HEAD of `path` with `null`
+   * (no file, no index, no SPA fallback or 404 page), as the store tells
+   * without waiting (a store that remembers missing files does). False
+   * when it cannot tell at once. A try_files router then passes the
+   * request on without a Request.
+   */
+  knownMissing(head: FileRequestHead, path: string, store: AssetStore): boolean;
 }
 
 /**
@@ -258,8 +266,31 @@ export function createStaticHandler(options: StaticOptions = {}): StaticHandler 
     return { status: 200, headers, body: isGet && asset.size > 0 ? asset.bytes : null };
   };
 
+  /** Whether every one of `paths` is missing, as the store tells at once. */
+  const allMissing = (paths: readonly string[], store: AssetStore): boolean => {
+    for (const candidate of paths) {
+      const got = store.get(candidate);
+      if (got === null) continue;
+      // Found, or not known yet: either way not missing for sure. A found asset goes back unused.
+      if (isPromise(got)) got.then((asset) => asset?.discard?.(), ignore);
+      else got.discard?.();
+      return false;
+    }
+    return true;
+  };
+
+  // Goes the same way as `serve` below, and gives up wherever `serve` would find something.
+  const knownMissing = (head: FileRequestHead, path: string, store: AssetStore): boolean => {
+    if (!isStorePath(path) || notFound !== undefined) return false;
+    if (spaFallback !== undefined && acceptsHtml(head.headers.get('accept'))) return false;
+    if (path.endsWith('/')) return allMissing(index.map((file) => path + file), store);
+    if (!allMissing([path], store)) return false;
+    return redirectStatus === false || allMissing(index.map((file) => `${path}/${file}`), store);
+  };
+
   return {
     answerHead,
+    knownMissing,
     async serve(request, path, store) {
       if (!isStorePath(path)) throw new TypeError(`Not a store path (pass it through safePath): ${JSON.stringify(path)}`);
       const readable = request.method === 'GET' || request.method === 'HEAD';
@@ -473,3 +504,5 @@ function redirectToDirectory(url: string, status: 301 | 308): Response {
 function responseInit(status: number, headers: Headers | [string, string][], encoding: string | undefined): ResponseInit {
   return encoding === undefined ? { status, headers } : ({ status, headers, encodeBody: 'manual' } as ResponseInit);
 }
+
+function ignore(): void {}
