@@ -7,11 +7,11 @@
 
 // the edge App and its config
 export { defineEdge, type EdgeApp } from './define-edge.ts';
-export { ANSWER_HEAD, type FieldReader, type HeadAnswer, type RequestFields, type RequestHead } from './head-answer.ts';
+export { ANSWER_HEAD, type AnswersHeads, type FieldReader, type HeadAnswer, type RequestFields, type RequestHead } from './head-answer.ts';
 export type { EdgeConfig, ProxyRoute, Route, Routes, SiteConfig, StaticRoute } from './edge-config.ts';
 
 // proxy and upstream pools
-export { createProxy, proxy } from './proxy/proxy.ts';
+export { createProxy, proxy, type ProxyApp } from './proxy/proxy.ts';
 export type { ProxyOptions } from './proxy/proxy-options.ts';
 export { isIdempotent } from './proxy/idempotent.ts';
 export { createPool, Pool, type RetrySettings, type UpstreamServer } from './upstream/pool.ts';

@@ -51,16 +51,18 @@ class NodeFields {
   constructor(req: IncomingRequest) {
     this.#req = req;
   }
+  // Node joins repeated fields itself, all but Set-Cookie; a Request's
+  // Headers, given Node's list for that one, join it with a bare comma.
   get(name: string): string | null {
     const value = this.#req.headers[name];
     if (value === undefined) return null;
-    return typeof value === 'string' ? value : value.join(', ');
+    return typeof value === 'string' ? value : value.join(',');
   }
   forEach(callback: (value: string, name: string) => void): void {
     const headers = this.#req.headers;
     for (const name in headers) {
       const value = headers[name]!;
-      callback(typeof value === 'string' ? value : value.join(', '), name);
+      callback(typeof value === 'string' ? value : value.join(','), name);
     }
   }
 }
@@ -105,15 +107,39 @@ NodeHead.prototype._abortReason = undefined;
 
 /**
  * The head of `req` at `url`, if the App may answer it from there: a GET or
- * HEAD over HTTP/1 without a body or an upgrade, whose target a URL parser
- * would leave as it is (so both paths see the same URL).
+ * HEAD over HTTP/1 without a body or an upgrade, whose URL a URL parser
+ * would leave as it is (so both paths see the same URL, and a Host the
+ * parser refuses is refused by the Request path).
  */
 export function headOf(req: IncomingRequest, url: string): NodeHead | undefined {
-  if ((req.method !== 'GET' && req.method !== 'HEAD') || req.httpVersionMajor !== 1 || !PLAIN_TARGET.test(req.url ?? '')) return undefined;
+  const target = req.url ?? '';
+  if ((req.method !== 'GET' && req.method !== 'HEAD') || req.httpVersionMajor !== 1 || !PLAIN_TARGET.test(target)) return undefined;
   const headers = req.headers;
   if (headers.upgrade !== undefined || headers['transfer-encoding'] !== undefined) return undefined;
   if (headers['content-length'] !== undefined && headers['content-length'] !== '0') return undefined;
+  if (!isPlainOrigin(url.slice(0, url.length - target.length))) return undefined;
   return new NodeHead(req, url);
+}
+
+/** Origins (`proto://host`) seen lately, and whether a URL parser leaves each as it is. */
+const plainOrigins = new Map<string, boolean>();
+
+/**
+ * Whether `origin` is what a URL parser makes of it: a host it accepts,
+ * in lower case, without the default port, IPv4 and IPv6 in their
+ * shortest forms. Hosts come from clients, so the memory is bounded.
+ */
+function isPlainOrigin(origin: string): boolean {
+  let plain = plainOrigins.get(origin);
+  if (plain !== undefined) return plain;
+  try {
+    plain = new URL(origin).origin === origin;
+  } catch {
+    plain = false;
+  }
+  if (plainOrigins.size >= 256) plainOrigins.clear();
+  plainOrigins.set(origin, plain);
+  return plain;
 }
 
 /**
@@ -121,12 +147,17 @@ export function headOf(req: IncomingRequest, url: string): NodeHead | undefined 
  * undefined when `fetch` must answer. An answerer that throws leaves the
  * request to `fetch` too, which reports what goes wrong.
  */
-export function askHead(answer: AnswerHead, head: NodeHead, env: unknown, ctx: Context): HeadAnswer | Promise<HeadAnswer> | undefined {
+export function askHead(answer: AnswerHead, head: NodeHead, env: unknown, ctx: Context): HeadAnswer | PromiseLike<unknown> | undefined {
+  let made: unknown;
   try {
-    return answer(head, env, ctx);
+    made = answer(head, env, ctx);
   } catch {
     return undefined;
   }
+  if (made === undefined || made === null) return undefined;
+  // A promise, or something that only looks like one (another realm's): the listener checks what it brings.
+  if (typeof (made as PromiseLike<unknown>).then === 'function') return made as PromiseLike<unknown>;
+  return isHeadAnswer(made) ? made : undefined;
 }
 
 /** Whether what an answer promised is one. */

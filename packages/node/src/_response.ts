@@ -159,18 +159,29 @@ async function sendBody<S extends Sendable>(
   }
 }
 
-/** An answer's head: its fields as they are, with the length when it is known and they lack it. */
+/**
+ * An answer's head: its fields (names in lower case, as the protocol has
+ * them) without connection-level ones, as for a Response, and the length
+ * when it is known and they lack it.
+ */
 function writeAnswerHead(res: OutgoingResponse, answer: HeadAnswer, length: number | undefined): void {
   let fields = answer.headers;
-  if (length !== undefined && !hasField(fields, 'content-length')) fields = [...fields, 'content-length', String(length)];
+  let hasLength = false;
+  let connectionLevel = false;
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i]!;
+    if (name === 'content-length') hasLength = true;
+    else if (HOP_BY_HOP.has(name)) connectionLevel = true;
+  }
+  if (connectionLevel) {
+    const kept: string[] = [];
+    for (let i = 0; i < fields.length; i += 2) if (!HOP_BY_HOP.has(fields[i]!)) kept.push(fields[i]!, fields[i + 1]!);
+    fields = kept;
+  }
+  if (length !== undefined && !hasLength) fields = [...fields, 'content-length', String(length)];
   const node = res as ServerResponse;
   if (answer.statusText === undefined) node.writeHead(answer.status, fields as string[]);
   else node.writeHead(answer.status, answer.statusText, fields as string[]);
-}
-
-function hasField(fields: readonly string[], name: string): boolean {
-  for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return true;
-  return false;
 }
 
 function writeHead(res: OutgoingResponse, response: ResponseLike, length: number | undefined): void {

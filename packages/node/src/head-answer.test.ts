@@ -120,3 +120,38 @@ describe('answers made from the request head', () => {
     expect((await get(fast, '/static/changing.txt')).body).toBe('two!');
   });
 });
+
+describe('answers from the head of an App that gets them wrong', () => {
+  it('are the App failing: a field Node will not write is a 500, reported, whether answered at once or later', async () => {
+    const reported: unknown[] = [];
+    const bad = { status: 200, headers: ['x-bad', 'a\r\nb'], body: new Uint8Array([1]) };
+    const app = {
+      fetch: () => new Response('from fetch'),
+      [ANSWER_HEAD]: (head: { url: string }) => (head.url.endsWith('/later') ? Promise.resolve(bad) : bad),
+    };
+    const server = await start(app as never, { onError: (error) => void reported.push(error) });
+    expect((await get(server, '/now')).status).toBe(500);
+    expect((await get(server, '/later')).status).toBe(500);
+    expect(reported).toHaveLength(2);
+    // And the server goes on.
+    expect((await get(server, '/now', 'POST')).body).toBe('from fetch');
+  });
+
+  it('leave to fetch what is not an answer, and take one from a thenable', async () => {
+    const answer = { status: 203, headers: ['content-type', 'text/plain'], body: new TextEncoder().encode('thenable') };
+    const app = {
+      fetch: () => new Response('from fetch'),
+      [ANSWER_HEAD]: (head: { url: string }) => {
+        if (head.url.endsWith('/null')) return null;
+        if (head.url.endsWith('/junk')) return { status: 'no' };
+        // Not a native Promise: one from another realm, or a library's.
+        // oxlint-disable-next-line unicorn/no-thenable -- a thenable is what this case is about
+        return { then: (resolve: (value: unknown) => void) => resolve(answer) };
+      },
+    };
+    const server = await start(app as never);
+    expect((await get(server, '/null')).body).toBe('from fetch');
+    expect((await get(server, '/junk')).body).toBe('from fetch');
+    expect(await get(server, '/thenable')).toEqual({ status: 203, headers: { 'content-type': 'text/plain', 'content-length': '8' }, body: 'thenable' });
+  });
+});

@@ -130,18 +130,20 @@ export function createListenerWithState<Env>(
       const proto = trust !== false && trustsPeer(req, trust) ? forwardedProto(req) : socketProto(req);
       const url = requestUrl(req, proto);
       const head = answerHead === undefined ? undefined : headOf(req, url);
-      if (head !== undefined) {
-        answer = askHead(answerHead!, head, env, ctx);
-        if (answer !== undefined && !(answer instanceof Promise) && (answer.body === null || answer.body instanceof Uint8Array)) {
-          // Whole at once (a file held in memory): nothing can fail or time out any more.
-          if (state.closing && 'shouldKeepAlive' in res) res.shouldKeepAlive = false;
-          sendHeadAnswer(res, answer, req.method === 'HEAD');
-          return;
-        }
-      }
+      if (head !== undefined) answer = askHead(answerHead!, head, env, ctx);
       request = answer === undefined ? toRequest(req, url, maxBodySize) : head;
     } catch (error) {
       sendError(res, 400, error instanceof BadRequestError ? error.message : 'Bad Request', true);
+      return;
+    }
+    if (answer !== undefined && !isThenable(answer) && !(answer.body instanceof ReadableStream)) {
+      // Whole at once (a file held in memory): nothing can time out any more.
+      if (state.closing && 'shouldKeepAlive' in res) res.shouldKeepAlive = false;
+      try {
+        sendHeadAnswer(res, answer, req.method === 'HEAD');
+      } catch (error) {
+        handleError(error, req, res, report);
+      }
       return;
     }
 
@@ -185,7 +187,15 @@ export function createListenerWithState<Env>(
         return;
       }
       beforeHead();
-      sendHeadAnswer(res, made, isHead)?.then(undefined, fail);
+      let sending: Promise<void> | undefined;
+      try {
+        sending = sendHeadAnswer(res, made, isHead);
+      } catch (error) {
+        // Node refused the head (a field it will not write): the App's error, as a throw from fetch is.
+        fail(error);
+        return;
+      }
+      sending?.then(undefined, fail);
     };
 
     if (handlerTimeout > 0) {
@@ -202,7 +212,7 @@ export function createListenerWithState<Env>(
     }
 
     if (answer === undefined) callApp(app, current as NodeRequest, env, ctx, send, fail);
-    else if (answer instanceof Promise) answer.then(sendAnswer, fail);
+    else if (isThenable(answer)) answer.then(sendAnswer, fail);
     else sendAnswer(answer);
   };
 
@@ -217,6 +227,10 @@ function finishedNormally(res: OutgoingResponse): boolean {
   if (!res.writableFinished) return false;
   const stream = (res as { stream?: { rstCode?: number } }).stream;
   return stream === undefined || stream.rstCode === undefined || stream.rstCode === 0;
+}
+
+function isThenable(value: object): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 function cancelUnread(response: { readonly body: ReadableStream<Uint8Array> | Uint8Array | null }): void {

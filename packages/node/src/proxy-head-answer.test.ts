@@ -313,6 +313,30 @@ describe('proxying from the request head (http1Transport.answer)', () => {
     await expectSame('/site/docs', 'GET', {}, false);
   });
 
+  it('leaves to the Request path a Host a URL parser would change or refuse', async () => {
+    for (const host of ['Site.Test', 'site.test:80', '127.1', '[0:0::1]']) {
+      expect((await expectSame('/echo', 'GET', { host }, false)).status, host).toBe(200);
+    }
+    for (const host of ['a<b', 'site.test:99999']) {
+      expect((await expectSame('/echo', 'GET', { host }, false)).status, host).toBe(400);
+    }
+    await expectSame('/echo', 'GET', { host: 'site.test:8080' });
+    await expectSame('/echo', 'GET', { host: '[::1]' });
+  });
+
+  it('cancels the upstream exchange when the client leaves before the answer', async () => {
+    for (const server of [fast, full]) {
+      const before = slow.length;
+      const req = httpRequest({ host: '127.0.0.1', port: server.port, path: '/slow', agent: false });
+      req.on('error', () => {});
+      req.end();
+      while (slow.length === before) await new Promise((resolve) => setTimeout(resolve, 5));
+      req.destroy();
+      // The origin sees the edge go before its answer (1 s).
+      expect(await slow[before]).toBe(false);
+    }
+  });
+
   it('cancels the upstream exchange when the client leaves mid-body', async () => {
     for (const server of [fast, full]) {
       const before = held.length;

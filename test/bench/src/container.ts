@@ -80,7 +80,7 @@ async function measure(
   // One at a time: two-worker servers would otherwise compete with each other.
   for (let round = 0; round < options.rounds; round++) {
     for (const [i, contender] of contenders.entries()) {
-      const port = 42000 + i;
+      const port = 22000 + i;
       const child = await start(contender, port, serverCpu);
       try {
         const load = { url: `http://127.0.0.1:${port}/hello`, connections: options.connections, cpu: loadCpu };

@@ -103,11 +103,11 @@ export async function benchEdge(options: EdgeBenchOptions): Promise<void> {
     writeFileSync(join(dir, 'static', '1k.txt'), text(1024));
     writeFileSync(join(dir, 'static', '100k.txt'), text(100 * 1024));
 
-    const originPort = 43000;
-    const edgePort = 43001;
-    const nginxPort = 43002;
-    const barePort = 43004;
-    const edgeUndiciPort = 43005;
+    const originPort = 23000;
+    const edgePort = 23001;
+    const nginxPort = 23002;
+    const barePort = 23004;
+    const edgeUndiciPort = 23005;
     const origin = `http://127.0.0.1:${originPort}`;
     running.push(await startNode('origin.ts', [String(originPort)], options.loadCpu));
     const edge = await startNode('edge-node.ts', [String(edgePort), origin, dir], options.serverCpu);
@@ -218,14 +218,14 @@ async function benchWorkerd(
 ): Promise<void> {
   let child: ChildProcess;
   try {
-    child = await startNode('edge-workerd.ts', ['43003', origin], options.serverCpu);
+    child = await startNode('edge-workerd.ts', ['23003', origin], options.serverCpu);
     running.push(child);
   } catch (error) {
     console.log(`\nworkerd-hosted edge, proxy: not measured (${(error as Error).message}).`);
     return;
   }
   try {
-    const load = { url: 'http://127.0.0.1:43003/', connections: options.connections, cpu: options.loadCpu };
+    const load = { url: 'http://127.0.0.1:23003/', connections: options.connections, cpu: options.loadCpu };
     await wrk({ ...load, seconds: 1 });
     const runs: Run[] = [];
     for (let round = 0; round < options.rounds; round++) runs.push(await measure(load, options.seconds, child.pid!));

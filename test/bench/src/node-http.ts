@@ -47,14 +47,22 @@ export async function benchNodeHttp(options: NodeHttpOptions): Promise<void> {
     `\n## Node HTTP adapters: ${options.rounds} rounds × ${options.seconds} s, wrk -t1 -c${options.connections}, ` +
       `server on CPU ${options.serverCpu}, wrk on CPU ${options.loadCpu}`,
   );
-  const running = await Promise.all(SERVERS.map((server, i) => start(server.file, 41000 + i, options.serverCpu)));
+  // Ports below Linux's ephemeral range (32768–60999), which an outgoing connection may hold.
+  const started = await Promise.allSettled(SERVERS.map((server, i) => start(server.file, 21000 + i, options.serverCpu)));
+  const running = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed !== undefined) {
+    // Leave nothing behind when one of them could not start.
+    for (const child of running) child.kill();
+    throw failed.reason;
+  }
   try {
     for (const scenario of SCENARIOS) {
       const results = new Map<string, LoadResult[]>();
       for (let round = 0; round < options.rounds; round++) {
         for (const [i, server] of SERVERS.entries()) {
           const load = {
-            url: `http://127.0.0.1:${41000 + i}${scenario.path}`,
+            url: `http://127.0.0.1:${21000 + i}${scenario.path}`,
             connections: options.connections,
             cpu: options.loadCpu,
             ...('method' in scenario ? { method: scenario.method, body: scenario.body } : {}),

@@ -716,8 +716,11 @@ describe('answers from the request head', () => {
   it('is declined when the transport cannot answer so, a rewrite function wants the Request, or a server is an App', async () => {
     const { transport: onlyResponses } = scripted(() => new Response('ok'));
     const { transport } = answering(ok);
+    // Answers go out as they are: a transport that may leave hop-by-hop fields in is not asked for them.
+    const unclean = Object.assign((request: UpstreamRequest) => transport(request), { answer: transport.answer });
     const cases = [
       createProxy(createPool({ servers: [A] }), { transport: onlyResponses }),
+      createProxy(createPool({ servers: [A] }), { transport: unclean }),
       createProxy(createPool({ servers: [A] }), { transport, rewrite: (path) => path }),
       createProxy(createPool({ servers: [A, { app: { fetch: () => new Response('in process') } }] }), { transport }),
     ];

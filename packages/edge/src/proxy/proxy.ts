@@ -174,6 +174,8 @@ function compile(pool: Pool, options: ProxyOptions): Proxy {
     onError: options.onError ?? logFailure,
     answersHeads:
       typeof transport.answer === 'function' &&
+      // Its answers go out as they are: nothing would take hop-by-hop fields out.
+      transport.stripsHopByHop === true &&
       pool.servers.every((server) => server.origin !== undefined) &&
       typeof options.rewrite !== 'function',
   };

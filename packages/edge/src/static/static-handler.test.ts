@@ -507,28 +507,30 @@ describe('static handler: Cache-Control', () => {
   });
 });
 
+/** A store that answers at once: null for what it lacks, as a store that remembers misses does. */
+function syncStore(files: Record<string, string>, pending: string[] = [], inMemory: string[] = []) {
+  const memory = new MemoryStore(files);
+  const discarded: string[] = [];
+  const store: AssetStore = {
+    get(path: string) {
+      if (pending.includes(path)) return memory.get(path);
+      if (!memory.files.has(path)) return null;
+      const size = memory.files.get(path)!.content.length;
+      return {
+        size,
+        etag: `"${size}"`,
+        lastModified: undefined,
+        contentType: undefined,
+        bytes: inMemory.includes(path) ? new Uint8Array(size) : undefined,
+        body: () => new Uint8Array(size),
+        discard: () => void discarded.push(path),
+      };
+    },
+  };
+  return { store, discarded };
+}
+
 describe('static handler: knownMissing', () => {
-  /** A store that answers at once: null for what it lacks, as a store that remembers misses does. */
-  function syncStore(files: Record<string, string>, pending: string[] = []) {
-    const memory = new MemoryStore(files);
-    const discarded: string[] = [];
-    const store: AssetStore = {
-      get(path: string) {
-        if (pending.includes(path)) return memory.get(path);
-        if (!memory.files.has(path)) return null;
-        const size = memory.files.get(path)!.content.length;
-        return {
-          size,
-          etag: `"${size}"`,
-          lastModified: undefined,
-          contentType: undefined,
-          body: () => new Uint8Array(size),
-          discard: () => void discarded.push(path),
-        };
-      },
-    };
-    return { store, discarded };
-  }
   const head = (accept?: string) => ({ method: 'GET', headers: new Headers(accept === undefined ? {} : { accept }) });
 
   it('is true only where serve finds nothing, and says so without waiting', async () => {
@@ -561,5 +563,26 @@ describe('static handler: knownMissing', () => {
     expect(handler.knownMissing(head(), '/later.js', store)).toBe(false);
     expect(handler.knownMissing(head(), '/app.js', store)).toBe(false);
     expect(discarded).toEqual(['/app.js']);
+  });
+});
+
+describe('static handler: answerHead', () => {
+  it('hands back every asset it got and does not send', () => {
+    const files = { '/page.txt': 'page', '/disk.txt': 'disk', '/app.js': 'x', '/app.js.br': 'y', '/empty.txt': '' };
+    const memory = ['/page.txt', '/app.js', '/empty.txt'];
+    const handler = createStaticHandler({});
+    const ask = (path: string, method = 'GET', headers: Record<string, string> = {}) => {
+      const { store, discarded } = syncStore(files, [], memory);
+      const answer = handler.answerHead({ method, headers: new Headers(headers) }, path, store);
+      return { status: answer?.status, sent: answer?.body instanceof Uint8Array, discarded };
+    };
+    expect(ask('/page.txt')).toEqual({ status: 200, sent: true, discarded: [] });
+    expect(ask('/page.txt', 'HEAD')).toEqual({ status: 200, sent: false, discarded: ['/page.txt'] });
+    expect(ask('/page.txt', 'GET', { 'if-none-match': '"4"' })).toEqual({ status: 304, sent: false, discarded: ['/page.txt'] });
+    expect(ask('/page.txt', 'GET', { range: 'bytes=0-1' })).toEqual({ status: undefined, sent: false, discarded: ['/page.txt'] });
+    expect(ask('/empty.txt')).toEqual({ status: 200, sent: false, discarded: ['/empty.txt'] });
+    // Not in memory, or with a sidecar: left to serve, which gets its own.
+    expect(ask('/disk.txt')).toEqual({ status: undefined, sent: false, discarded: ['/disk.txt'] });
+    expect(ask('/app.js')).toEqual({ status: undefined, sent: false, discarded: ['/app.js.br', '/app.js'] });
   });
 });

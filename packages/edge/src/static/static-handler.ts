@@ -249,21 +249,30 @@ export function createStaticHandler(options: StaticOptions = {}): StaticHandler 
   const answerHead = (head: FileRequestHead, path: string, store: AssetStore): HeadAnswer | undefined => {
     if (!isStorePath(path) || path.endsWith('/')) return undefined;
     const asset = store.get(path);
-    if (asset === null || isPromise(asset) || asset.bytes === undefined) return undefined;
+    if (asset === null) return undefined;
+    if (isPromise(asset) || asset.bytes === undefined) return giveBack(asset);
     const identity = prepare(asset, path, undefined);
     if (identity.compressible) {
       // A sidecar makes the answer vary: that is `serve`'s work.
-      for (const sidecar of identity.sidecars) if (store.get(sidecar) !== null) return undefined;
+      for (const sidecar of identity.sidecars) {
+        const got = store.get(sidecar);
+        if (got !== null) return giveBack(got, asset);
+      }
     }
     const isGet = head.method === 'GET';
-    if (isGet && head.headers.get('range') !== null) return undefined;
+    if (isGet && head.headers.get('range') !== null) return giveBack(asset);
     const precondition = evaluatePreconditions(head.headers, identity);
-    if (precondition === 412) return undefined;
+    if (precondition === 412) return giveBack(asset);
     if (precondition === 304) {
+      giveBack(asset);
       return { status: 304, headers: (identity.notModifiedFlat ??= validators(identity).flat()), body: null };
     }
     const headers = (identity.wholeFlat ??= wholeFields(identity, undefined, false, asset.size).flat());
-    return { status: 200, headers, body: isGet && asset.size > 0 ? asset.bytes : null };
+    if (!isGet || asset.size === 0) {
+      giveBack(asset);
+      return { status: 200, headers, body: null };
+    }
+    return { status: 200, headers, body: asset.bytes };
   };
 
   /** Whether every one of `paths` is missing, as the store tells at once. */
@@ -271,9 +280,8 @@ export function createStaticHandler(options: StaticOptions = {}): StaticHandler 
     for (const candidate of paths) {
       const got = store.get(candidate);
       if (got === null) continue;
-      // Found, or not known yet: either way not missing for sure. A found asset goes back unused.
-      if (isPromise(got)) got.then((asset) => asset?.discard?.(), ignore);
-      else got.discard?.();
+      // Found, or not known yet: either way not missing for sure.
+      giveBack(got);
       return false;
     }
     return true;
@@ -503,6 +511,15 @@ function redirectToDirectory(url: string, status: 301 | 308): Response {
  */
 function responseInit(status: number, headers: Headers | [string, string][], encoding: string | undefined): ResponseInit {
   return encoding === undefined ? { status, headers } : ({ status, headers, encodeBody: 'manual' } as ResponseInit);
+}
+
+/** Hand back assets got from the store and not sent (`Asset.discard`), now or once they come. */
+function giveBack(...got: (Asset | Promise<Asset | null>)[]): undefined {
+  for (const asset of got) {
+    if (isPromise(asset)) asset.then((found) => found?.discard?.(), ignore);
+    else asset.discard?.();
+  }
+  return undefined;
 }
 
 function ignore(): void {}

@@ -73,7 +73,8 @@ export type Transport = ((request: UpstreamRequest, options: TransportOptions) =
    * head, else streamed; null for HEAD), hop-by-hop fields removed. When a
    * transport has it, the edge proxies the GETs and HEADs a server hands
    * it by their head (`ANSWER_HEAD`) without making a `Request` or a
-   * `Response` (`http1Transport` has it).
+   * `Response` (`http1Transport` has it). Only a transport that says
+   * `stripsHopByHop` is asked so.
    */
   readonly answer?: (request: UpstreamRequest, options: TransportOptions) => Promise<HeadAnswer>;
 };
