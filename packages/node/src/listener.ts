@@ -4,7 +4,7 @@ import { describeNonResponse, errorReporter } from './_app-errors.ts';
 import { callApp } from './_call-app.ts';
 import { PendingWork, NodeContext } from './_context.ts';
 import { trustsPeer } from './_client-address.ts';
-import { askHead, headAnswerer, headOf, isHeadAnswer, type NodeHead } from './_head-answer.ts';
+import { askHead, type HeadAnswer, headAnswerer, headOf, isHeadAnswer, type NodeHead } from './_head-answer.ts';
 import { BadRequestError, forwardedProto, type NodeRequest, requestUrl, socketProto, toRequest } from './_request.ts';
 import { cancelBody, isResponseLike, type ResponseLike, sendHeadAnswer, sendResponse } from './_response.ts';
 import { BodyTooLargeError, ClientAbortedError, HandlerTimeoutError } from './errors.ts';
@@ -162,40 +162,31 @@ export function createListenerWithState<Env>(
       handleError(error, req, res, report);
       current._body?.discard();
     };
-    const send = (response: unknown): void => {
+    const fromHead = answer !== undefined;
+    // What `fetch` resolved with (a Response), or what an answer from the head brought (a HeadAnswer).
+    const send = (made: unknown): void => {
+      const usable = fromHead ? isHeadAnswer(made) : isResponseLike(made);
       if (timedOut) {
         // Answered too late: the client already has its 504.
-        if (isResponseLike(response)) cancelUnread(response);
+        if (usable) cancelUnread(made as ResponseLike | HeadAnswer);
         return;
       }
       if (timer !== undefined) clearTimeout(timer);
-      if (!isResponseLike(response)) {
-        fail(new TypeError(`The App returned ${describeNonResponse(response)} instead of a Response`));
-        return;
-      }
-      beforeHead();
-      sendResponse(res, response as ResponseLike, isHead).then(() => current._body?.discard(), fail);
-    };
-    const sendAnswer = (made: unknown): void => {
-      if (timedOut) {
-        if (isHeadAnswer(made)) cancelUnread(made);
-        return;
-      }
-      if (timer !== undefined) clearTimeout(timer);
-      if (!isHeadAnswer(made)) {
-        fail(new TypeError(`The App answered from the head with ${describeNonResponse(made)} instead of a HeadAnswer`));
+      if (!usable) {
+        const expected = fromHead ? 'answered from the head with' : 'returned';
+        fail(new TypeError(`The App ${expected} ${describeNonResponse(made)} instead of a ${fromHead ? 'HeadAnswer' : 'Response'}`));
         return;
       }
       beforeHead();
       let sending: Promise<void> | undefined;
       try {
-        sending = sendHeadAnswer(res, made, isHead);
+        sending = fromHead ? sendHeadAnswer(res, made as HeadAnswer, isHead) : sendResponse(res, made as ResponseLike, isHead);
       } catch (error) {
         // Node refused the head (a field it will not write): the App's error, as a throw from fetch is.
         fail(error);
         return;
       }
-      sending?.then(undefined, fail);
+      sending?.then(() => current._body?.discard(), fail);
     };
 
     if (handlerTimeout > 0) {
@@ -212,8 +203,8 @@ export function createListenerWithState<Env>(
     }
 
     if (answer === undefined) callApp(app, current as NodeRequest, env, ctx, send, fail);
-    else if (isThenable(answer)) answer.then(sendAnswer, fail);
-    else sendAnswer(answer);
+    else if (isThenable(answer)) answer.then(send, fail);
+    else send(answer);
   };
 
   return { listener, state, bodyTooLarge };
