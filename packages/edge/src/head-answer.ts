@@ -25,7 +25,7 @@ export interface RequestFields extends FieldReader {
   forEach(callback: (value: string, name: string) => void): void;
 }
 
-/** A GET or HEAD without a body, as a server received it, before any `Request` is made of it. */
+/** A GET or HEAD without a body (and not a WebSocket handshake), as a server received it, before any `Request` is made of it. */
 export interface RequestHead {
   readonly method: string;
   /** Absolute, exactly as `Request.url` would be. */
