@@ -1,38 +1,5 @@
-/**
- * The name of the runtime an App is running on, as its adapter reports it.
- * The known names are listed; an adapter for another runtime may use its own.
- */
-export type RuntimeName = 'node' | 'workerd' | 'lambda' | (string & {});
-
-/**
- * What an App receives beside the request, on every runtime.
- *
- * A superset of Cloudflare Workers' `ExecutionContext`, so a Worker's
- * context is one and an App written for Workers (a Hono app, say) runs
- * unchanged elsewhere. Adapters may extend it with what their runtime
- * alone can give (a Lambda invocation's context, for instance).
- */
-export interface Context<Props = unknown> {
-  /**
-   * Keep the invocation alive until `promise` settles, without delaying
-   * the response. Adapters wait for it before they shut down or return.
-   */
-  waitUntil(promise: Promise<unknown>): void;
-  /**
-   * On Workers, fall through to the origin if the App throws. Elsewhere a
-   * no-op: there is no origin behind an adapter to fall through to.
-   */
-  passThroughOnException(): void;
-  /**
-   * The client's IP address as the runtime reports it, or as a proxy the
-   * adapter was told to trust reports it. `undefined` when unknown.
-   */
-  readonly clientAddress: string | undefined;
-  /** The runtime the App is running on. */
-  readonly runtime: RuntimeName;
-  /** Workers' per-entrypoint props; an empty object elsewhere. */
-  readonly props: Props;
-}
+import type { Context } from './context.ts';
+import type { ANSWER_HEAD, AnswerHead } from './head-answer.ts';
 
 /**
  * A Gatehouse App: the whole contract between an adapter and an application.
@@ -60,6 +27,12 @@ export interface App<Env = {}> {
    * on the cron expressions of its configuration.
    */
   scheduled?(controller: ScheduledController, env: Env, ctx: Context): void | Promise<void>;
+  /**
+   * Answer a GET or HEAD from its head alone, without a Request or a
+   * Response, where the server offers it (`@gatehouse/node` does; see
+   * `head-answer.ts`). `undefined` leaves the request to `fetch`.
+   */
+  [ANSWER_HEAD]?: AnswerHead<Env>;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { App, Context } from './app.ts';
+import type { App } from './app.ts';
+import type { Context } from './context.ts';
 import { compose, type Middleware } from './middleware.ts';
 
 const ctx: Context = {

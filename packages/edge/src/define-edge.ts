@@ -1,4 +1,4 @@
-import type { App, Context, ScheduledController } from '@gatehouse/core';
+import { ANSWER_HEAD, type AnswersHeads, type App, type Context, type HeadAnswer, type RequestHead, type ScheduledController } from '@gatehouse/core';
 import { LocationTable, parseLocation, type LocationMatch } from './routing/locations.ts';
 import { requestTarget, type RequestTarget } from './routing/request-target.ts';
 import { ServerNames } from './routing/server-names.ts';
@@ -6,7 +6,6 @@ import { compileTemplate, namedGroups, type Template } from './routing/template.
 import type { EdgeConfig, ProxyRoute, Route, Routes, StaticRoute } from './edge-config.ts';
 import { createProxy, type ProxyApp } from './proxy/proxy.ts';
 import { safePath } from './static/safe-path.ts';
-import { ANSWER_HEAD, type AnswersHeads, type HeadAnswer, type RequestHead } from './head-answer.ts';
 import { createStaticHandler, type FileRequestHead } from './static/static-handler.ts';
 import { checkPool, startHealthChecks } from './upstream/health-check.ts';
 import { createPool, Pool } from './upstream/pool.ts';

@@ -7,7 +7,6 @@
 
 // the edge App and its config
 export { defineEdge, type EdgeApp } from './define-edge.ts';
-export { ANSWER_HEAD, type AnswersHeads, type FieldReader, type HeadAnswer, type RequestFields, type RequestHead } from './head-answer.ts';
 export type { EdgeConfig, ProxyRoute, Route, Routes, SiteConfig, StaticRoute } from './edge-config.ts';
 
 // proxy and upstream pools
@@ -30,6 +29,7 @@ export type {
 export type { HealthStore } from './upstream/health-store.ts';
 export { MemoryHealthStore } from './upstream/memory-health-store.ts';
 export {
+  failureOfCode,
   isTransportError,
   TransportError,
   type Transport,

@@ -1,4 +1,4 @@
-import { type App, isNullBodyStatus } from '@gatehouse/core';
+import { type App, drained, isNullBodyStatus } from '@gatehouse/core';
 import { DEADLINE, DeadlineError } from './_result.ts';
 import { awsLambdaGlobal, type HttpResponseMetadata, type ResponseStream, type StreamingHandler } from './awslambda.ts';
 import { errorResult, failureResult, type HandlerOptions, prepare, resolveOptions } from './handler.ts';
@@ -183,16 +183,3 @@ function settledSoon<T>(promise: Promise<T>): Promise<T | undefined> {
     setImmediate(() => resolve(undefined));
   });
 }
-
-function drained(stream: ResponseStream): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      stream.off('drain', done);
-      stream.off('close', done);
-      resolve();
-    };
-    stream.once('drain', done);
-    stream.once('close', done);
-  });
-}
-

@@ -1,44 +1,6 @@
-import type { Context } from '@gatehouse/core';
+import { type AnswerHead, type Context, type HeadAnswer, isHeadAnswer, type RequestHead } from '@gatehouse/core';
 import { abortSignal, disconnectReason, type SignalHolder, signalOf } from './_signal.ts';
 import type { IncomingRequest } from './types.ts';
-
-// An App may offer answers made from the request head alone (the edge does,
-// for files it holds in memory): restated here by shape, as `@gatehouse/edge`
-// documents it, so that this package does not depend on that one.
-
-/** What the App is given: `RequestHead` in `@gatehouse/edge`. */
-interface RequestHead {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: {
-    get(name: string): string | null;
-    forEach(callback: (value: string, name: string) => void): void;
-  };
-  readonly signal: AbortSignal;
-}
-
-/**
- * What it answers: `HeadAnswer` in `@gatehouse/edge`. Fields are names and
- * values alternating, names in lower case, with no hop-by-hop field; the
- * body is whole, streamed, or none.
- */
-export interface HeadAnswer {
-  readonly status: number;
-  readonly statusText?: string;
-  readonly headers: readonly string[];
-  readonly body: Uint8Array | ReadableStream<Uint8Array> | null;
-}
-
-type AnswerHead = (head: RequestHead, env: unknown, ctx: Context) => HeadAnswer | Promise<HeadAnswer> | undefined;
-
-/** The registered symbol an App offers the method under (`ANSWER_HEAD` in `@gatehouse/edge`). */
-const ANSWER_HEAD = Symbol.for('gatehouse.answerHead');
-
-/** The App's way to answer from the request head, if it has one. */
-export function headAnswerer(app: object): AnswerHead | undefined {
-  const method = (app as { [ANSWER_HEAD]?: unknown })[ANSWER_HEAD];
-  return typeof method === 'function' ? (method.bind(app) as AnswerHead) : undefined;
-}
 
 // A target a Request would keep as it is: no percent-escapes, dot
 // segments, backslashes or characters URL parsing would encode. Anything
@@ -147,7 +109,7 @@ function isPlainOrigin(origin: string): boolean {
  * undefined when `fetch` must answer. An answerer that throws leaves the
  * request to `fetch` too, which reports what goes wrong.
  */
-export function askHead(answer: AnswerHead, head: NodeHead, env: unknown, ctx: Context): HeadAnswer | PromiseLike<unknown> | undefined {
+export function askHead<Env>(answer: AnswerHead<Env>, head: NodeHead, env: Env, ctx: Context): HeadAnswer | PromiseLike<unknown> | undefined {
   let made: unknown;
   try {
     made = answer(head, env, ctx);
@@ -158,9 +120,4 @@ export function askHead(answer: AnswerHead, head: NodeHead, env: unknown, ctx: C
   // A promise, or something that only looks like one (another realm's): the listener checks what it brings.
   if (typeof (made as PromiseLike<unknown>).then === 'function') return made as PromiseLike<unknown>;
   return isHeadAnswer(made) ? made : undefined;
-}
-
-/** Whether what an answer promised is one. */
-export function isHeadAnswer(value: unknown): value is HeadAnswer {
-  return typeof value === 'object' && value !== null && typeof (value as HeadAnswer).status === 'number' && Array.isArray((value as HeadAnswer).headers);
 }

@@ -1,20 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
-import { isNullBodyStatus } from '@gatehouse/core';
+import { drained, isHeadAnswer, isHopByHop, isNullBodyStatus } from '@gatehouse/core';
 import type { OutgoingResponse } from './types.ts';
-import { drained } from './_drained.ts';
-import type { HeadAnswer } from './_head-answer.ts';
 import { takeWholeBody } from './_whole-body.ts';
-
-// Connection-level headers are Node's to manage, and HTTP/2 forbids them
-// outright (RFC 9113 §8.2.2): an App's copies are dropped.
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-]);
 
 /**
  * The subset of Response the adapter reads. Checked by shape, not by
@@ -37,6 +25,72 @@ export function isResponseLike(value: unknown): value is ResponseLike {
   );
 }
 
+/**
+ * What the listener writes, however the App answered (a `Response` from
+ * `fetch`, a `HeadAnswer` from the request head): one form, so that both
+ * go out through the same code, byte for byte alike.
+ */
+export interface Reply {
+  readonly status: number;
+  /** The reason phrase, when not the standard one. */
+  readonly statusText: string | undefined;
+  /**
+   * Names and values alternating, in lower case, without the
+   * connection-level fields Node writes itself (and HTTP/2 forbids:
+   * RFC 9113 §8.2.2).
+   */
+  readonly fields: readonly string[];
+  /** Whether `fields` has a Content-Length. */
+  readonly hasLength: boolean;
+  readonly body: ReadableStream<Uint8Array> | Uint8Array | null;
+}
+
+/** How one kind of App answer becomes a {@link Reply}. */
+export interface ReplySource {
+  /** The answer as a Reply, or undefined when it is not one of this kind. */
+  reply(made: unknown): Reply | undefined;
+  /** What the App did, for the error that says it answered something else. */
+  readonly expected: string;
+}
+
+/** Answers from `fetch`: Responses. */
+export const FROM_RESPONSE: ReplySource = {
+  expected: 'returned {0} instead of a Response',
+  reply(made) {
+    if (!isResponseLike(made)) return undefined;
+    const fields: string[] = [];
+    let hasLength = false;
+    for (const [name, value] of made.headers) {
+      if (isHopByHop(name)) continue;
+      if (name === 'content-length') hasLength = true;
+      fields.push(name, value);
+    }
+    return { status: made.status, statusText: made.statusText === '' ? undefined : made.statusText, fields, hasLength, body: made.body };
+  },
+};
+
+/** Answers from the request head: HeadAnswers. */
+export const FROM_HEAD: ReplySource = {
+  expected: 'answered from the head with {0} instead of a HeadAnswer',
+  reply(made) {
+    if (!isHeadAnswer(made)) return undefined;
+    let fields = made.headers;
+    let hasLength = false;
+    let connectionLevel = false;
+    for (let i = 0; i < fields.length; i += 2) {
+      const name = fields[i]!;
+      if (name === 'content-length') hasLength = true;
+      else if (isHopByHop(name)) connectionLevel = true;
+    }
+    if (connectionLevel) {
+      const kept: string[] = [];
+      for (let i = 0; i < fields.length; i += 2) if (!isHopByHop(fields[i]!)) kept.push(fields[i]!, fields[i + 1]!);
+      fields = kept;
+    }
+    return { status: made.status, statusText: made.statusText, fields, hasLength, body: made.body };
+  },
+};
+
 /** Where the listener finds the body stream to stop when the client leaves. */
 const kBodyReader: unique symbol = Symbol('gatehouse.bodyReader');
 
@@ -54,75 +108,42 @@ export function cancelBody(res: OutgoingResponse): void {
 }
 
 /**
- * Write `response` to Node's response: head first, then the body as it is
- * produced, with backpressure. Resolves when done; rejects if the body
- * stream fails (the caller then cuts the connection, since the head is out).
+ * Write `reply` to Node's response: at once when its body is whole or
+ * absent (then undefined), else head first and the body as it is
+ * produced, with backpressure (then a promise, which rejects if the body
+ * stream fails: the caller cuts the connection, since the head is out).
+ * Throws when Node refuses the head (a field it will not write).
  */
-export function sendResponse(res: OutgoingResponse, response: ResponseLike, isHead: boolean): Promise<void> {
-  return sendBody(res, response, writeHead, isHead);
-}
-
-/**
- * Write an App's answer from the request head (HTTP/1 only, as the
- * listener asks for them): at once when its body is whole or absent
- * (undefined), else as {@link sendResponse} does (the promise). The same
- * bytes go out as for the Response it stands for.
- */
-export function sendHeadAnswer(res: OutgoingResponse, answer: HeadAnswer, isHead: boolean): Promise<void> | undefined {
-  const body = answer.body;
-  if (body !== null && !(body instanceof Uint8Array)) return sendBody(res, answer, writeAnswerHead, isHead);
-  if (res.destroyed) return undefined;
-  if (body === null || isNullBodyStatus(answer.status)) {
-    writeAnswerHead(res, answer, undefined);
-    res.end();
-  } else {
-    writeAnswerHead(res, answer, body.byteLength);
-    if (isHead) res.end();
-    else res.end(body);
-  }
-  return undefined;
-}
-
-/** What both kinds of answer have: a status, and a body streamed, whole, or none. */
-interface Sendable {
-  readonly status: number;
-  readonly body: ReadableStream<Uint8Array> | Uint8Array | null;
-}
-
-/** Send `source`'s body, its head written by `writeHead` once the length is known or known not to be. */
-async function sendBody<S extends Sendable>(
-  res: OutgoingResponse,
-  source: S,
-  writeHead: (res: OutgoingResponse, source: S, length: number | undefined) => void,
-  isHead: boolean,
-): Promise<void> {
-  const body = source.body;
+export function sendReply(res: OutgoingResponse, reply: Reply, isHead: boolean): Promise<void> | undefined {
+  const body = reply.body;
   if (res.destroyed) {
-    // The client left while the App was at work: nobody to stream to.
-    if (body !== null && !(body instanceof Uint8Array)) await body.cancel().catch(ignore);
-    return;
+    // The client left while the App was at work: nobody to send to.
+    if (body !== null && !(body instanceof Uint8Array)) body.cancel().catch(ignore);
+    return undefined;
   }
-  if (body === null || isNullBodyStatus(source.status)) {
-    writeHead(res, source, undefined);
+  if (body === null || isNullBodyStatus(reply.status)) {
+    writeHead(res, reply, undefined);
     res.end();
     if (body !== null && !(body instanceof Uint8Array)) body.cancel().catch(ignore);
-    return;
+    return undefined;
   }
-
   const whole = body instanceof Uint8Array ? body : takeWholeBody(body);
   if (whole !== undefined) {
-    writeHead(res, source, whole.byteLength);
+    writeHead(res, reply, whole.byteLength);
     if (isHead) res.end();
     else res.end(whole);
-    return;
+    return undefined;
   }
+  return streamBody(res, reply, body as ReadableStream<Uint8Array>, isHead);
+}
 
-  const reader = (body as ReadableStream<Uint8Array>).getReader();
+async function streamBody(res: OutgoingResponse, reply: Reply, body: ReadableStream<Uint8Array>, isHead: boolean): Promise<void> {
+  const reader = body.getReader();
   (res as WithReader)[kBodyReader] = reader;
   try {
     const first = await reader.read();
     if (first.done) {
-      writeHead(res, source, 0);
+      writeHead(res, reply, 0);
       res.end();
       return;
     }
@@ -134,12 +155,12 @@ async function sendBody<S extends Sendable>(
     const peek = await settledThisTick(next);
     const head = toBytes(first.value);
     if (peek !== undefined && peek.done) {
-      writeHead(res, source, head.byteLength);
+      writeHead(res, reply, head.byteLength);
       if (isHead) res.end();
       else res.end(head);
       return;
     }
-    writeHead(res, source, undefined);
+    writeHead(res, reply, undefined);
     if (isHead) {
       cancelBody(res);
       res.end();
@@ -159,62 +180,33 @@ async function sendBody<S extends Sendable>(
   }
 }
 
-/**
- * An answer's head: its fields (names in lower case, as the protocol has
- * them) without connection-level ones, as for a Response, and the length
- * when it is known and they lack it.
- */
-function writeAnswerHead(res: OutgoingResponse, answer: HeadAnswer, length: number | undefined): void {
-  let fields = answer.headers;
-  let hasLength = false;
-  let connectionLevel = false;
-  for (let i = 0; i < fields.length; i += 2) {
-    const name = fields[i]!;
-    if (name === 'content-length') hasLength = true;
-    else if (HOP_BY_HOP.has(name)) connectionLevel = true;
-  }
-  if (connectionLevel) {
-    const kept: string[] = [];
-    for (let i = 0; i < fields.length; i += 2) if (!HOP_BY_HOP.has(fields[i]!)) kept.push(fields[i]!, fields[i + 1]!);
-    fields = kept;
-  }
-  if (length !== undefined && !hasLength) fields = [...fields, 'content-length', String(length)];
-  const node = res as ServerResponse;
-  if (answer.statusText === undefined) node.writeHead(answer.status, fields as string[]);
-  else node.writeHead(answer.status, answer.statusText, fields as string[]);
-}
-
-function writeHead(res: OutgoingResponse, response: ResponseLike, length: number | undefined): void {
+/** The status line and fields, with the length when it is known and they lack it. */
+function writeHead(res: OutgoingResponse, reply: Reply, length: number | undefined): void {
+  let fields = reply.fields;
+  if (length !== undefined && !reply.hasLength) fields = [...fields, 'content-length', String(length)];
   if ((res as Http2ServerResponse).stream !== undefined) {
-    writeHead2(res as Http2ServerResponse, response, length);
+    (res as Http2ServerResponse).writeHead(reply.status, fieldObject(fields));
     return;
   }
   // The flat [name, value, name, value] form goes to the socket as it is,
   // without Node's per-header bookkeeping.
-  const flat: string[] = [];
-  let hasLength = false;
-  for (const [name, value] of response.headers) {
-    if (HOP_BY_HOP.has(name)) continue;
-    if (name === 'content-length') hasLength = true;
-    flat.push(name, value);
-  }
-  if (!hasLength && length !== undefined) flat.push('content-length', String(length));
   const node = res as ServerResponse;
-  if (response.statusText === '') node.writeHead(response.status, flat);
-  else node.writeHead(response.status, response.statusText, flat);
+  if (reply.statusText === undefined) node.writeHead(reply.status, fields as string[]);
+  else node.writeHead(reply.status, reply.statusText, fields as string[]);
 }
 
-function writeHead2(res: Http2ServerResponse, response: ResponseLike, length: number | undefined): void {
+/** HTTP/2's compatibility API takes an object: repeated fields become arrays. */
+function fieldObject(fields: readonly string[]): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = Object.create(null);
-  for (const [name, value] of response.headers) {
-    if (HOP_BY_HOP.has(name)) continue;
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i]!;
+    const value = fields[i + 1]!;
     const previous = headers[name];
     if (previous === undefined) headers[name] = value;
     else if (Array.isArray(previous)) previous.push(value);
     else headers[name] = [previous, value];
   }
-  if (headers['content-length'] === undefined && length !== undefined) headers['content-length'] = String(length);
-  res.writeHead(response.status, headers);
+  return headers;
 }
 
 /** Response bodies are streams of bytes; a string chunk is forgiven, anything else is the App's bug. */

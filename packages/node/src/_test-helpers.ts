@@ -1,62 +1,11 @@
-import { connect, type Socket } from 'node:net';
 import type { App } from '@gatehouse/core';
 import type { NodeServer, ServeOptions } from './options.ts';
 import { serve } from './serve.ts';
+import { serverSet } from '@gatehouse/test-support/servers';
 
 /** Servers started by a test file, closed by `closeAll` in its afterEach. */
-const open = new Set<NodeServer>();
+const servers = serverSet<App, ServeOptions, NodeServer>(serve, { port: 0, onError: () => {} });
+export const start: (app: App, options?: ServeOptions) => Promise<NodeServer> = servers.start;
+export const closeAll: () => Promise<void> = servers.closeAll;
 
-export async function start(app: App, options: ServeOptions = {}): Promise<NodeServer> {
-  const server = await serve(app, { port: 0, onError: () => {}, ...options });
-  open.add(server);
-  return server;
-}
-
-export async function closeAll(): Promise<void> {
-  await Promise.all([...open].map((server) => server.close()));
-  open.clear();
-}
-
-export function socketTo(server: NodeServer): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port: server.port }, () => resolve(socket));
-    socket.once('error', reject);
-  });
-}
-
-/** Send raw bytes and collect the reply until the server closes the connection. */
-export async function rawExchange(server: NodeServer, ...parts: (string | Uint8Array)[]): Promise<string> {
-  const socket = await socketTo(server);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.once('error', reject);
-    socket.once('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
-    for (const part of parts) socket.write(part);
-  });
-}
-
-/** Resolves with what arrived once `text` is among it. */
-export function readUntil(socket: Socket, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const onData = (chunk: Buffer): void => {
-      seen += chunk.toString('latin1');
-      if (seen.includes(text)) {
-        socket.off('data', onData);
-        resolve(seen);
-      }
-    };
-    socket.on('data', onData);
-    socket.once('error', reject);
-    socket.once('close', () => reject(new Error(`closed before ${JSON.stringify(text)} arrived; got ${JSON.stringify(seen)}`)));
-  });
-}
-
-export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export { deferred, rawExchange, readUntil, sleep, socketTo } from '@gatehouse/test-support/sockets';

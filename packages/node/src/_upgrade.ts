@@ -1,15 +1,15 @@
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type App, isNullBodyStatus } from '@gatehouse/core';
+import { type App, drained, isHopByHop, isNullBodyStatus } from '@gatehouse/core';
+import { countIn, countOut, handlerDeadline } from './_accounting.ts';
 import { trustsPeer } from './_client-address.ts';
 import { describeNonResponse, errorReporter } from './_app-errors.ts';
 import { callApp } from './_call-app.ts';
-import { drained } from './_drained.ts';
+
 import { NodeContext } from './_context.ts';
 import { BadRequestError, forwardedProto, type NodeRequest, requestUrl, socketProto, toRequest } from './_request.ts';
 import { isResponseLike, type ResponseLike, toBytes } from './_response.ts';
 import { upgradedConnection, type UpgradedConnection } from './_upgraded.ts';
-import { HandlerTimeoutError } from './errors.ts';
 import type { ListenerState } from './listener.ts';
 import type { ServeOptions } from './options.ts';
 
@@ -34,9 +34,6 @@ export function isWebSocketUpgrade(req: IncomingMessage): boolean {
   return upgrade !== undefined && /\bwebsocket\b/i.test(upgrade);
 }
 
-// Connection-level fields: the head says Connection and Upgrade itself, and the body is framed here.
-const DROPPED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
-const DROPPED_101 = new Set([...DROPPED, 'content-length']);
 
 const ignore = (): void => {};
 
@@ -62,9 +59,7 @@ export function acceptUpgrades<Env>(app: App<Env>, options: ServeOptions<Env>, s
 
   const listener = (req: IncomingMessage, socket: Duplex, head: Uint8Array): void => {
     sockets.add(socket);
-    if (state.inFlight++ === 0) state.busySince = performance.now();
-    state.requests++;
-    state.onRequest?.(state.requests);
+    const counted = countIn(state, req);
     let request: NodeRequest | undefined;
     let timer: NodeJS.Timeout | undefined;
     /** An answer (or the 101) is on its way: nothing else may be written. */
@@ -75,10 +70,7 @@ export function acceptUpgrades<Env>(app: App<Env>, options: ServeOptions<Env>, s
       if (settled) return;
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
-      if (--state.inFlight === 0) {
-        state.busyTime += performance.now() - state.busySince;
-        state.onIdle?.();
-      }
+      if (counted) countOut(state);
     };
     // Node took its own listeners off the socket: without one, an error would be uncaught.
     socket.on('error', ignore);
@@ -112,6 +104,7 @@ export function acceptUpgrades<Env>(app: App<Env>, options: ServeOptions<Env>, s
     };
     const refuse = (status: number, message: string): void => {
       answered = true;
+      if (timer !== undefined) clearTimeout(timer);
       takeEarly();
       sendText(socket, status, message);
     };
@@ -130,14 +123,7 @@ export function acceptUpgrades<Env>(app: App<Env>, options: ServeOptions<Env>, s
     }
     const current = request;
 
-    if (handlerTimeout > 0) {
-      timer = setTimeout(() => {
-        if (answered) return;
-        current._abort(new DOMException(`The App did not answer within ${handlerTimeout} ms`, 'TimeoutError'));
-        report(new HandlerTimeoutError(handlerTimeout, req.method, req.url), req);
-        refuse(504, `Gateway Timeout: the App did not answer within ${handlerTimeout} ms`);
-      }, handlerTimeout);
-    }
+    timer = handlerDeadline(handlerTimeout, req, current, report, (message) => refuse(504, message));
     const fail = (error: unknown): void => {
       // Once the client left, or had its answer, nobody needs to hear of it.
       if (answered || socket.destroyed) return;
@@ -162,6 +148,7 @@ export function acceptUpgrades<Env>(app: App<Env>, options: ServeOptions<Env>, s
           return;
         }
         answered = true;
+        clearTimeout(timer);
         takeEarly();
         writeResponse(socket, result, req.method === 'HEAD').catch((error: unknown) => {
           report(error, req);
@@ -236,7 +223,8 @@ function follow(other: Duplex): void {
 function switchingHead(response: ResponseLike, requested: string | undefined): string {
   let head = 'HTTP/1.1 101 Switching Protocols\r\n';
   for (const [name, value] of response.headers) {
-    if (!DROPPED_101.has(name) && safe(name, value)) head += `${name}: ${value}\r\n`;
+    // The head says Connection and Upgrade itself, and nothing frames a body.
+    if (name !== 'content-length' && !isHopByHop(name) && safe(name, value)) head += `${name}: ${value}\r\n`;
   }
   const protocol = response.headers.get('upgrade') ?? requested ?? 'websocket';
   return `${head}connection: Upgrade\r\nupgrade: ${safe('upgrade', protocol) ? protocol : 'websocket'}\r\n\r\n`;
@@ -255,7 +243,8 @@ async function writeResponse(socket: Duplex, response: ResponseLike, isHead: boo
   let head = `HTTP/1.1 ${response.status} ${reason}\r\n`;
   let dated = false;
   for (const [name, value] of response.headers) {
-    if (DROPPED.has(name) || !safe(name, value)) continue;
+    // Connection-level fields: the head says Connection itself, and the body is framed here.
+    if (isHopByHop(name) || !safe(name, value)) continue;
     if (name === 'date') dated = true;
     head += `${name}: ${value}\r\n`;
   }

@@ -7,6 +7,7 @@ export { serve } from './serve.ts';
 export { createListener } from './listener.ts';
 export { NodeRequest } from './_request.ts';
 export { upgradedResponse } from './_upgraded.ts';
+export { takeWholeBody, wholeBodyStream } from './_whole-body.ts';
 export { BodyTooLargeError, ClientAbortedError, HandlerTimeoutError } from './errors.ts';
 export type { ErrorHook, ListenerOptions, NodeServer, ServeOptions, TrustProxy } from './options.ts';
 export type { IncomingRequest, OutgoingResponse, RequestListener } from './types.ts';

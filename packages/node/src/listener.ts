@@ -1,13 +1,14 @@
 import type { ServerResponse } from 'node:http';
-import type { App } from '@gatehouse/core';
+import { type App, headAnswerer } from '@gatehouse/core';
 import { describeNonResponse, errorReporter } from './_app-errors.ts';
 import { callApp } from './_call-app.ts';
 import { PendingWork, NodeContext } from './_context.ts';
 import { trustsPeer } from './_client-address.ts';
-import { askHead, type HeadAnswer, headAnswerer, headOf, isHeadAnswer, type NodeHead } from './_head-answer.ts';
+import { askHead, headOf, type NodeHead } from './_head-answer.ts';
 import { BadRequestError, forwardedProto, type NodeRequest, requestUrl, socketProto, toRequest } from './_request.ts';
-import { cancelBody, isResponseLike, type ResponseLike, sendHeadAnswer, sendResponse } from './_response.ts';
-import { BodyTooLargeError, ClientAbortedError, HandlerTimeoutError } from './errors.ts';
+import { cancelBody, FROM_HEAD, FROM_RESPONSE, type Reply, sendReply } from './_response.ts';
+import { BodyTooLargeError, ClientAbortedError } from './errors.ts';
+import { countIn, countOut, handlerDeadline } from './_accounting.ts';
 import type { ErrorHook, ListenerOptions, TrustProxy } from './options.ts';
 import type { IncomingRequest, OutgoingResponse, RequestListener } from './types.ts';
 
@@ -74,7 +75,7 @@ export function createListenerWithState<Env>(
   const handlerTimeout = options.handlerTimeout ?? 0;
   // Answers the App can make from the head alone (the edge's files in memory,
   // its proxied GETs) skip the Request and Response.
-  const answerHead = headAnswerer(app);
+  const answerHead = headAnswerer<Env>(app);
   const state: ListenerState = {
     inFlight: 0,
     requests: 0,
@@ -93,12 +94,7 @@ export function createListenerWithState<Env>(
   };
 
   const listener: RequestListener = (req, res) => {
-    const counted = state.uncounted === undefined || !state.uncounted(req);
-    if (counted) {
-      if (state.inFlight++ === 0) state.busySince = performance.now();
-      state.requests++;
-      state.onRequest?.(state.requests);
-    }
+    const counted = countIn(state, req);
     let request: NodeRequest | NodeHead | undefined;
     let timer: NodeJS.Timeout | undefined;
     // 'close' comes once per response; `on` spares the wrapper `once` makes.
@@ -109,10 +105,7 @@ export function createListenerWithState<Env>(
         request?._disconnect();
         cancelBody(res);
       }
-      if (counted && --state.inFlight === 0) {
-        state.busyTime += performance.now() - state.busySince;
-        state.onIdle?.();
-      }
+      if (counted) countOut(state);
     });
 
     if (bodyTooLarge(req)) {
@@ -136,25 +129,15 @@ export function createListenerWithState<Env>(
       sendError(res, 400, error instanceof BadRequestError ? error.message : 'Bad Request', true);
       return;
     }
-    if (answer !== undefined && !isThenable(answer) && !(answer.body instanceof ReadableStream)) {
-      // Whole at once (a file held in memory): nothing can time out any more.
-      if (state.closing && 'shouldKeepAlive' in res) res.shouldKeepAlive = false;
-      try {
-        sendHeadAnswer(res, answer, req.method === 'HEAD');
-      } catch (error) {
-        handleError(error, req, res, report);
-      }
-      return;
-    }
-
-    const isHead = req.method === 'HEAD';
     const current = request!;
+    const source = answer === undefined ? FROM_RESPONSE : FROM_HEAD;
+    const isHeadRequest = req.method === 'HEAD';
+    let timedOut = false;
     // Decided when the answer is ready, not when the request came: a close
     // that began meanwhile, or a body refused for its size, ends the connection.
     const beforeHead = (): void => {
       if ((state.closing || current._body?.tooLarge === true) && 'shouldKeepAlive' in res) res.shouldKeepAlive = false;
     };
-    let timedOut = false;
     const fail = (error: unknown): void => {
       if (timedOut) return;
       if (timer !== undefined) clearTimeout(timer);
@@ -162,49 +145,45 @@ export function createListenerWithState<Env>(
       handleError(error, req, res, report);
       current._body?.discard();
     };
-    const fromHead = answer !== undefined;
-    // What `fetch` resolved with (a Response), or what an answer from the head brought (a HeadAnswer).
+    // What `fetch` resolved with (a Response), or what the answer from the head brought (a HeadAnswer).
     const send = (made: unknown): void => {
-      const usable = fromHead ? isHeadAnswer(made) : isResponseLike(made);
+      const reply = source.reply(made);
       if (timedOut) {
         // Answered too late: the client already has its 504.
-        if (usable) cancelUnread(made as ResponseLike | HeadAnswer);
+        if (reply !== undefined) cancelUnread(reply);
         return;
       }
       if (timer !== undefined) clearTimeout(timer);
-      if (!usable) {
-        const expected = fromHead ? 'answered from the head with' : 'returned';
-        fail(new TypeError(`The App ${expected} ${describeNonResponse(made)} instead of a ${fromHead ? 'HeadAnswer' : 'Response'}`));
+      if (reply === undefined) {
+        fail(new TypeError(`The App ${source.expected.replace('{0}', describeNonResponse(made))}`));
         return;
       }
       beforeHead();
       let sending: Promise<void> | undefined;
       try {
-        sending = fromHead ? sendHeadAnswer(res, made as HeadAnswer, isHead) : sendResponse(res, made as ResponseLike, isHead);
+        sending = sendReply(res, reply, isHeadRequest);
       } catch (error) {
         // Node refused the head (a field it will not write): the App's error, as a throw from fetch is.
         fail(error);
         return;
       }
-      sending?.then(() => current._body?.discard(), fail);
+      if (sending === undefined) current._body?.discard();
+      else sending.then(() => current._body?.discard(), fail);
     };
 
-    if (handlerTimeout > 0) {
-      timer = setTimeout(() => {
-        timedOut = true;
-        current._abort(new DOMException(`The App did not answer within ${handlerTimeout} ms`, 'TimeoutError'));
-        report(new HandlerTimeoutError(handlerTimeout, req.method, req.url), req);
-        // The body may be half read: the connection cannot carry another request.
-        if (!res.headersSent && !res.destroyed) {
-          sendError(res, 504, `Gateway Timeout: the App did not answer within ${handlerTimeout} ms`, true);
-        }
-        current._body?.discard();
-      }, handlerTimeout);
+    if (answer !== undefined && !isThenable(answer)) {
+      // Made at once (a file held in memory): nothing is left to time out.
+      send(answer);
+      return;
     }
-
+    timer = handlerDeadline(handlerTimeout, req, current, report, (message) => {
+      timedOut = true;
+      // The body may be half read: the connection cannot carry another request.
+      if (!res.headersSent && !res.destroyed) sendError(res, 504, message, true);
+      current._body?.discard();
+    });
     if (answer === undefined) callApp(app, current as NodeRequest, env, ctx, send, fail);
-    else if (isThenable(answer)) answer.then(send, fail);
-    else send(answer);
+    else answer.then(send, fail);
   };
 
   return { listener, state, bodyTooLarge };
@@ -224,8 +203,8 @@ function isThenable(value: object): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
-function cancelUnread(response: { readonly body: ReadableStream<Uint8Array> | Uint8Array | null }): void {
-  const body = response.body;
+function cancelUnread(reply: Reply): void {
+  const body = reply.body;
   if (body !== null && !(body instanceof Uint8Array) && typeof body.cancel === 'function' && !body.locked) body.cancel().catch(() => {});
 }
 

@@ -8,15 +8,21 @@ import { peakResident, startServerScript, stopProcess } from './_process.ts';
  */
 export const edgeRuntime: Runtime = edgeWith('undici');
 
-/** The same, with `http1Transport` between the edge and the origin. */
-export const edgeHttp1Runtime: Runtime = edgeWith('http1');
+/**
+ * The same, with `http1Transport` between the edge and the origin, GETs and
+ * HEADs answered from the request head (no Request, no Response).
+ */
+export const edgeHttp1Runtime: Runtime = edgeWith('http1', true);
 
-function edgeWith(transport: 'undici' | 'http1'): Runtime {
+/** `http1Transport` too, every request through a Request and a Response: the one difference from the runtime above. */
+export const edgeHttp1RequestsRuntime: Runtime = edgeWith('http1', false);
+
+function edgeWith(transport: 'undici' | 'http1', headAnswers = true): Runtime {
   return {
-    name: `edge (Node, ${transport}Transport) → @gatehouse/node`,
+    name: `edge (Node, ${transport}Transport${headAnswers ? '' : ', no head answers'}) → @gatehouse/node`,
     runtimeName: 'node',
     async start(): Promise<RunningApp> {
-      const { child, url } = await startServerScript('./edge-server.ts', [transport]);
+      const { child, url } = await startServerScript('./edge-server.ts', headAnswers ? [transport] : [transport, 'no-head-answers']);
       return {
         url,
         stop: () => stopProcess(child),

@@ -1,4 +1,4 @@
-import type { HeadAnswer } from '../head-answer.ts';
+import type { HeadAnswer } from '@gatehouse/core';
 import { isTimeout, type TransportError } from '../upstream/transport.ts';
 
 /**

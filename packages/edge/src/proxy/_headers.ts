@@ -1,44 +1,13 @@
-import { getSetCookies } from '@gatehouse/core';
-import type { FieldReader, RequestFields } from '../head-answer.ts';
+import { connectionTokens, type FieldReader, getSetCookies, type RequestFields, staysOnConnection } from '@gatehouse/core';
 
 /**
- * Request fields that are never forwarded as they are: hop-by-hop fields
- * (RFC 9110 §7.6.1: Connection and what it names, Keep-Alive, TE,
- * Trailer, Transfer-Encoding, Upgrade; and Proxy-Connection), Expect (the
- * edge's own server already answered `100-continue`), and the fields the
- * proxy sets itself. `Proxy` and every `Proxy-*` field are dropped too
- * (`Proxy-Authorization` is for this proxy; `Proxy` is the httpoxy attack).
+ * Request fields the proxy sets itself, or that its own server already
+ * dealt with (Expect: `100-continue` was answered), so the client's are not
+ * forwarded as they are. Hop-by-hop fields, and `Proxy` and every
+ * `Proxy-*` field, are dropped too (`Proxy-Authorization` is for this
+ * proxy; `Proxy` is the httpoxy attack).
  */
-const REQUEST_DROPPED: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'expect',
-  'host',
-  'x-forwarded-for',
-  'x-forwarded-proto',
-  'x-forwarded-host',
-]);
-
-/**
- * Response fields that make the proxy rebuild the head: the hop-by-hop
- * ones an upstream sends. A head without any of them is passed on as it is.
- */
-const RESPONSE_HOP_BY_HOP: readonly string[] = [
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authentication-info',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-];
-const RESPONSE_DROPPED: ReadonlySet<string> = new Set(RESPONSE_HOP_BY_HOP);
+const SET_BY_PROXY: ReadonlySet<string> = new Set(['expect', 'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
 
 /**
  * The fields to send upstream, flat (`[name, value…]`): the client's,
@@ -59,18 +28,14 @@ export function forwardedHeaders(
   bodyless: boolean,
 ): string[] {
   const out = ['host', ''];
-  const connection = headers.get('connection');
-  const named = connection === null ? undefined : tokens(connection);
+  const named = connectionTokens(headers.get('connection'));
   let forwardedFor: string | undefined;
   headers.forEach((value, name) => {
-    if (REQUEST_DROPPED.has(name)) {
+    if (SET_BY_PROXY.has(name)) {
       if (name === 'x-forwarded-for') forwardedFor = value;
       return;
     }
-    if (name.startsWith('proxy')) {
-      if (name.length === 5 || name.charCodeAt(5) === 0x2d /* - */) return;
-    }
-    if (named !== undefined && named.includes(name)) return;
+    if (name === 'proxy' || staysOnConnection(name, named)) return;
     // A body that is not forwarded (a GET's) must not be announced: the
     // server would read the next request as that body.
     if (bodyless && name === 'content-length' && value !== '0') return;
@@ -93,13 +58,13 @@ export function forwardedHeaders(
 export function webSocketUpgrade(headers: FieldReader): string | undefined {
   const upgrade = headers.get('upgrade');
   if (upgrade === null || !/\bwebsocket\b/i.test(upgrade)) return undefined;
-  const connection = headers.get('connection');
-  return connection !== null && tokens(connection).includes('upgrade') ? upgrade : undefined;
+  return connectionTokens(headers.get('connection')).includes('upgrade') ? upgrade : undefined;
 }
 
-/** Whether a response head carries a hop-by-hop field (and must be rebuilt without). */
+/** Whether a response head carries a field that stays on the upstream connection (and must be rebuilt without). */
 export function hasHopByHop(headers: Headers): boolean {
-  for (const name of RESPONSE_HOP_BY_HOP) if (headers.has(name)) return true;
+  // A field named by Connection comes with Connection, which is hop-by-hop itself.
+  for (const [name] of headers) if (staysOnConnection(name)) return true;
   return false;
 }
 
@@ -109,22 +74,12 @@ export function hasHopByHop(headers: Headers): boolean {
  * of its own.
  */
 export function withoutHopByHop(headers: Headers): Headers {
-  const connection = headers.get('connection');
-  const named = connection === null ? undefined : tokens(connection);
+  const named = connectionTokens(headers.get('connection'));
   const out = new Headers();
   for (const [name, value] of headers) {
-    if (name === 'set-cookie' || RESPONSE_DROPPED.has(name) || name.startsWith('proxy-')) continue;
-    if (named !== undefined && named.includes(name)) continue;
+    if (name === 'set-cookie' || staysOnConnection(name, named)) continue;
     out.append(name, value);
   }
   for (const cookie of getSetCookies(headers)) out.append('set-cookie', cookie);
   return out;
-}
-
-function tokens(list: string): string[] {
-  return list
-    .toLowerCase()
-    .split(',')
-    .map((token) => token.trim())
-    .filter((token) => token !== '');
 }

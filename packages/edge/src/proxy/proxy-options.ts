@@ -5,7 +5,7 @@ export interface ProxyOptions {
   /**
    * How requests reach URL servers. Defaults to `fetchTransport` (the
    * runtime's fetch); on Node, `undiciTransport()` from
-   * `@gatehouse/node/upstream` is faster and has a real connect timeout.
+   * `@gatehouse/edge-node/transport` is faster and has a real connect timeout.
    */
   readonly transport?: Transport;
   /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createPool } from '../upstream/pool.ts';
 import type { PoolConfig } from '../upstream/pool-config.ts';
-import { ANSWER_HEAD, type HeadAnswer, type RequestHead } from '../head-answer.ts';
+import { ANSWER_HEAD, type HeadAnswer, type RequestHead } from '@gatehouse/core';
 import { TransportError, type TransportFailure, type UpstreamRequest } from '../upstream/transport.ts';
 import { context, manualClock, quiet, scripted } from './_test-upstream.ts';
 import { createProxy, proxy } from './proxy.ts';

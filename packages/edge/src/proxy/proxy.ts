@@ -1,5 +1,4 @@
-import type { App, Context } from '@gatehouse/core';
-import { ANSWER_HEAD, type AnswersHeads, type HeadAnswer, type RequestHead } from '../head-answer.ts';
+import { ANSWER_HEAD, type AnswersHeads, type App, type Context, type HeadAnswer, type RequestHead } from '@gatehouse/core';
 import { exchange } from '../upstream/_exchange.ts';
 import { hashKey } from '../upstream/_hash-key.ts';
 import type { RetrySettings, UpstreamServer } from '../upstream/_normalize.ts';

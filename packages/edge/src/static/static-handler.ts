@@ -5,7 +5,7 @@ import { matchesEtag, parseHttpDate, seconds } from './_conditional.ts';
 import { contentTypes, isCompressible } from './_content-type.ts';
 import { readRange } from './_range.ts';
 import { isStorePath } from './safe-path.ts';
-import type { FieldReader, HeadAnswer, RequestHead } from '../head-answer.ts';
+import type { FieldReader, HeadAnswer, RequestHead } from '@gatehouse/core';
 
 /** A content coding the handler can serve from a precompressed sidecar file. */
 export type PrecompressedEncoding = 'br' | 'zstd' | 'gzip';
@@ -112,7 +112,7 @@ export interface StaticHandler {
  * @example
  * ```ts
  * import { createStaticHandler, safePath } from '@gatehouse/edge'
- * import { folderAssets } from '@gatehouse/node/assets'
+ * import { folderAssets } from '@gatehouse/edge-node/assets'
  *
  * const statics = createStaticHandler({ spaFallback: '/index.html' })
  * const assets = folderAssets('./public')

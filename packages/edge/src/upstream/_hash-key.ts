@@ -1,4 +1,4 @@
-import type { FieldReader } from '../head-answer.ts';
+import type { FieldReader } from '@gatehouse/core';
 import type { Balance } from './pool-config.ts';
 
 /**

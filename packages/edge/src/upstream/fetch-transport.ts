@@ -1,34 +1,5 @@
-import { TransportError, type TransportFailure, type TransportOptions, type UpstreamRequest } from './transport.ts';
+import { failureOfCode, TransportError, type TransportFailure, type TransportOptions, type UpstreamRequest } from './transport.ts';
 import { fetchInit } from './_fetch-init.ts';
-
-/**
- * Codes Node (undici) puts on the causes of `fetch failed`, by what they
- * mean for a retry. Workers' fetch has no codes: its failures are all
- * 'reset', which retries idempotent requests only.
- */
-const CODES: ReadonlyMap<string, TransportFailure | 'bug'> = new Map<string, TransportFailure | 'bug'>([
-  ['ECONNREFUSED', 'connect'],
-  ['ENOTFOUND', 'connect'],
-  ['EAI_AGAIN', 'connect'],
-  ['EAI_FAIL', 'connect'],
-  ['EAI_NONAME', 'connect'],
-  ['EHOSTUNREACH', 'connect'],
-  ['EHOSTDOWN', 'connect'],
-  ['ENETUNREACH', 'connect'],
-  ['EADDRNOTAVAIL', 'connect'],
-  ['UND_ERR_CONNECT_TIMEOUT', 'connect-timeout'],
-  ['ETIMEDOUT', 'connect-timeout'],
-  ['UND_ERR_HEADERS_TIMEOUT', 'timeout'],
-  ['ECONNRESET', 'reset'],
-  ['EPIPE', 'reset'],
-  ['UND_ERR_SOCKET', 'reset'],
-  ['UND_ERR_CLOSED', 'reset'],
-  ['UND_ERR_INVALID_ARG', 'bug'],
-  ['UND_ERR_NOT_SUPPORTED', 'bug'],
-  ['ERR_INVALID_ARG_TYPE', 'bug'],
-  ['ERR_INVALID_ARG_VALUE', 'bug'],
-  ['ERR_INVALID_URL', 'bug'],
-]);
 
 /** Content codings undici's fetch decodes (`lib/web/fetch`), all of which must be for it to decode. */
 const DECODED = new Set(['gzip', 'x-gzip', 'deflate', 'br', 'zstd']);
@@ -54,7 +25,7 @@ const DECODES_BODIES = !(typeof navigator !== 'undefined' && navigator.userAgent
  *   the request may have been sent). The runtime's own connect timeout
  *   still applies (undici's 10 s on Node, Cloudflare's on Workers) and
  *   shows as 'connect-timeout' on Node. `undiciTransport()` from
- *   `@gatehouse/node/upstream` enforces both.
+ *   `@gatehouse/edge-node/transport` enforces both.
  * - On Node, `fetch` decodes gzip, deflate, br and zstd bodies but keeps
  *   their `Content-Encoding` and `Content-Length`: those two are dropped
  *   so that the client gets a consistent, uncompressed answer.
@@ -120,9 +91,8 @@ function failureOf(error: unknown): TransportFailure | 'bug' {
   for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string') {
-      const kind = CODES.get(code);
+      const kind = failureOfCode(code);
       if (kind !== undefined) return kind;
-      if (code.startsWith('ERR_TLS') || code.includes('CERT')) return 'connect';
     }
     // Happy eyeballs: one error per address tried.
     const errors = (current as { errors?: unknown }).errors;

@@ -109,7 +109,7 @@ async function probe(
  * @example
  * ```ts
  * import { startHealthChecks } from '@gatehouse/edge'
- * import { undiciTransport } from '@gatehouse/node/upstream'
+ * import { undiciTransport } from '@gatehouse/edge-node/transport'
  *
  * const stop = startHealthChecks(pool, { transport: undiciTransport() })
  * process.once('SIGTERM', stop)

@@ -1,4 +1,4 @@
-import type { HeadAnswer } from '../head-answer.ts';
+import type { HeadAnswer } from '@gatehouse/core';
 
 /**
  * What the proxy hands a {@link Transport}: one request for one upstream
@@ -36,7 +36,7 @@ export interface UpstreamRequest {
  * must cancel the exchange. Redirects are never followed.
  *
  * The default is {@link fetchTransport} (the runtime's `fetch`); on Node,
- * `undiciTransport()` from `@gatehouse/node/upstream` is faster and tells
+ * `undiciTransport()` from `@gatehouse/edge-node/transport` is faster and tells
  * connect timeouts apart from response timeouts.
  *
  * It resolves with the upstream's response whatever its status, and
@@ -163,4 +163,47 @@ export function isTimeout(kind: TransportFailure): boolean {
 /** Whether a failure of this kind happened before anything of the request was sent. */
 export function beforeSending(kind: TransportFailure): boolean {
   return kind === 'connect' || kind === 'connect-timeout';
+}
+
+/**
+ * Error codes of Node's network stack and of undici, by what they mean for
+ * a retry. Workers' fetch has no codes: its failures are all 'reset',
+ * which retries idempotent requests only.
+ */
+const CODES: ReadonlyMap<string, TransportFailure | 'bug'> = new Map<string, TransportFailure | 'bug'>([
+  ['ECONNREFUSED', 'connect'],
+  ['ENOTFOUND', 'connect'],
+  ['EAI_AGAIN', 'connect'],
+  ['EAI_FAIL', 'connect'],
+  ['EAI_NONAME', 'connect'],
+  ['EHOSTUNREACH', 'connect'],
+  ['EHOSTDOWN', 'connect'],
+  ['ENETUNREACH', 'connect'],
+  ['EADDRNOTAVAIL', 'connect'],
+  ['UND_ERR_CONNECT_TIMEOUT', 'connect-timeout'],
+  ['ETIMEDOUT', 'connect-timeout'],
+  ['UND_ERR_HEADERS_TIMEOUT', 'timeout'],
+  ['ECONNRESET', 'reset'],
+  ['EPIPE', 'reset'],
+  ['UND_ERR_SOCKET', 'reset'],
+  ['UND_ERR_CLOSED', 'reset'],
+  ['UND_ERR_INVALID_ARG', 'bug'],
+  ['UND_ERR_NOT_SUPPORTED', 'bug'],
+  ['ERR_INVALID_ARG_TYPE', 'bug'],
+  ['ERR_INVALID_ARG_VALUE', 'bug'],
+  ['ERR_INVALID_URL', 'bug'],
+]);
+
+/**
+ * What an error code of Node's network stack or undici means for an
+ * exchange: the kind of failure, 'bug' for a request that should never
+ * have been made (the transport's or the edge's fault, not the server's),
+ * or undefined for a code it does not know. For transports on Node.
+ */
+export function failureOfCode(code: string): TransportFailure | 'bug' | undefined {
+  const kind = CODES.get(code);
+  if (kind !== undefined) return kind;
+  // A certificate refused, or a TLS handshake failed: nothing of the request went out.
+  if (code.startsWith('ERR_TLS') || code.includes('CERT')) return 'connect';
+  return undefined;
 }

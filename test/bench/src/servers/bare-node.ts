@@ -5,7 +5,7 @@ import { Agent, type Dispatcher } from 'undici';
 
 // The ceiling of Node for the edge's two jobs, without any web object (no
 // Request, Response or stream): node:http in front, undici's dispatcher to
-// the origin (what @gatehouse/node/upstream uses), files answered from
+// the origin (what @gatehouse/edge-node/transport uses), files answered from
 // memory with their head written once. Not a product: it does none of the
 // HTTP the edge does (no validators, ranges, hop-by-hop fields, retries),
 // so it shows how much of the gap to nginx is Node's and undici's own.

@@ -1,7 +1,7 @@
 import { defineEdge } from '@gatehouse/edge';
 import { serve } from '@gatehouse/node';
-import { folderAssets } from '@gatehouse/node/assets';
-import { http1Transport, undiciTransport } from '@gatehouse/node/upstream';
+import { folderAssets } from '@gatehouse/edge-node/assets';
+import { http1Transport, undiciTransport } from '@gatehouse/edge-node/transport';
 
 // The Node-hosted edge, the Django layout: /static/ from a folder, the rest to the origin.
 // Arguments: port, origin URL, the folder that holds static/, and the

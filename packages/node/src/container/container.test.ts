@@ -3,10 +3,10 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ContainerError, startContainer, type Container, type ContainerOptions } from './container.ts';
-import { load } from './_test-load.ts';
+import { ContainerError, startContainer, type Container, type ContainerOptions } from './index.ts';
+import { load } from '@gatehouse/test-support/load';
 
-const FIXTURE = new URL('../test/fixtures/app.ts', import.meta.url);
+const FIXTURE = new URL('../../test/fixtures/app.ts', import.meta.url);
 let dir: string;
 let appFile: string;
 const running: Container[] = [];

@@ -3,11 +3,12 @@ import type { AddressInfo, Socket } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { createPool, createProxy, fetchTransport, type PoolConfig, type Transport } from '@gatehouse/edge';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { NodeServer } from './options.ts';
-import { closeAll, deferred, sleep, start } from './_test-helpers.ts';
-import { load } from './_test-load.ts';
-import { toTransportError } from './_undici-errors.ts';
-import { http1Transport, undiciTransport, type UndiciTransport } from './upstream.ts';
+import type { NodeServer } from '@gatehouse/node';
+import { closeAll, deferred, sleep, start } from '../_test-helpers.ts';
+import { load } from '@gatehouse/test-support/load';
+import { toTransportError } from './_transport-errors.ts';
+import { http1Transport } from './http1-transport.ts';
+import { undiciTransport, type UndiciTransport } from './undici-transport.ts';
 
 /** A real origin on 127.0.0.1 that can be killed (its sockets destroyed) and brought back on its port. */
 interface Origin {

@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ANSWER_HEAD, defineEdge, type EdgeApp } from '@gatehouse/edge';
+import { ANSWER_HEAD } from '@gatehouse/core';
+import { defineEdge, type EdgeApp } from '@gatehouse/edge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll, start } from './_test-helpers.ts';
-import { folderAssets } from './assets.ts';
-import { http1Transport } from './http1-transport.ts';
-import type { NodeServer } from './options.ts';
+import type { NodeServer } from '@gatehouse/node';
+import { folderAssets } from './assets/index.ts';
+import { http1Transport } from './transport/index.ts';
 
 // The edge proxies a GET or HEAD that @gatehouse/node hands it by its head
 // without a Request or a Response (http1Transport's `answer`). Every case

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { upgradedResponse } from './_upgraded.ts';
+import { connectionTokens, staysOnConnection } from '@gatehouse/core';
+import { upgradedResponse } from '@gatehouse/node';
 
 /** A request's protocol upgrade, in the form undici's dispatch wants it. */
 export interface UpgradeRequest {
@@ -21,7 +22,7 @@ export function upgradeOf(headers: readonly string[]): UpgradeRequest | undefine
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!;
     if (name === 'upgrade') protocol = headers[i + 1];
-    else if (name === 'connection' && /(?:^|,)\s*upgrade\s*(?:,|$)/i.test(headers[i + 1]!)) connectionUpgrade = true;
+    else if (name === 'connection' && connectionTokens(headers[i + 1]).includes('upgrade')) connectionUpgrade = true;
   }
   if (protocol === undefined || !connectionUpgrade) return undefined;
   const rest: string[] = [];
@@ -32,8 +33,6 @@ export function upgradeOf(headers: readonly string[]): UpgradeRequest | undefine
   return { protocol, headers: rest };
 }
 
-// The 101's fields the client gets: not the ones about this hop's connection (the server writes its own).
-const DROPPED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'content-length']);
 
 /**
  * The upstream's 101 as an upgraded Response: its fields, Upgrade and
@@ -43,10 +42,11 @@ const DROPPED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transf
  */
 export function upstreamUpgraded(headers: IncomingHttpHeaders, socket: Duplex): Response {
   const connection = headers.connection;
-  const named = typeof connection === 'string' ? connection.toLowerCase().split(',').map((token) => token.trim()) : [];
+  const named = typeof connection === 'string' ? connectionTokens(connection) : undefined;
   const fields = new Headers();
   for (const name in headers) {
-    if (DROPPED.has(name) || name.startsWith('proxy-') || (name !== 'upgrade' && named.includes(name))) continue;
+    // Upgrade says what the tunnel speaks; the rest about this hop's connection the server writes itself.
+    if (name === 'content-length' || (name !== 'upgrade' && staysOnConnection(name, named))) continue;
     const value = headers[name]!;
     if (typeof value === 'string') fields.append(name, value);
     else for (const each of value) fields.append(name, each);

@@ -1,13 +1,14 @@
 import { Buffer } from 'node:buffer';
-import { drained } from './_drained.ts';
-import { Connections, type Connection, type ConnectionUser, type Endpoint } from './_http1/connections.ts';
-import type { ResponseHead } from './_http1/response-parser.ts';
-import { CONNECT_FAILURES, UpstreamError } from './_undici-errors.ts';
-import { upgradeOf } from './_upstream-upgrade.ts';
-import { wholeBodyStream } from './_whole-body.ts';
-import { BODY_STRATEGY, HOP_BY_HOP } from './_upstream-response.ts';
-import type { HeadAnswer } from './_head-answer.ts';
-import { type PooledTransport, type TransportOptions, type UndiciTransport, undiciTransport, type UpstreamRequest } from './upstream.ts';
+import { connectionTokens, drained, type HeadAnswer, staysOnConnection } from '@gatehouse/core';
+import { TransportError, type TransportOptions, type UpstreamRequest } from '@gatehouse/edge';
+import { wholeBodyStream } from '@gatehouse/node';
+import { Connections, type Connection, type ConnectionUser, type Endpoint } from './http1/connections.ts';
+import type { ResponseHead } from './http1/response-parser.ts';
+import { BODY_STRATEGY } from './_response-body.ts';
+import { connectFailure } from './_transport-errors.ts';
+import { upgradeOf } from './_upgrade.ts';
+import type { PooledTransport } from './pooled-transport.ts';
+import { type UndiciTransport, undiciTransport } from './undici-transport.ts';
 
 /** Options of {@link http1Transport}. */
 export interface Http1TransportOptions {
@@ -63,7 +64,7 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
  * ```ts
  * import { defineEdge } from '@gatehouse/edge'
  * import { serve } from '@gatehouse/node'
- * import { http1Transport } from '@gatehouse/node/upstream'
+ * import { http1Transport } from '@gatehouse/edge-node/transport'
  *
  * const edge = defineEdge({
  *   transport: http1Transport(),
@@ -101,7 +102,7 @@ export function http1Transport(options: Http1TransportOptions = {}): Http1Transp
     }
     const to = endpoint;
     return new Promise<T>((resolve, reject) => {
-      new Exchange(connections, to, request, path, exchangeOptions, asAnswer, resolve as (answer: unknown) => void, reject).begin();
+      new Http1Exchange(connections, to, request, path, exchangeOptions, asAnswer, resolve as (answer: unknown) => void, reject).begin();
     });
   };
   const transport = (request: UpstreamRequest, exchangeOptions: TransportOptions): Promise<Response> => {
@@ -130,7 +131,7 @@ function endpointOf(origin: string): Endpoint {
 }
 
 /** One request on one connection (or two, when a kept-alive one turns out closed). */
-class Exchange implements ConnectionUser {
+class Http1Exchange implements ConnectionUser {
   readonly #connections: Connections;
   readonly #endpoint: Endpoint;
   readonly #request: UpstreamRequest;
@@ -206,15 +207,14 @@ class Exchange implements ConnectionUser {
       },
       (error) => {
         clearTimeout(this.#timer);
-        const code = (error as { code?: string }).code ?? '';
-        this.#fail(new UpstreamError(CONNECT_FAILURES.has(code) ? 'connect' : 'reset', error.message, { cause: error, bodySent: false }));
+        this.#fail(connectFailure(error));
       },
     );
     this.#connection = connection;
     if (connectTimeout > 0) {
       this.#timer = setTimeout(() => {
         connection.socket.destroy();
-        this.#fail(new UpstreamError('connect-timeout', `no connection within ${connectTimeout} ms`, { bodySent: false }));
+        this.#fail(new TransportError('connect-timeout', `no connection within ${connectTimeout} ms`, { bodySent: false }));
       }, connectTimeout);
     }
   }
@@ -266,7 +266,7 @@ class Exchange implements ConnectionUser {
     if (responseTimeout > 0) {
       this.#timer = setTimeout(() => {
         connection.socket.destroy();
-        this.#fail(new UpstreamError('timeout', `no response head within ${responseTimeout} ms`, { bodySent: this.#bodySent }));
+        this.#fail(new TransportError('timeout', `no response head within ${responseTimeout} ms`, { bodySent: this.#bodySent }));
       }, responseTimeout);
     }
     if (body === null) this.#requestDone = true;
@@ -375,7 +375,7 @@ class Exchange implements ConnectionUser {
         this.#connect();
         return;
       }
-      this.#fail(new UpstreamError('reset', error.message, { cause: error, bodySent: this.#bodySent }));
+      this.#fail(new TransportError('reset', error.message, { cause: error, bodySent: this.#bodySent }));
       return;
     }
     this.#finish();
@@ -391,7 +391,7 @@ class Exchange implements ConnectionUser {
     // What a Response could not carry is not passed on either way.
     if (status < 200 || status > 599) {
       this.#connection?.socket.destroy();
-      this.#fail(new UpstreamError('reset', `unusable response: status ${status}`, { bodySent: this.#bodySent }));
+      this.#fail(new TransportError('reset', `unusable response: status ${status}`, { bodySent: this.#bodySent }));
       return;
     }
     let body: Uint8Array | ReadableStream<Uint8Array> | null = null;
@@ -415,7 +415,7 @@ class Exchange implements ConnectionUser {
         for (let i = 0; i < fields.length; i += 2) target.append(fields[i]!, fields[i + 1]!);
       } catch (error) {
         this.#connection?.socket.destroy();
-        this.#fail(new UpstreamError('reset', `unusable response: ${(error as Error).message}`, { cause: error, bodySent: this.#bodySent }));
+        this.#fail(new TransportError('reset', `unusable response: ${(error as Error).message}`, { cause: error, bodySent: this.#bodySent }));
         return;
       }
     }
@@ -473,16 +473,16 @@ function isTarget(path: string): boolean {
   return true;
 }
 
-/** A response's fields without the hop-by-hop ones, those `Connection` names and any `Proxy-*`. */
+/** A response's fields without the ones that stay on the upstream connection (hop-by-hop, named by `Connection`, `Proxy-*`). */
 function passedFields(fields: readonly string[]): string[] {
   let named: string[] | undefined;
   for (let i = 0; i < fields.length; i += 2) {
-    if (fields[i] === 'connection') (named ??= []).push(...fields[i + 1]!.toLowerCase().split(',').map((token) => token.trim()));
+    if (fields[i] === 'connection') (named ??= []).push(...connectionTokens(fields[i + 1]));
   }
   const passed: string[] = [];
   for (let i = 0; i < fields.length; i += 2) {
     const name = fields[i]!;
-    if (HOP_BY_HOP.has(name) || name.startsWith('proxy-') || (named !== undefined && named.includes(name))) continue;
+    if (staysOnConnection(name, named)) continue;
     passed.push(name, fields[i + 1]!);
   }
   return passed;

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { realpathSync, statSync, type Stats } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import { wholeBodyStream } from './_whole-body.ts';
+import type { Asset, AssetStore, ByteRange } from '@gatehouse/edge';
+import { wholeBodyStream } from '@gatehouse/node';
 
 /** Options of {@link folderAssets}. */
 export interface FolderAssetsOptions {
@@ -28,19 +29,8 @@ export interface FolderAssetsOptions {
   dotfiles?: boolean;
 }
 
-/** A byte range, both ends inclusive, as `Content-Range` counts. */
-export interface FileRange {
-  readonly start: number;
-  readonly end: number;
-}
-
-/**
- * One file of a {@link FolderAssets} store: an `Asset` of
- * `@gatehouse/edge`, described here by shape so this package does not
- * depend on that one.
- */
-export interface FileAsset {
-  readonly size: number;
+/** One file of a {@link FolderAssets} store. */
+export interface FileAsset extends Asset {
   /** A content hash for a file kept in memory; modification time and size for a larger one. */
   readonly etag: string;
   readonly lastModified: Date;
@@ -48,11 +38,11 @@ export interface FileAsset {
   readonly contentType: undefined;
   /** All its bytes, for a file kept in memory. */
   readonly bytes: Uint8Array | undefined;
-  body(range?: FileRange): ReadableStream<Uint8Array> | Promise<ReadableStream<Uint8Array>>;
+  body(range?: ByteRange): ReadableStream<Uint8Array> | Promise<ReadableStream<Uint8Array>>;
 }
 
-/** What {@link folderAssets} returns: an `AssetStore` of `@gatehouse/edge`. */
-export interface FolderAssets {
+/** What {@link folderAssets} returns: an `AssetStore` of a folder. */
+export interface FolderAssets extends AssetStore {
   /** The folder served, as an absolute path with symbolic links resolved. */
   readonly root: string;
   /**
@@ -89,7 +79,7 @@ const CHUNK = 64 * 1024;
  * ```ts
  * import { createStaticHandler, safePath } from '@gatehouse/edge'
  * import { serve } from '@gatehouse/node'
- * import { folderAssets } from '@gatehouse/node/assets'
+ * import { folderAssets } from '@gatehouse/edge-node/assets'
  *
  * const assets = folderAssets('./public')
  * const statics = createStaticHandler()
@@ -278,7 +268,7 @@ class MemoryFileAsset implements FileAsset {
     this.#bytes = bytes;
   }
 
-  body(range?: FileRange): ReadableStream<Uint8Array> {
+  body(range?: ByteRange): ReadableStream<Uint8Array> {
     const bytes = range === undefined ? this.#bytes : this.#bytes.subarray(range.start, range.end + 1);
     // Not a Uint8Array body: undici copies those twice on every response
     // (measured: 100 KiB files 2.8× faster without). The Node adapter sends
@@ -304,7 +294,7 @@ class DiskFileAsset implements FileAsset {
     this.#signature = signature;
   }
 
-  body(range?: FileRange): Promise<ReadableStream<Uint8Array>> {
+  body(range?: ByteRange): Promise<ReadableStream<Uint8Array>> {
     return streamFile(this.#file, this.#signature, range?.start ?? 0, range?.end ?? this.size - 1);
   }
 }

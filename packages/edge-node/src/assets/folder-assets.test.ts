@@ -7,10 +7,9 @@ import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from '
 import type { App } from '@gatehouse/core';
 import { type AssetStore, createStaticHandler, safePath, type StaticOptions } from '@gatehouse/edge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { folderAssets, type FolderAssetsOptions } from './assets.ts';
-import type { NodeServer } from './options.ts';
-import { serve } from './serve.ts';
-import { rawExchange, sleep } from './_test-helpers.ts';
+import { type NodeServer, serve } from '@gatehouse/node';
+import { rawExchange, sleep } from '../_test-helpers.ts';
+import { folderAssets, type FolderAssetsOptions } from './folder-assets.ts';
 
 const SECRET = 'TOP SECRET: outside the root';
 const APP_JS = 'console.log("the identity of app.js");\n'.repeat(20);

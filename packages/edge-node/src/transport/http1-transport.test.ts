@@ -6,8 +6,8 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { takeWholeBody } from './_whole-body.ts';
-import { http1Transport, type Http1Transport } from './upstream.ts';
+import { takeWholeBody } from '@gatehouse/node';
+import { http1Transport, type Http1Transport } from './http1-transport.ts';
 
 const servers: (Server | NetServer | TlsServer)[] = [];
 const transports: Http1Transport[] = [];

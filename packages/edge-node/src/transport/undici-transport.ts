@@ -6,37 +6,13 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { connectionTokens, staysOnConnection } from '@gatehouse/core';
+import type { TransportOptions, UpstreamRequest } from '@gatehouse/edge';
 import { Agent, type Dispatcher } from 'undici';
-import { toTransportError } from './_undici-errors.ts';
-import { BODY_STRATEGY, HOP_BY_HOP } from './_upstream-response.ts';
-import { upgradeOf, upstreamUpgraded } from './_upstream-upgrade.ts';
-
-export { http1Transport, type Http1Transport, type Http1TransportOptions } from './http1-transport.ts';
-export type { HeadAnswer } from './_head-answer.ts';
-
-// The edge's transport contract, restated by shape (as `@gatehouse/edge`
-// documents it) so that this package does not depend on the edge: what
-// `undiciTransport()` returns is a `Transport` there, and the errors it
-// throws are recognised by their shape.
-
-/** One request for one upstream server: `UpstreamRequest` in `@gatehouse/edge`. */
-export interface UpstreamRequest {
-  readonly method: string;
-  readonly url: string;
-  /** Names and values alternating, names in lower case. */
-  readonly headers: readonly string[];
-  readonly body: ReadableStream<Uint8Array> | null;
-}
-
-/** The limits of one exchange: `TransportOptions` in `@gatehouse/edge`. */
-export interface TransportOptions {
-  readonly connectTimeout: number;
-  readonly responseTimeout: number;
-  readonly signal: AbortSignal | undefined;
-}
-
-/** Why an exchange failed before a response head: `TransportFailure` in `@gatehouse/edge`. */
-export type TransportFailure = 'connect' | 'connect-timeout' | 'timeout' | 'reset';
+import { toTransportError } from './_transport-errors.ts';
+import { BODY_STRATEGY } from './_response-body.ts';
+import { upgradeOf, upstreamUpgraded } from './_upgrade.ts';
+import type { PooledTransport } from './pooled-transport.ts';
 
 /** Options of {@link undiciTransport}. */
 export interface UndiciTransportOptions {
@@ -54,15 +30,6 @@ export interface UndiciTransportOptions {
    * as it likes, as an App's response may under `@gatehouse/node`.
    */
   bodyTimeout?: number;
-}
-
-/** A pooled transport of this package: a `Transport` for `@gatehouse/edge`, and a way to close its connections. */
-export interface PooledTransport {
-  (request: UpstreamRequest, options: TransportOptions): Promise<Response>;
-  /** Its responses carry no hop-by-hop field: the proxy need not look. */
-  readonly stripsHopByHop: true;
-  /** Close every pooled connection, letting requests in flight finish. */
-  close(): Promise<void>;
 }
 
 /** What {@link undiciTransport} returns. */
@@ -97,7 +64,7 @@ export type UndiciTransport = PooledTransport;
  * ```ts
  * import { createPool, createProxy } from '@gatehouse/edge'
  * import { serve } from '@gatehouse/node'
- * import { undiciTransport } from '@gatehouse/node/upstream'
+ * import { undiciTransport } from '@gatehouse/edge-node/transport'
  *
  * const pool = createPool({ name: 'app', servers: ['http://127.0.0.1:8001', 'http://127.0.0.1:8002'] })
  * const transport = undiciTransport()
@@ -134,7 +101,7 @@ export function undiciTransport(options: UndiciTransportOptions = {}): UndiciTra
     return new Promise<Response>((resolve, reject) => {
       const url = request.url;
       const pathStart = url.indexOf('/', url.indexOf('//') + 2);
-      const exchange = new Exchange(resolve, reject, request.method, request.body, signal);
+      const exchange = new DispatchExchange(resolve, reject, request.method, request.body, signal);
       // A WebSocket handshake is always a GET (RFC 6455 §4.1).
       const upgrade = request.method === 'GET' ? upgradeOf(request.headers) : undefined;
       agentFor(exchangeOptions.connectTimeout).dispatch(
@@ -165,7 +132,7 @@ export function undiciTransport(options: UndiciTransportOptions = {}): UndiciTra
  * One exchange, as undici's dispatch handler: resolves with the Response
  * once its head arrived, then feeds its body stream.
  */
-class Exchange implements Dispatcher.DispatchHandler {
+class DispatchExchange implements Dispatcher.DispatchHandler {
   readonly #resolve: (response: Response) => void;
   readonly #reject: (error: unknown) => void;
   readonly #method: string;
@@ -222,9 +189,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     const target = response.headers;
     const connection = headers.connection;
-    const named = typeof connection === 'string' ? connection.toLowerCase().split(',').map((token) => token.trim()) : undefined;
+    const named = typeof connection === 'string' ? connectionTokens(connection) : undefined;
     for (const name in headers) {
-      if (HOP_BY_HOP.has(name) || name.startsWith('proxy-') || (named !== undefined && named.includes(name))) continue;
+      if (staysOnConnection(name, named)) continue;
       const value = headers[name]!;
       if (typeof value === 'string') target.append(name, value);
       else for (const each of value) target.append(name, each);

@@ -4,11 +4,11 @@ import { createServer, type AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Backoff } from './_container/backoff.ts';
-import { isWorkerMessage, WORKER_CONFIG_ENV, type PrimaryMessage, type WorkerConfig, type WorkerMessage } from './_container/protocol.ts';
-import { IdleScaler } from './_container/scaler.ts';
-import { Scheduler } from './_container/scheduler.ts';
-import type { Container, ContainerOptions, ContainerStats, WorkerStats } from './container-options.ts';
+import { Backoff } from './backoff.ts';
+import { isWorkerMessage, WORKER_CONFIG_ENV, type PrimaryMessage, type WorkerConfig, type WorkerMessage } from './protocol.ts';
+import { IdleScaler } from './scaler.ts';
+import { Scheduler } from './scheduler.ts';
+import type { Container, ContainerOptions, ContainerStats, WorkerStats } from './settings.ts';
 
 /** The container could not start or reload; the message says why, for a person. */
 export class ContainerError extends Error {
@@ -19,7 +19,7 @@ export class ContainerError extends Error {
 }
 
 const WORKER_ENTRY = fileURLToPath(
-  new URL(import.meta.url.endsWith('.ts') ? './_container/worker.ts' : './_container/worker.js', import.meta.url),
+  new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url),
 );
 
 /** A worker has this long to load the App and listen, at least. */
@@ -646,4 +646,3 @@ function newSlot(number: number): Slot {
   return { number, restarts: 0, backoff: new Backoff(), current: undefined, respawn: undefined };
 }
 
-export type { Container, ContainerOptions, ContainerStats, WorkerStats } from './container-options.ts';

@@ -1,9 +1,9 @@
 /**
- * Answers made from the request head alone: the protocol between the edge
- * and a server that can skip the `Request` and `Response` objects for the
- * requests that need neither (`@gatehouse/node` does). Building those
- * objects costs more on Node than the rest of serving a small file or
- * proxying a GET; the answer is the same either way.
+ * Answers made from the request head alone: an optional App capability,
+ * for a server that can skip the `Request` and `Response` objects of the
+ * requests that need neither. On Node, building those objects costs more
+ * than the rest of serving a small file or proxying a GET; the answer is
+ * the same either way.
  *
  * An App offers it under {@link ANSWER_HEAD}. A server that has a GET or
  * HEAD without a body calls it first with the request's head: `undefined`
@@ -11,10 +11,9 @@
  * answer `fetch` would have given, made at once (a file held in memory) or
  * later (a proxied request). A promise that rejects is `fetch` throwing.
  */
+import type { Context } from './context.ts';
 
-import type { Context } from '@gatehouse/core';
-
-/** The fields of a request the edge reads, from a `Request`'s Headers or straight from a server's own request. */
+/** The fields of a request, read from a `Request`'s Headers or straight from a server's own request. */
 export interface FieldReader {
   /** The field's value, duplicates joined with `, ` (Cookie: `; `), or null. */
   get(name: string): string | null;
@@ -51,16 +50,30 @@ export interface HeadAnswer {
 
 /**
  * The key under which an App offers answers made from the request head
- * alone; `@gatehouse/node` looks for it by this registered symbol.
+ * alone. A registered symbol: two copies of this package agree on it.
  */
 export const ANSWER_HEAD: unique symbol = Symbol.for('gatehouse.answerHead') as typeof ANSWER_HEAD;
 
 /**
- * An App that offers answers from the request head. `ctx` is the
+ * The method an App offers under {@link ANSWER_HEAD}. `ctx` is the
  * request's, as `fetch` would get it. Returns `undefined` when `fetch`
  * must answer; never throws for that (a throw, or a rejection, is the
  * answer failing, as `fetch` throwing).
  */
+export type AnswerHead<Env = {}> = (head: RequestHead, env: Env, ctx: Context) => HeadAnswer | Promise<HeadAnswer> | undefined;
+
+/** An App that offers answers from the request head (the capability made required). */
 export interface AnswersHeads<Env = {}> {
-  [ANSWER_HEAD](head: RequestHead, env: Env, ctx: Context): HeadAnswer | Promise<HeadAnswer> | undefined;
+  [ANSWER_HEAD]: AnswerHead<Env>;
+}
+
+/** The App's way to answer from the request head, bound to it, if it offers one. */
+export function headAnswerer<Env>(app: object): AnswerHead<Env> | undefined {
+  const method = (app as { [ANSWER_HEAD]?: unknown })[ANSWER_HEAD];
+  return typeof method === 'function' ? (method.bind(app) as AnswerHead<Env>) : undefined;
+}
+
+/** Whether `value` is a {@link HeadAnswer}: checked by shape, as what a promise brought must be. */
+export function isHeadAnswer(value: unknown): value is HeadAnswer {
+  return typeof value === 'object' && value !== null && typeof (value as HeadAnswer).status === 'number' && Array.isArray((value as HeadAnswer).headers);
 }
