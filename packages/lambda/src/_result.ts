@@ -35,7 +35,7 @@ export class ResponseTooLargeError extends Error {
 
 export interface ReadOptions {
   isBinary: (headers: Headers) => boolean;
-  isHead: boolean;
+  isHeadRequest: boolean;
   maxSize: number;
   deadline: Promise<typeof DEADLINE>;
 }
@@ -99,7 +99,7 @@ async function readAll(body: ReadableStream<Uint8Array>, options: ReadOptions): 
       if (late) throw new DeadlineError();
       if (next.done) break;
       size += next.value.byteLength;
-      if (options.isHead) continue;
+      if (options.isHeadRequest) continue;
       if (size > options.maxSize) throw new ResponseTooLargeError(options.maxSize);
       chunks.push(next.value);
     }
@@ -107,7 +107,7 @@ async function readAll(body: ReadableStream<Uint8Array>, options: ReadOptions): 
     reader.cancel().catch(() => {});
     throw error;
   }
-  if (options.isHead) return [undefined, size];
+  if (options.isHeadRequest) return [undefined, size];
   if (chunks.length === 1) return [chunks[0]!, size];
   const whole = new Uint8Array(size);
   let at = 0;

@@ -1,6 +1,7 @@
 import type { App } from '@gatehouse/core';
-import { LambdaRequest } from './_lambda-request.ts';
-import { type PathOptions, type RequestParts, requestParts } from './_request.ts';
+import { LambdaRequest } from './lambda-request.ts';
+import { type RequestParts, requestParts } from './_request.ts';
+import type { PathOptions } from './path-options.ts';
 import { DEADLINE, DeadlineError, responseParts, ResponseTooLargeError, toResult } from './_result.ts';
 import { watchDeadline } from './_watchdog.ts';
 import { isBinaryBody } from './binary.ts';
@@ -78,7 +79,7 @@ export function handler<Env = {}>(app: App<Env>, options: HandlerOptions<Env> = 
     try {
       const parts = await responseParts(invocation.response, {
         isBinary: invocation.isBinary,
-        isHead: invocation.isHead,
+        isHeadRequest: invocation.isHeadRequest,
         maxSize,
         deadline: invocation.deadline,
       });
@@ -99,7 +100,7 @@ export type Invocation =
       response: Response;
       source: EventSource;
       event: LambdaHttpEvent;
-      isHead: boolean;
+      isHeadRequest: boolean;
       isBinary: (headers: Headers) => boolean;
       onError: (error: unknown) => void;
       /** Resolves with DEADLINE when the response must be given up on. */
@@ -190,7 +191,7 @@ export function prepare<Env>(
       response,
       source,
       event: httpEvent,
-      isHead: request.method === 'HEAD',
+      isHeadRequest: request.method === 'HEAD',
       isBinary,
       onError,
       deadline,

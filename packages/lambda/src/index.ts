@@ -16,6 +16,6 @@ export {
   type LambdaInvocation,
   type LambdaScheduledInvocation,
 } from './context.ts';
-export { LambdaRequest } from './_lambda-request.ts';
-export type { PathOptions } from './_request.ts';
+export { LambdaRequest } from './lambda-request.ts';
+export type { PathOptions } from './path-options.ts';
 export type * from './events.ts';

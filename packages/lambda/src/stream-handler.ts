@@ -105,12 +105,12 @@ async function sendBody(
   const peek = await settledSoon(next);
   if (peek !== undefined && peek.done) {
     const http = open(first.value.byteLength);
-    if (invocation.isHead) http.end();
+    if (invocation.isHeadRequest) http.end();
     else http.end(first.value);
     return;
   }
   const http = open(undefined);
-  if (invocation.isHead) {
+  if (invocation.isHeadRequest) {
     reader.cancel().catch(() => {});
     http.end();
     return;

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { drained, isHeadAnswer, isHopByHop, isNullBodyStatus } from '@gatehouse/core';
 import type { OutgoingResponse } from './types.ts';
-import { takeWholeBody } from './_whole-body.ts';
+import { takeWholeBody } from './whole-body.ts';
 
 /**
  * The subset of Response the adapter reads. Checked by shape, not by
@@ -109,12 +109,12 @@ export function cancelBody(res: OutgoingResponse): void {
 
 /**
  * Write `reply` to Node's response: at once when its body is whole or
- * absent (then undefined), else head first and the body as it is
+ * absent (then undefined), else status and fields first and the body as it is
  * produced, with backpressure (then a promise, which rejects if the body
- * stream fails: the caller cuts the connection, since the head is out).
- * Throws when Node refuses the head (a field it will not write).
+ * stream fails: the caller cuts the connection, since the status is out).
+ * Throws when Node refuses the fields (one it will not write).
  */
-export function sendReply(res: OutgoingResponse, reply: Reply, isHead: boolean): Promise<void> | undefined {
+export function sendReply(res: OutgoingResponse, reply: Reply, isHeadRequest: boolean): Promise<void> | undefined {
   const body = reply.body;
   if (res.destroyed) {
     // The client left while the App was at work: nobody to send to.
@@ -130,14 +130,14 @@ export function sendReply(res: OutgoingResponse, reply: Reply, isHead: boolean):
   const whole = body instanceof Uint8Array ? body : takeWholeBody(body);
   if (whole !== undefined) {
     writeHead(res, reply, whole.byteLength);
-    if (isHead) res.end();
+    if (isHeadRequest) res.end();
     else res.end(whole);
     return undefined;
   }
-  return streamBody(res, reply, body as ReadableStream<Uint8Array>, isHead);
+  return streamBody(res, reply, body as ReadableStream<Uint8Array>, isHeadRequest);
 }
 
-async function streamBody(res: OutgoingResponse, reply: Reply, body: ReadableStream<Uint8Array>, isHead: boolean): Promise<void> {
+async function streamBody(res: OutgoingResponse, reply: Reply, body: ReadableStream<Uint8Array>, isHeadRequest: boolean): Promise<void> {
   const reader = body.getReader();
   (res as WithReader)[kBodyReader] = reader;
   try {
@@ -148,25 +148,25 @@ async function streamBody(res: OutgoingResponse, reply: Reply, body: ReadableStr
       return;
     }
     // Most bodies are one chunk that is complete at once (a string, bytes,
-    // JSON). Look for the end before the head goes out: then the response
-    // gets a Content-Length, and head and body leave in one write. A body
+    // JSON). Look for the end before the status line goes out: then the
+    // response gets a Content-Length, and fields and body leave in one write. A body
     // still being produced is not held back: the wait is a single tick.
     const next = reader.read();
     const peek = await settledThisTick(next);
-    const head = toBytes(first.value);
+    const firstChunk = toBytes(first.value);
     if (peek !== undefined && peek.done) {
-      writeHead(res, reply, head.byteLength);
-      if (isHead) res.end();
-      else res.end(head);
+      writeHead(res, reply, firstChunk.byteLength);
+      if (isHeadRequest) res.end();
+      else res.end(firstChunk);
       return;
     }
     writeHead(res, reply, undefined);
-    if (isHead) {
+    if (isHeadRequest) {
       cancelBody(res);
       res.end();
       return;
     }
-    if (!(res as ServerResponse).write(head)) await drained(res);
+    if (!(res as ServerResponse).write(firstChunk)) await drained(res);
     for (let chunk = await next; !chunk.done; chunk = await reader.read()) {
       if ((res as WithReader)[kBodyReader] === undefined) return; // cancelled: the client left
       if (!(res as ServerResponse).write(toBytes(chunk.value))) await drained(res);

@@ -7,16 +7,16 @@ import { describeNonResponse, errorReporter } from './_app-errors.ts';
 import { callApp } from './_call-app.ts';
 
 import { NodeContext } from './_context.ts';
-import { BadRequestError, forwardedProto, type NodeRequest, requestUrl, socketProto, toRequest } from './_request.ts';
+import { BadRequestError, forwardedProto, type NodeRequest, requestUrl, socketProto, toRequest } from './node-request.ts';
 import { isResponseLike, type ResponseLike, toBytes } from './_response.ts';
-import { upgradedConnection, type UpgradedConnection } from './_upgraded.ts';
+import { upgradedConnection, type UpgradedConnection } from './upgraded-response.ts';
 import type { ListenerState } from './listener.ts';
 import type { ServeOptions } from './options.ts';
 
 /** A server's upgrade requests and the connections they became. */
 export interface Upgrades {
   /** The server's 'upgrade' listener. */
-  readonly listener: (req: IncomingMessage, socket: Duplex, head: Uint8Array) => void;
+  readonly listener: (req: IncomingMessage, socket: Duplex, firstBytes: Uint8Array) => void;
   /** Resolves once no upgrade request or upgraded connection is left open. */
   ended(): Promise<void>;
   /** Cut every upgrade request's connection and every upgraded connection. */
@@ -57,7 +57,7 @@ export function acceptUpgrades<Env>(app: App<Env>, options: ServeOptions<Env>, s
   const sockets = new Set<Duplex>();
   const waiting: (() => void)[] = [];
 
-  const listener = (req: IncomingMessage, socket: Duplex, head: Uint8Array): void => {
+  const listener = (req: IncomingMessage, socket: Duplex, firstBytes: Uint8Array): void => {
     sockets.add(socket);
     const counted = countIn(state, req);
     let request: NodeRequest | undefined;
@@ -83,8 +83,8 @@ export function acceptUpgrades<Env>(app: App<Env>, options: ServeOptions<Env>, s
     // Read while the App works, or a client that leaves would go unnoticed
     // (its FIN waits behind unread bytes); what it sent early (its first
     // frames) is kept for the other side, up to a limit.
-    const early: Uint8Array[] = head.byteLength > 0 ? [head] : [];
-    let earlyBytes = head.byteLength;
+    const early: Uint8Array[] = firstBytes.byteLength > 0 ? [firstBytes] : [];
+    let earlyBytes = firstBytes.byteLength;
     const onData = (chunk: Uint8Array): void => {
       early.push(chunk);
       earlyBytes += chunk.byteLength;
@@ -109,7 +109,7 @@ export function acceptUpgrades<Env>(app: App<Env>, options: ServeOptions<Env>, s
       sendText(socket, status, message);
     };
 
-    // Only where Node lacks shouldUpgradeCallback: its parser has left the body in `head`.
+    // Only where Node lacks shouldUpgradeCallback: its parser has left the body in `firstBytes`.
     if (req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0') {
       refuse(400, 'Bad Request: an upgrade request cannot carry a body');
       return;
@@ -194,8 +194,8 @@ function tunnel(
 ): void {
   const origin = upgraded.socket;
   origin.on('error', ignore);
-  client.write(switchingHead(response, requested), 'latin1');
-  if (upgraded.head.byteLength > 0) client.write(upgraded.head);
+  client.write(switchingProtocols(response, requested), 'latin1');
+  if (upgraded.received.byteLength > 0) client.write(upgraded.received);
   if (clientHead.byteLength > 0) origin.write(clientHead);
   // Frames are small and interactive: Nagle's delay would only hold them up.
   (client as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
@@ -220,37 +220,37 @@ function follow(other: Duplex): void {
   else other.destroy();
 }
 
-function switchingHead(response: ResponseLike, requested: string | undefined): string {
-  let head = 'HTTP/1.1 101 Switching Protocols\r\n';
+function switchingProtocols(response: ResponseLike, requested: string | undefined): string {
+  let lines = 'HTTP/1.1 101 Switching Protocols\r\n';
   for (const [name, value] of response.headers) {
-    // The head says Connection and Upgrade itself, and nothing frames a body.
-    if (name !== 'content-length' && !isHopByHop(name) && safe(name, value)) head += `${name}: ${value}\r\n`;
+    // These lines say Connection and Upgrade itself, and nothing frames a body.
+    if (name !== 'content-length' && !isHopByHop(name) && safe(name, value)) lines += `${name}: ${value}\r\n`;
   }
   const protocol = response.headers.get('upgrade') ?? requested ?? 'websocket';
-  return `${head}connection: Upgrade\r\nupgrade: ${safe('upgrade', protocol) ? protocol : 'websocket'}\r\n\r\n`;
+  return `${lines}connection: Upgrade\r\nupgrade: ${safe('upgrade', protocol) ? protocol : 'websocket'}\r\n\r\n`;
 }
 
 /**
  * Write an ordinary Response on the raw socket, then close it: chunked
  * unless it gives its length, so that a body cut short shows.
  */
-async function writeResponse(socket: Duplex, response: ResponseLike, isHead: boolean): Promise<void> {
+async function writeResponse(socket: Duplex, response: ResponseLike, isHeadRequest: boolean): Promise<void> {
   const body = response.body;
-  const bodiless = isHead || body === null || isNullBodyStatus(response.status);
+  const bodiless = isHeadRequest || body === null || isNullBodyStatus(response.status);
   const length = response.headers.get('content-length');
   const chunked = !bodiless && length === null;
   const reason = (response.statusText || STATUS_CODES[response.status] || '').replace(/[\r\n]/g, '');
-  let head = `HTTP/1.1 ${response.status} ${reason}\r\n`;
+  let lines = `HTTP/1.1 ${response.status} ${reason}\r\n`;
   let dated = false;
   for (const [name, value] of response.headers) {
-    // Connection-level fields: the head says Connection itself, and the body is framed here.
+    // Connection-level fields: these lines say Connection themselves, and the body is framed here.
     if (isHopByHop(name) || !safe(name, value)) continue;
     if (name === 'date') dated = true;
-    head += `${name}: ${value}\r\n`;
+    lines += `${name}: ${value}\r\n`;
   }
-  if (!dated) head += `date: ${new Date().toUTCString()}\r\n`;
-  if (chunked) head += 'transfer-encoding: chunked\r\n';
-  socket.write(`${head}connection: close\r\n\r\n`, 'latin1');
+  if (!dated) lines += `date: ${new Date().toUTCString()}\r\n`;
+  if (chunked) lines += 'transfer-encoding: chunked\r\n';
+  socket.write(`${lines}connection: close\r\n\r\n`, 'latin1');
   if (bodiless) {
     body?.cancel().catch(ignore);
     endSoon(socket);

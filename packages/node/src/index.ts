@@ -5,9 +5,9 @@
  */
 export { serve } from './serve.ts';
 export { createListener } from './listener.ts';
-export { NodeRequest } from './_request.ts';
-export { upgradedResponse } from './_upgraded.ts';
-export { takeWholeBody, wholeBodyStream } from './_whole-body.ts';
+export { NodeRequest } from './node-request.ts';
+export { upgradedResponse } from './upgraded-response.ts';
+export { takeWholeBody, wholeBodyStream } from './whole-body.ts';
 export { BodyTooLargeError, ClientAbortedError, HandlerTimeoutError } from './errors.ts';
 export type { ErrorHook, ListenerOptions, NodeServer, ServeOptions, TrustProxy } from './options.ts';
 export type { IncomingRequest, OutgoingResponse, RequestListener } from './types.ts';

@@ -5,7 +5,7 @@ import { callApp } from './_call-app.ts';
 import { PendingWork, NodeContext } from './_context.ts';
 import { trustsPeer } from './_client-address.ts';
 import { askHead, headOf, type NodeHead } from './_head-answer.ts';
-import { BadRequestError, forwardedProto, type NodeRequest, requestUrl, socketProto, toRequest } from './_request.ts';
+import { BadRequestError, forwardedProto, type NodeRequest, requestUrl, socketProto, toRequest } from './node-request.ts';
 import { cancelBody, FROM_HEAD, FROM_RESPONSE, type Reply, sendReply } from './_response.ts';
 import { BodyTooLargeError, ClientAbortedError } from './errors.ts';
 import { countIn, countOut, handlerDeadline } from './_accounting.ts';

@@ -2,7 +2,7 @@ import { type AddressInfo, connect, createServer as createNetServer } from 'node
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { closeAll, rawExchange, readUntil, socketTo, start } from './_test-helpers.ts';
 import { serveWithState } from './serve.ts';
-import { upgradedResponse } from './_upgraded.ts';
+import { upgradedResponse } from './upgraded-response.ts';
 
 afterEach(closeAll);
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { takeWholeBody, wholeBodyStream } from './_whole-body.ts';
+import { takeWholeBody, wholeBodyStream } from './whole-body.ts';
 import { closeAll, rawExchange, start } from './_test-helpers.ts';
 
 afterEach(closeAll);

@@ -130,6 +130,26 @@ function endpointOf(origin: string): Endpoint {
   return { key: origin, host, port: url.port === '' ? (secure ? 443 : 80) : Number(url.port), secure };
 }
 
+/**
+ * Where an exchange is, on the response's side. Handed over means the
+ * promise has settled: resolved with the answer, or rejected.
+ *
+ * - `waiting`: connecting, or sent; no response yet.
+ * - `head`: the response head is in, not yet handed over (the rest of
+ *   this read is parsed first: a small body comes whole).
+ * - `ended`: the whole response came before it was handed over.
+ * - `broken`: the connection broke after the head, before it was handed
+ *   over: its body stream will start with the failure.
+ * - `answered`: handed over, its body still coming.
+ * - `done`: handed over and complete.
+ * - `failed`: rejected, or broken after it was handed over.
+ * - `cancelled`: handed over, and its reader gave up on the body.
+ */
+type Phase = 'waiting' | 'head' | 'ended' | 'broken' | 'answered' | 'done' | 'failed' | 'cancelled';
+
+/** How much of the request went out: its head, some of its body, or all of it (the connection may then carry another). */
+type RequestProgress = 'head' | 'body' | 'whole';
+
 /** One request on one connection (or two, when a kept-alive one turns out closed). */
 class Http1Exchange implements ConnectionUser {
   readonly #connections: Connections;
@@ -142,23 +162,16 @@ class Http1Exchange implements ConnectionUser {
   readonly #resolve: (answer: unknown) => void;
   readonly #reject: (error: unknown) => void;
   #connection: Connection | undefined;
-  #reused = false;
   #timer: NodeJS.Timeout | undefined;
-  /** Some of the request's body went out. */
-  #bodySent = false;
-  /** The request went out whole: the connection may carry another. */
-  #requestDone = false;
+  #phase: Phase = 'waiting';
+  #sent: RequestProgress = 'head';
   /** Why reading the client's body failed, if it did. */
   #clientBodyError: unknown;
-  #gotBytes = false;
-  #head: ResponseHead | undefined;
-  /** Body bytes that came before the Response was handed over. */
+  #response: ResponseHead | undefined;
+  /** Body bytes that came before the answer was handed over. */
   #early: Uint8Array[] | undefined;
-  #ended = false;
   #stream: ReadableStreamDefaultController<Uint8Array> | undefined;
-  #settled = false;
-  #finished = false;
-  /** How the response broke off before its stream existed. */
+  /** How the response broke off before its stream existed (phase `broken`). */
   #failure: Error | undefined;
 
   constructor(
@@ -185,7 +198,6 @@ class Http1Exchange implements ConnectionUser {
     this.#options.signal?.addEventListener('abort', this);
     const idle = this.#connections.take(this.#endpoint);
     if (idle !== undefined) {
-      this.#reused = true;
       this.#send(idle);
     } else {
       this.#connect();
@@ -193,13 +205,12 @@ class Http1Exchange implements ConnectionUser {
   }
 
   #connect(): void {
-    this.#reused = false;
     const { connectTimeout } = this.#options;
     const connection = this.#connections.open(
       this.#endpoint,
       (ready) => {
         clearTimeout(this.#timer);
-        if (this.#settled) {
+        if (this.#phase === 'failed') {
           this.#connections.release(ready);
           return;
         }
@@ -266,10 +277,10 @@ class Http1Exchange implements ConnectionUser {
     if (responseTimeout > 0) {
       this.#timer = setTimeout(() => {
         connection.socket.destroy();
-        this.#fail(new TransportError('timeout', `no response head within ${responseTimeout} ms`, { bodySent: this.#bodySent }));
+        this.#fail(new TransportError('timeout', `no response head within ${responseTimeout} ms`, { bodySent: this.#bodySent() }));
       }, responseTimeout);
     }
-    if (body === null) this.#requestDone = true;
+    if (body === null) this.#sent = 'whole';
     else void this.#sendBody(connection, body, chunked ? -1 : declared);
   }
 
@@ -281,7 +292,7 @@ class Http1Exchange implements ConnectionUser {
     const reader = body.getReader();
     try {
       for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-        if (socket.destroyed || this.#finished) {
+        if (socket.destroyed || this.#isFinished()) {
           reader.cancel().catch(() => {});
           return;
         }
@@ -290,7 +301,7 @@ class Http1Exchange implements ConnectionUser {
         sent += bytes.byteLength;
         // More than announced would be read by the server as the start of another request.
         if (!chunked && sent > declared) throw new TypeError(`http1Transport: the body is longer than its Content-Length (${declared})`);
-        this.#bodySent = true;
+        this.#sent = 'body';
         if (chunked) socket.write(`${bytes.byteLength.toString(16)}\r\n`, 'latin1');
         const more = socket.write(bytes);
         if (chunked) socket.write('\r\n', 'latin1');
@@ -298,7 +309,7 @@ class Http1Exchange implements ConnectionUser {
       }
       if (!chunked && sent !== declared) throw new TypeError(`http1Transport: the body is shorter than its Content-Length (${declared})`);
       if (chunked && !socket.destroyed) socket.write('0\r\n\r\n', 'latin1');
-      this.#requestDone = true;
+      this.#sent = 'whole';
     } catch (error) {
       // The client's body failed (it left, or sent too much): not the server's doing.
       this.#clientBodyError = error;
@@ -311,14 +322,14 @@ class Http1Exchange implements ConnectionUser {
   handleEvent(): void {
     this.#connection?.socket.destroy();
     const reason = this.#options.signal!.reason as unknown;
-    if (!this.#settled) this.#fail(reason);
+    if (!this.#handedOver()) this.#fail(reason);
     else this.#stream?.error(reason);
   }
 
   onHead(head: ResponseHead): void {
-    this.#gotBytes = true;
     clearTimeout(this.#timer);
-    this.#head = head;
+    this.#response = head;
+    this.#phase = 'head';
     if (head.framing === 'none') {
       // Nothing follows: answer at once.
       this.#deliver();
@@ -331,7 +342,6 @@ class Http1Exchange implements ConnectionUser {
   }
 
   onData(chunk: Uint8Array): void {
-    this.#gotBytes = true;
     const stream = this.#stream;
     if (stream === undefined) {
       this.#early?.push(chunk);
@@ -342,11 +352,11 @@ class Http1Exchange implements ConnectionUser {
   }
 
   onEnd(rest: Uint8Array): void {
-    this.#ended = true;
+    this.#phase = this.#phase === 'head' ? 'ended' : 'done';
     this.#finish();
     const connection = this.#connection!;
-    const head = this.#head!;
-    if (head.status === 101 || !head.keepAlive || !this.#requestDone || rest.byteLength > 0) {
+    const head = this.#response!;
+    if (head.status === 101 || !head.keepAlive || this.#sent !== 'whole' || rest.byteLength > 0) {
       connection.user = undefined;
       connection.socket.destroy();
     } else {
@@ -364,40 +374,46 @@ class Http1Exchange implements ConnectionUser {
   }
 
   #lost(error: Error): void {
-    if (this.#finished) return;
+    if (this.#isFinished()) return;
     const connection = this.#connection;
     if (connection !== undefined) connection.user = undefined;
     clearTimeout(this.#timer);
-    if (this.#head === undefined) {
+    if (this.#phase === 'waiting') {
       if (this.#options.signal?.aborted || this.#clientBodyError !== undefined) return; // reported already
       // A kept-alive connection the server closed just before this request: send it again on a new one.
-      if (this.#reused && !this.#gotBytes && this.#request.body === null && IDEMPOTENT.has(this.#request.method)) {
+      const reused = connection !== undefined && connection.uses > 1;
+      if (reused && this.#request.body === null && IDEMPOTENT.has(this.#request.method)) {
         this.#connect();
         return;
       }
-      this.#fail(new TransportError('reset', error.message, { cause: error, bodySent: this.#bodySent }));
+      this.#fail(new TransportError('reset', error.message, { cause: error, bodySent: this.#bodySent() }));
       return;
     }
     this.#finish();
-    // Before the Response is handed over, its stream starts with the failure (see start).
-    if (this.#stream !== undefined) this.#stream.error(error);
-    else this.#failure = error;
+    // Before the answer is handed over, its stream starts with the failure (see start).
+    if (this.#phase === 'head') {
+      this.#phase = 'broken';
+      this.#failure = error;
+      return;
+    }
+    this.#phase = 'failed';
+    this.#stream?.error(error);
   }
 
   #deliver(): void {
-    if (this.#settled) return;
-    const head = this.#head!;
+    if (this.#handedOver()) return;
+    const head = this.#response!;
     const { status, statusText } = head;
     // What a Response could not carry is not passed on either way.
     if (status < 200 || status > 599) {
       this.#connection?.socket.destroy();
-      this.#fail(new TransportError('reset', `unusable response: status ${status}`, { bodySent: this.#bodySent }));
+      this.#fail(new TransportError('reset', `unusable response: status ${status}`, { bodySent: this.#bodySent() }));
       return;
     }
     let body: Uint8Array | ReadableStream<Uint8Array> | null = null;
     if (head.framing !== 'none' && this.#request.method !== 'HEAD') {
       const early = this.#early ?? [];
-      if (this.#ended) {
+      if (this.#phase === 'ended') {
         body = early.length === 1 ? early[0]! : Buffer.concat(early);
       } else {
         // This exchange is the body's underlying source (start, pull, cancel).
@@ -415,12 +431,13 @@ class Http1Exchange implements ConnectionUser {
         for (let i = 0; i < fields.length; i += 2) target.append(fields[i]!, fields[i + 1]!);
       } catch (error) {
         this.#connection?.socket.destroy();
-        this.#fail(new TransportError('reset', `unusable response: ${(error as Error).message}`, { cause: error, bodySent: this.#bodySent }));
+        this.#fail(new TransportError('reset', `unusable response: ${(error as Error).message}`, { cause: error, bodySent: this.#bodySent() }));
         return;
       }
     }
-    this.#settled = true;
-    if (this.#ended) this.#options.signal?.removeEventListener('abort', this);
+    const phase = this.#phase;
+    this.#phase = phase === 'ended' ? 'done' : phase === 'broken' ? 'failed' : 'answered';
+    if (phase === 'ended') this.#options.signal?.removeEventListener('abort', this);
     this.#resolve(answer);
   }
 
@@ -440,7 +457,8 @@ class Http1Exchange implements ConnectionUser {
 
   /** The body stream's source: the client will read no more. */
   cancel(): void {
-    if (this.#ended) return;
+    if (this.#phase === 'done') return;
+    this.#phase = 'cancelled';
     this.#finish();
     const connection = this.#connection;
     if (connection !== undefined) {
@@ -450,17 +468,33 @@ class Http1Exchange implements ConnectionUser {
   }
 
   #fail(error: unknown): void {
-    if (this.#settled) return;
-    this.#settled = true;
+    if (this.#handedOver()) return;
+    this.#phase = 'failed';
     this.#finish();
     this.#reject(error);
   }
 
+  /** No timer or listener of this exchange is left; safe to call again. */
   #finish(): void {
-    if (this.#finished) return;
-    this.#finished = true;
     clearTimeout(this.#timer);
     this.#options.signal?.removeEventListener('abort', this);
+  }
+
+  /** The promise has settled. */
+  #handedOver(): boolean {
+    const phase = this.#phase;
+    return phase === 'answered' || phase === 'done' || phase === 'failed' || phase === 'cancelled';
+  }
+
+  /** Nothing more will come from the upstream for this exchange. */
+  #isFinished(): boolean {
+    const phase = this.#phase;
+    return phase !== 'waiting' && phase !== 'head' && phase !== 'answered';
+  }
+
+  /** Whether any of the request's body went out (a request so far along is never sent again). */
+  #bodySent(): boolean {
+    return this.#sent === 'body' || (this.#sent === 'whole' && this.#request.body !== null);
   }
 }
 

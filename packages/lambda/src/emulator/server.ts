@@ -74,11 +74,11 @@ export async function emulate(handler: EmulatorTarget, options: EmulatorOptions)
           body,
           sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
         });
-        const isHead = req.method === 'HEAD';
+        const isHeadRequest = req.method === 'HEAD';
         if (isRuntimeApi(handler)) {
           const outcome = await handler.invoke(event, { timeout });
-          if (outcome.type === 'result') writeResult(res, outcome.payload, isHead);
-          else if (outcome.type === 'stream') relayStream(res, outcome.body, () => outcome.contentType === HTTP_INTEGRATION_RESPONSE, isHead);
+          if (outcome.type === 'result') writeResult(res, outcome.payload, isHeadRequest);
+          else if (outcome.type === 'stream') relayStream(res, outcome.body, () => outcome.contentType === HTTP_INTEGRATION_RESPONSE, isHeadRequest);
           else {
             console.error(`[emulator] the function failed: ${outcome.errorType}: ${outcome.errorMessage}`);
             plain(res, 502, 'Bad Gateway');
@@ -86,7 +86,7 @@ export async function emulate(handler: EmulatorTarget, options: EmulatorOptions)
           return;
         }
         if (isStreaming(handler)) {
-          streamResult(res, handler, event, invocationContext(timeout), isHead, timeout);
+          streamResult(res, handler, event, invocationContext(timeout), isHeadRequest, timeout);
           return;
         }
         let result: unknown;
@@ -97,7 +97,7 @@ export async function emulate(handler: EmulatorTarget, options: EmulatorOptions)
           plain(res, 502, 'Bad Gateway');
           return;
         }
-        writeResult(res, result, isHead);
+        writeResult(res, result, isHeadRequest);
       },
       // The client left before its request was whole: like API Gateway, never invoke.
       () => res.destroy(),
@@ -165,7 +165,7 @@ function withTimeout<T>(work: Promise<T>, timeout: number): Promise<T> {
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
-function writeResult(res: ServerResponse, value: unknown, isHead: boolean): void {
+function writeResult(res: ServerResponse, value: unknown, isHeadRequest: boolean): void {
   const result = value as AnyResult;
   if (typeof result !== 'object' || result === null || typeof result.statusCode !== 'number') {
     plain(res, 502, 'Bad Gateway');
@@ -185,7 +185,7 @@ function writeResult(res: ServerResponse, value: unknown, isHead: boolean): void
   for (const cookie of result.cookies ?? []) flat.push('set-cookie', cookie);
   const reason = result.statusDescription?.replace(/^\d+\s*/, '');
   const hasLength = flat.some((entry, i) => i % 2 === 0 && entry.toLowerCase() === 'content-length');
-  if (!hasLength && !isHead) flat.push('content-length', String(body.byteLength));
+  if (!hasLength && !isHeadRequest) flat.push('content-length', String(body.byteLength));
   try {
     if (reason) res.writeHead(result.statusCode, reason, flat);
     else res.writeHead(result.statusCode, flat);
@@ -195,7 +195,7 @@ function writeResult(res: ServerResponse, value: unknown, isHead: boolean): void
     plain(res, 502, 'Bad Gateway');
     return;
   }
-  res.end(isHead ? undefined : body);
+  res.end(isHeadRequest ? undefined : body);
 }
 
 /**
@@ -208,7 +208,7 @@ function streamResult(
   handler: StreamingHandler,
   event: unknown,
   context: LambdaRuntimeContext,
-  isHead: boolean,
+  isHeadRequest: boolean,
   timeout: number,
 ): void {
   const stream = new PassThrough();
@@ -217,7 +217,7 @@ function streamResult(
   stream.once('close', () => clearTimeout(timer));
   let contentType: string | undefined;
   (stream as PassThrough & { setContentType(type: string): void }).setContentType = (type) => (contentType = type);
-  relayStream(res, stream, () => contentType === HTTP_INTEGRATION_RESPONSE, isHead);
+  relayStream(res, stream, () => contentType === HTTP_INTEGRATION_RESPONSE, isHeadRequest);
   handler(event, stream as unknown as ResponseStream, context).then(
     () => {
       if (!stream.writableEnded && !stream.destroyed) stream.end();
@@ -234,7 +234,7 @@ function streamResult(
  * headers, the rest the body, as fast as the client reads it. A client
  * that leaves destroys the stream, which is how the function hears of it.
  */
-function relayStream(res: ServerResponse, stream: Readable, isHttp: () => boolean, isHead: boolean): void {
+function relayStream(res: ServerResponse, stream: Readable, isHttp: () => boolean, isHeadRequest: boolean): void {
   res.once('close', () => {
     if (!res.writableFinished) stream.destroy();
   });
@@ -251,7 +251,7 @@ function relayStream(res: ServerResponse, stream: Readable, isHttp: () => boolea
         plain(res, 502, 'Bad Gateway');
         return;
       }
-      if (isHead) {
+      if (isHeadRequest) {
         res.end();
         stream.resume();
         return;

@@ -11,8 +11,8 @@ export const UPGRADED: unique symbol = Symbol.for('gatehouse.upgrade');
 export interface UpgradedConnection {
   /** The other party (an upstream server, a local protocol handler): bytes written here reach it. */
   readonly socket: Duplex;
-  /** Bytes already read from `socket` past its 101 head, for the client before anything else. */
-  readonly head: Uint8Array;
+  /** Bytes already read from `socket` past its 101 answer, for the client before anything else. */
+  readonly received: Uint8Array;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -52,9 +52,9 @@ const ignore = (): void => {};
  * }
  * ```
  */
-export function upgradedResponse(socket: Duplex, head?: Uint8Array, headers?: ConstructorParameters<typeof Headers>[0]): Response {
+export function upgradedResponse(socket: Duplex, received?: Uint8Array, headers?: ConstructorParameters<typeof Headers>[0]): Response {
   const response = new Response(null, { headers });
-  const connection: UpgradedConnection = { socket, head: head ?? EMPTY };
+  const connection: UpgradedConnection = { socket, received: received ?? EMPTY };
   Object.defineProperties(response, {
     status: { value: 101 },
     statusText: { value: 'Switching Protocols' },
