@@ -1,5 +1,4 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync } from 'node:zlib';
@@ -7,29 +6,9 @@ import { ANSWER_HEAD } from '@gatehouse/core';
 import { defineEdge } from '@gatehouse/edge';
 import type { NodeServer } from '@gatehouse/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeAll, start } from './_test-helpers.ts';
+import { closeAll, request as get, start } from './_test-helpers.ts';
 import { folderAssets } from './assets/index.ts';
 
-interface Raw {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function get(server: NodeServer, path: string, method = 'GET', headers: Record<string, string> = {}): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: server.port, path, method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const { date: _date, connection: _connection, 'keep-alive': _keepAlive, ...rest } = res.headers;
-        resolve({ status: res.statusCode!, headers: rest, body: Buffer.concat(chunks).toString('latin1') });
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 let dir: string;
 let fast: NodeServer;

@@ -1,29 +1,8 @@
-import { request as httpRequest } from 'node:http';
 import { ANSWER_HEAD, type HeadAnswer } from '@gatehouse/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAll, rawExchange, start } from './_test-helpers.ts';
+import { closeAll, rawExchange, request as get, start } from './_test-helpers.ts';
 import type { NodeServer } from './options.ts';
 
-interface Raw {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function get(server: NodeServer, path: string, method = 'GET', headers: Record<string, string> = {}): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: server.port, path, method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const { date: _date, connection: _connection, 'keep-alive': _keepAlive, ...rest } = res.headers;
-        resolve({ status: res.statusCode!, headers: rest, body: Buffer.concat(chunks).toString('latin1') });
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 afterEach(closeAll);
 
