@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { connectionTokens, drained, type HeadAnswer, staysOnConnection } from '@gatehouse/core';
+import { drained, type HeadAnswer, staysOnConnection } from '@gatehouse/core';
 import { TransportError, type TransportOptions, type UpstreamRequest } from '@gatehouse/edge';
 import { wholeBodyStream } from '@gatehouse/node';
 import { Connections, type Connection, type ConnectionUser, type Endpoint } from './http1/connections.ts';
@@ -420,7 +420,7 @@ class Http1Exchange implements ConnectionUser {
         body = new ReadableStream<Uint8Array>(this, BODY_STRATEGY);
       }
     }
-    const fields = passedFields(head.headers);
+    const fields = passedFields(head.headers, head.connection);
     let answer: Response | HeadAnswer;
     if (this.#asAnswer) {
       answer = statusText === '' ? { status, headers: fields, body } : { status, statusText, headers: fields, body };
@@ -508,11 +508,7 @@ function isTarget(path: string): boolean {
 }
 
 /** A response's fields without the ones that stay on the upstream connection (hop-by-hop, named by `Connection`, `Proxy-*`). */
-function passedFields(fields: readonly string[]): string[] {
-  let named: string[] | undefined;
-  for (let i = 0; i < fields.length; i += 2) {
-    if (fields[i] === 'connection') (named ??= []).push(...connectionTokens(fields[i + 1]));
-  }
+function passedFields(fields: readonly string[], named: readonly string[]): string[] {
   const passed: string[] = [];
   for (let i = 0; i < fields.length; i += 2) {
     const name = fields[i]!;

@@ -5,6 +5,7 @@
  * must be (response splitting and smuggling live in lenient parsers): a
  * malformed status line, field or chunk is an error, never guessed at.
  */
+import { connectionTokens } from '@gatehouse/core';
 
 /** How the body of a response is delimited (RFC 9112 §6.3). */
 export type Framing = 'none' | 'length' | 'chunked' | 'close';
@@ -16,6 +17,8 @@ export interface ResponseHead {
   readonly minor: 0 | 1;
   /** Names (lower case) and values alternating, in the order received. */
   readonly headers: string[];
+  /** The options its Connection fields list (`close`, `keep-alive`, field names), in lower case; empty without one. */
+  readonly connection: readonly string[];
   readonly framing: Framing;
   /** The body's length for 'length' framing; -1 otherwise. */
   readonly length: number;
@@ -193,7 +196,7 @@ export class ResponseParser {
     let length = -1;
     let chunked = false;
     let transferEncoding = false;
-    let connection = '';
+    let connection: string[] | undefined;
     for (let start = firstEnd + 2; firstEnd !== -1 && start <= text.length; ) {
       const end = text.indexOf('\r\n', start);
       const stop = end === -1 ? text.length : end;
@@ -212,12 +215,12 @@ export class ResponseParser {
         const codings = value.toLowerCase().split(',').map((coding) => coding.trim());
         chunked = codings[codings.length - 1] === 'chunked';
       } else if (name === 'connection') {
-        connection += `,${value.toLowerCase()}`;
+        (connection ??= []).push(...connectionTokens(value));
       }
     }
     if (status >= 100 && status < 200 && status !== 101) return undefined;
-    const closes = /(?:^|,)\s*close\s*(?:,|$)/.test(connection);
-    const keeps = minor === 1 ? !closes : /(?:^|,)\s*keep-alive\s*(?:,|$)/.test(connection) && !closes;
+    const closes = connection !== undefined && connection.includes('close');
+    const keeps = minor === 1 ? !closes : connection !== undefined && connection.includes('keep-alive') && !closes;
     let framing: Framing;
     if (status === 101 || this.#bodiless || status === 204 || status === 304) framing = 'none';
     else if (transferEncoding) framing = chunked ? 'chunked' : 'close';
@@ -228,6 +231,7 @@ export class ResponseParser {
       statusText: match[3] ?? '',
       minor,
       headers,
+      connection: connection ?? NO_TOKENS,
       framing,
       length: framing === 'length' ? length : -1,
       // Both Transfer-Encoding and Content-Length: smuggling's shape; never reuse the connection (RFC 9112 §6.1).
@@ -235,6 +239,8 @@ export class ResponseParser {
     };
   }
 }
+
+const NO_TOKENS: readonly string[] = Object.freeze([]);
 
 /** Token characters (RFC 9110 §5.6.2), by code. */
 const TOKEN_CHARS = new Uint8Array(128);
