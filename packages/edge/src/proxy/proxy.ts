@@ -1,5 +1,5 @@
 import { ANSWER_HEAD, type AnswersHeads, type App, type Context, type HeadAnswer, type RequestHead } from '@gatehouse/core';
-import { exchange } from '../upstream/_exchange.ts';
+import { exchangeWith } from '../upstream/_exchange-with.ts';
 import { hashKey } from '../upstream/_hash-key.ts';
 import type { RetrySettings, UpstreamServer } from '../upstream/_normalize.ts';
 import { fetchTransport } from '../upstream/fetch-transport.ts';
@@ -58,7 +58,7 @@ interface Via<A extends Answer> {
 
 /** For `fetch`: Requests in, Responses out. */
 const RESPONSES: Via<Response> = {
-  exchange: (proxy, server, request, options, env, ctx) => exchange(server, request, proxy.transport, options, env, ctx),
+  exchange: (proxy, server, request, options, env, ctx) => exchangeWith(server, request, proxy.transport, options, env, ctx),
   pass: respond,
   failed: gatewayError,
   clientClosed,

@@ -1,5 +1,5 @@
 import type { Context } from '@gatehouse/core';
-import { exchange } from './_exchange.ts';
+import { exchangeWith } from './_exchange-with.ts';
 import type { UpstreamServer } from './_normalize.ts';
 import { fetchTransport } from './fetch-transport.ts';
 import type { Pool } from './pool.ts';
@@ -87,7 +87,7 @@ async function probe(
   let status: number | undefined;
   let error: string | undefined;
   try {
-    const response = await exchange(server, request, transport, { connectTimeout, responseTimeout: timeout, signal: undefined }, env, PROBE_CONTEXT);
+    const response = await exchangeWith(server, request, transport, { connectTimeout, responseTimeout: timeout, signal: undefined }, env, PROBE_CONTEXT);
     status = response.status;
     response.body?.cancel().catch(() => {});
   } catch (failure) {

@@ -14,7 +14,7 @@ export interface ServiceBinding {
  * in-process one. Resolves with the response head; rejects with a
  * `TransportError`, or with the signal's reason once the client left.
  */
-export function exchange(
+export function exchangeWith(
   server: UpstreamServer,
   request: UpstreamRequest,
   transport: Transport,
