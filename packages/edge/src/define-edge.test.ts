@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { ANSWER_HEAD, type RequestHead } from '@gatehouse/core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { testContext } from './_test-context.ts';
 import { defineEdge } from './define-edge.ts';
+import { LocationTable } from './routing/locations.ts';
+import type { Asset, AssetStore } from './static/asset-store.ts';
 
 const ctx = testContext;
 
@@ -76,5 +79,105 @@ describe('defineEdge', () => {
     expect(() => defineEdge({ routes: { '/': { redirect: '/x', status: 200 as 301 } } })).toThrow('location "/": 200 is not a redirect status');
     expect(() => defineEdge({ routes: { '/': {} as never } })).toThrow(/location "\/": a route needs one of/);
     expect(() => defineEdge({})).toThrow('defineEdge: give `routes`, or `sites` each with its routes');
+  });
+});
+
+const headOf = (url: string, method = 'GET', headers: Record<string, string> = {}): RequestHead => ({
+  method,
+  url,
+  headers: new Headers(headers),
+  signal: new AbortController().signal,
+});
+
+describe('defineEdge: a request asked about from its head, then fetched', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  const app = () =>
+    defineEdge({
+      routes: {
+        '= /a': { fetch: () => new Response('route a') },
+        '/': { fetch: (request) => new Response(`route / for ${new URL(request.url).pathname}`) },
+      },
+    });
+
+  it('is routed once: fetch takes the route its head was given', async () => {
+    const edge = app();
+    const match = vi.spyOn(LocationTable.prototype, 'match');
+    expect(edge[ANSWER_HEAD](headOf('http://a.test/a'), {}, ctx)).toBeUndefined();
+    expect(await (await get(edge, 'http://a.test/a')).text()).toBe('route a');
+    expect(match).toHaveBeenCalledTimes(1);
+    // Handed over once: the next request for the URL is routed anew.
+    await get(edge, 'http://a.test/a');
+    expect(match).toHaveBeenCalledTimes(2);
+  });
+
+  it('never hands one request the route of another, however they interleave', async () => {
+    const edge = app();
+    expect(edge[ANSWER_HEAD](headOf('http://a.test/a'), {}, ctx)).toBeUndefined();
+    expect(edge[ANSWER_HEAD](headOf('http://a.test/b'), {}, ctx)).toBeUndefined();
+    expect(await (await get(edge, 'http://a.test/a')).text()).toBe('route a');
+    expect(await (await get(edge, 'http://a.test/c')).text()).toBe('route / for /c');
+    expect(await (await get(edge, 'http://a.test/b')).text()).toBe('route / for /b');
+    expect(edge[ANSWER_HEAD](headOf('http://a.test/b'), {}, ctx)).toBeUndefined();
+    expect(await (await get(edge, 'http://a.test/a')).text()).toBe('route a');
+    expect(await (await get(edge, 'http://a.test/b?x')).text()).toBe('route / for /b');
+  });
+});
+
+/** A store of files held in memory that answers every lookup at once, or (`waits`) in a promise; it notes what is given back. */
+function memoryAssets(files: Record<string, string>, waits = false) {
+  const discarded: string[] = [];
+  const store: AssetStore = {
+    get(path) {
+      const content = files[path];
+      const asset: Asset | null =
+        content === undefined
+          ? null
+          : {
+              size: content.length,
+              etag: `"${content.length}"`,
+              lastModified: undefined,
+              contentType: undefined,
+              bytes: new TextEncoder().encode(content),
+              body: () => new TextEncoder().encode(content),
+              discard: () => void discarded.push(path),
+            };
+      return waits ? Promise.resolve(asset) : asset;
+    },
+  };
+  return { store, discarded };
+}
+
+describe('defineEdge: static files from the request head', () => {
+  const files = { '/site/page.txt': 'page', '/site/docs/index.html': '<h1>docs</h1>' };
+
+  it('answers a file held in memory from one plan, as fetch does', async () => {
+    const { store, discarded } = memoryAssets(files);
+    const edge = defineEdge({ assets: store, routes: { '/site/': { static: true } } });
+    const made = edge[ANSWER_HEAD](headOf('http://a.test/site/page.txt'), {}, ctx);
+    const response = await get(edge, 'http://a.test/site/page.txt');
+    expect(made).toMatchObject({ status: response.status, body: new TextEncoder().encode(await response.text()) });
+    expect(discarded).toEqual([]);
+  });
+
+  it('leaves the rest to fetch, giving back what its plan got', async () => {
+    const { store, discarded } = memoryAssets(files);
+    const edge = defineEdge({ assets: store, routes: { '/site/': { static: true } } });
+    expect(edge[ANSWER_HEAD](headOf('http://a.test/site/docs/'), {}, ctx)).toBeUndefined();
+    expect(discarded).toEqual(['/site/docs/index.html']);
+    expect(edge[ANSWER_HEAD](headOf('http://a.test/site/missing'), {}, ctx)).toBeUndefined();
+    expect((await get(edge, 'http://a.test/site/missing')).status).toBe(404);
+    expect(await (await get(edge, 'http://a.test/site/docs/')).text()).toBe('<h1>docs</h1>');
+  });
+
+  it('does not wait for a store that answers in a promise', async () => {
+    const { store } = memoryAssets(files, true);
+    const edge = defineEdge({ assets: store, routes: { '/site/': { static: true }, '/': { tryFiles: 'app' } }, pools: { app: { servers: ['http://127.0.0.1:9'] } } });
+    expect(edge[ANSWER_HEAD](headOf('http://a.test/site/page.txt'), {}, ctx)).toBeUndefined();
+    // tryFiles: not known at once to be missing, so not passed to the pool from the head.
+    expect(edge[ANSWER_HEAD](headOf('http://a.test/anything'), {}, ctx)).toBeUndefined();
+    expect(await (await get(edge, 'http://a.test/site/page.txt')).text()).toBe('page');
   });
 });

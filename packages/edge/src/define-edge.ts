@@ -6,7 +6,7 @@ import { compileTemplate, namedGroups, type Template } from './routing/template.
 import type { EdgeConfig, ProxyRoute, Route, Routes, StaticRoute } from './edge-config.ts';
 import { createProxy, type ProxyApp } from './proxy/proxy.ts';
 import { safePath } from './static/safe-path.ts';
-import { createStaticHandler, type FileRequestHead } from './static/static-handler.ts';
+import { createStaticHandler, type FilePlan, type FileRequestHead } from './static/static-handler.ts';
 import { checkPool, startHealthChecks } from './upstream/health-check.ts';
 import { createPool, Pool } from './upstream/pool.ts';
 
@@ -24,7 +24,7 @@ export interface EdgeApp<Env = {}> extends App<Env>, AnswersHeads<Env> {
   /**
    * The answer to a GET or HEAD without a body, made without a Request or
    * a Response (see `head-answer.ts`), or undefined: then `fetch` answers.
-   * It takes a file held in memory (`StaticHandler.answerHead`), and a
+   * It takes a file held in memory (`StaticHandler.answer`), and a
    * `proxy` route whose transport answers without a Response
    * (`http1Transport`). `@gatehouse/node` calls it first.
    */
@@ -92,6 +92,13 @@ interface CompiledRoute<Env> {
   readonly answerHead?: (head: RequestHead, target: RequestTarget, env: Env, ctx: Context) => HeadAnswer | Promise<HeadAnswer> | undefined;
 }
 
+/** Where a URL goes: its site's location, if one matches. */
+interface Routed<Env> {
+  readonly url: string;
+  readonly target: RequestTarget;
+  readonly match: LocationMatch<CompiledRoute<Env>> | undefined;
+}
+
 interface CompiledEdge<Env> {
   handle(request: Request, env: Env, ctx: Context): Promise<Response> | Response;
   answerHead(head: RequestHead, env: Env, ctx: Context): HeadAnswer | Promise<HeadAnswer> | undefined;
@@ -115,29 +122,40 @@ function compileEdge<Env>(config: EdgeConfig<Env>): CompiledEdge<Env> {
       value: compileRoutes(site.routes, shared),
     })),
   );
-  // Every adapter builds the URL's authority from the Host header. Routing
-  // is a function of the URL alone, and a server that asked `answerHead`
-  // first (and got nothing) routes the same URL again at once: the last
-  // result is kept for it.
-  let last: { url: string; target: RequestTarget; match: LocationMatch<CompiledRoute<Env>> | undefined } | undefined;
-  const route = (url: string): { target: RequestTarget; match: LocationMatch<CompiledRoute<Env>> | undefined } => {
-    if (last?.url === url) return last;
+  // Every adapter builds the URL's authority from the Host header, so the
+  // route is a function of the URL alone.
+  const route = (url: string): Routed<Env> => {
     const target = requestTarget(url);
-    last = { url, target, match: names.match(target.host).match(matchPath(target.pathname)) };
-    return last;
+    return { url, target, match: names.match(target.host).match(matchPath(target.pathname)) };
+  };
+  // A server that asks for the answer from the head (@gatehouse/node) and
+  // gets none calls `fetch` with a Request for the same URL right after:
+  // the route found for the head is handed over to that call instead of
+  // being matched again. It is taken by the whole URL, which alone decides
+  // the route, so however requests interleave (a middleware may await in
+  // between), a call can only take the route its own URL has; a miss costs
+  // one more match.
+  let handedOver: Routed<Env> | undefined;
+  const routeOf = (url: string): Routed<Env> => {
+    const routed = handedOver;
+    if (routed === undefined || routed.url !== url) return route(url);
+    handedOver = undefined;
+    return routed;
   };
   return {
     checked: [...pools.values()].filter((pool) => pool.healthCheck !== undefined),
     transport: config.transport,
     handle(request, env, ctx) {
-      const { target, match } = route(request.url);
+      const { target, match } = routeOf(request.url);
       if (match === undefined) return notFound();
       return match.location.value.run(request, target, match, env, ctx);
     },
     answerHead(head, env, ctx) {
       if (head.method !== 'GET' && head.method !== 'HEAD') return undefined;
-      const { target, match } = route(head.url);
-      return match?.location.value.answerHead?.(head, target, env, ctx);
+      const routed = route(head.url);
+      const answer = routed.match?.location.value.answerHead?.(head, routed.target, env, ctx);
+      if (answer === undefined) handedOver = routed;
+      return answer;
     },
   };
 }
@@ -172,7 +190,12 @@ function compileRoute<Env>(pattern: string, route: Route<Env>, groups: string[],
         if (path === null) return badPath();
         return (await files.serve(request, path)) ?? notFound();
       },
-      answerHead: files.answerHead,
+      answerHead: (head, target) => {
+        const path = files.path(target.pathname);
+        const plan = path === null ? null : files.planAtOnce(head, path);
+        // No file, or not known at once: `fetch` answers, waiting for the store.
+        return plan === null || plan === undefined ? undefined : files.answer(plan, head);
+      },
     };
   }
   if ('proxy' in route) {
@@ -196,22 +219,25 @@ function compileRoute<Env>(pattern: string, route: Route<Env>, groups: string[],
         return file ?? upstream.fetch(request, env, ctx);
       },
       answerHead: (head, target, env, ctx) => {
-        const file = files.answerHead(head, target);
-        if (file !== undefined || !files.knownMissing(head, target)) return file;
-        return upstream[ANSWER_HEAD](head, env, ctx);
+        // A path no store could hold is not looked for, as in `run`.
+        const path = files.path(target.pathname);
+        const plan = path === null ? null : files.planAtOnce(head, path);
+        // Not known at once: `fetch` plans again, waiting for the store.
+        if (plan === undefined) return undefined;
+        return plan === null ? upstream[ANSWER_HEAD](head, env, ctx) : files.answer(plan, head);
       },
     };
   }
   throw new Error(`location "${pattern}": a route needs one of respond, redirect, static, proxy, tryFiles or fetch`);
 }
 
+/** A route's static handler, over the edge's store. */
 interface StaticFiles {
   /** The store path for a request path, or null when it must be refused. */
   path(pathname: string): string | null;
   serve(request: Request, path: string): Promise<Response | null>;
-  answerHead(head: FileRequestHead, target: RequestTarget): HeadAnswer | undefined;
-  /** Whether `serve` surely finds nothing for this GET or HEAD, as the store tells at once. */
-  knownMissing(head: FileRequestHead, target: RequestTarget): boolean;
+  planAtOnce(head: FileRequestHead, path: string): FilePlan | null | undefined;
+  answer(plan: FilePlan, head: FileRequestHead): HeadAnswer | undefined;
 }
 
 function staticFiles<Env>(pattern: string, options: StaticRoute, shared: Shared<Env>): StaticFiles {
@@ -229,7 +255,7 @@ function staticFiles<Env>(pattern: string, options: StaticRoute, shared: Shared<
   } catch (error) {
     throw new Error(`location "${pattern}": ${(error as Error).message}`, { cause: error });
   }
-  const files: StaticFiles = {
+  return {
     path(pathname) {
       let rest = pathname;
       if (stripPrefix !== '') {
@@ -241,17 +267,9 @@ function staticFiles<Env>(pattern: string, options: StaticRoute, shared: Shared<
       return path === null ? null : prefix + path;
     },
     serve: (request, path) => handler.serve(request, path, store),
-    answerHead(head, target) {
-      const path = files.path(target.pathname);
-      return path === null ? undefined : handler.answerHead(head, path, store);
-    },
-    knownMissing(head, target) {
-      // A path no store could hold is not looked for (see tryFiles).
-      const path = files.path(target.pathname);
-      return path === null || handler.knownMissing(head, path, store);
-    },
+    planAtOnce: (head, path) => handler.planAtOnce(head, path, store),
+    answer: (plan, head) => handler.answer(plan, head),
   };
-  return files;
 }
 
 function proxyTo<Env>(pattern: string, route: ProxyRoute, shared: Shared<Env>): ProxyApp<Env> {

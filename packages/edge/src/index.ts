@@ -44,6 +44,7 @@ export { checkPool, startHealthChecks, type HealthCheckOptions, type HealthRepor
 export { safePath } from './static/safe-path.ts';
 export {
   createStaticHandler,
+  type FilePlan,
   type FileRequestHead,
   type PrecompressedEncoding,
   type StaticHandler,

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { AssetStore } from './asset-store.ts';
 import { MemoryStore } from './_test-memory-store.ts';
-import { createStaticHandler, type StaticOptions } from './static-handler.ts';
+import { createStaticHandler, type FilePlan, type StaticOptions } from './static-handler.ts';
 
 const MODIFIED = new Date('2026-01-02T03:04:05.678Z');
 const MODIFIED_TEXT = 'Fri, 02 Jan 2026 03:04:05 GMT';
@@ -509,80 +509,163 @@ describe('static handler: Cache-Control', () => {
 
 /** A store that answers at once: null for what it lacks, as a store that remembers misses does. */
 function syncStore(files: Record<string, string>, pending: string[] = [], inMemory: string[] = []) {
+  // The pending files come through a store that answers in a promise.
   const memory = new MemoryStore(files);
   const discarded: string[] = [];
   const store: AssetStore = {
     get(path: string) {
       if (pending.includes(path)) return memory.get(path);
       if (!memory.files.has(path)) return null;
-      const size = memory.files.get(path)!.content.length;
+      const content = memory.files.get(path)!.content;
+      const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
       return {
-        size,
-        etag: `"${size}"`,
+        size: bytes.byteLength,
+        etag: `"${bytes.byteLength}"`,
         lastModified: undefined,
         contentType: undefined,
-        bytes: inMemory.includes(path) ? new Uint8Array(size) : undefined,
-        body: () => new Uint8Array(size),
+        bytes: inMemory.includes(path) ? bytes : undefined,
+        body: () => bytes,
         discard: () => void discarded.push(path),
       };
     },
   };
-  return { store, discarded };
+  return { store, discarded, memory };
 }
 
-describe('static handler: knownMissing', () => {
-  const head = (accept?: string) => ({ method: 'GET', headers: new Headers(accept === undefined ? {} : { accept }) });
+const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
-  it('is true only where serve finds nothing, and says so without waiting', async () => {
-    const files = { '/app.js': 'x', '/docs/index.html': '<h1>', '/index.html': '<h1>' };
-    const cases: [StaticOptions, string, string | undefined, boolean][] = [
-      [{}, '/missing.js', undefined, true],
-      [{}, '/app.js', undefined, false],
-      [{}, '/docs', undefined, false], // redirects to /docs/
-      [{}, '/docs/', undefined, false], // its index
-      [{}, '/nothing/', undefined, true],
-      [{ directoryRedirect: false }, '/docs', undefined, true],
-      [{ spaFallback: '/index.html' }, '/route', 'text/html', false],
-      [{ spaFallback: '/index.html' }, '/data.json', 'application/json', true],
-      [{ notFound: '/index.html' }, '/missing.js', undefined, false],
+describe('static handler: the plan', () => {
+  const request = (path: string, method = 'GET', headers: Record<string, string> = {}) =>
+    new Request(`http://edge.test${path}`, { method, headers });
+
+  it('says which file answers, and null exactly where serve finds nothing, without waiting', async () => {
+    const files = { '/app.js': 'x', '/docs/index.html': '<h1>', '/index.html': '<h1>', '/404.html': 'gone' };
+    const cases: [StaticOptions, string, string, string | undefined, FilePlan['kind'] | null][] = [
+      [{}, '/missing.js', 'GET', undefined, null],
+      [{}, '/app.js', 'GET', undefined, 'file'],
+      [{}, '/app.js', 'POST', undefined, 'methodNotAllowed'],
+      [{}, '/docs', 'GET', undefined, 'directoryRedirect'],
+      [{}, '/docs', 'DELETE', undefined, 'methodNotAllowed'],
+      [{}, '/docs/', 'HEAD', undefined, 'index'],
+      [{}, '/nothing/', 'GET', undefined, null],
+      [{ directoryRedirect: false }, '/docs', 'GET', undefined, null],
+      [{ spaFallback: '/index.html' }, '/route', 'GET', 'text/html', 'spaFallback'],
+      [{ spaFallback: '/index.html' }, '/route', 'POST', 'text/html', null],
+      [{ spaFallback: '/index.html' }, '/data.json', 'GET', 'application/json', null],
+      [{ notFound: '/404.html' }, '/missing.js', 'GET', undefined, 'notFound'],
+      [{ notFound: '/404.html' }, '/missing.js', 'POST', undefined, 'notFound'],
     ];
-    for (const [options, path, accept, missing] of cases) {
-      const { store } = syncStore(files);
+    for (const [options, path, method, accept, kind] of cases) {
+      const what = `${method} ${path} ${JSON.stringify(options)} accept ${accept}`;
+      const headers: Record<string, string> = accept === undefined ? {} : { accept };
       const handler = createStaticHandler(options);
-      const what = `${path} ${JSON.stringify(options)} accept ${accept}`;
-      expect(handler.knownMissing(head(accept), path, store), what).toBe(missing);
-      const served = await handler.serve(new Request(`http://edge.test${path}`, { headers: accept === undefined ? {} : { accept } }), path, store);
-      // Known missing exactly where serve finds nothing.
-      expect(served === null, what).toBe(missing);
+      const plan = handler.planAtOnce(request(path, method, headers), path, syncStore(files).store);
+      expect(plan === null ? null : plan?.kind, what).toBe(kind);
+      const waited = handler.plan(request(path, method, headers), path, syncStore(files).store);
+      expect(waited, `${what}: a store that answers at once gets a plan at once`).not.toBeInstanceOf(Promise);
+      expect(waited === null ? null : (waited as FilePlan).kind, what).toBe(kind);
+      const served = await handler.serve(request(path, method, headers), path, syncStore(files).store);
+      expect(served === null, what).toBe(kind === null);
+      if (plan) await handler.respond(plan, request(path, method, headers));
     }
   });
 
-  it('is false while the store has not answered yet, and gives back what it found unused', () => {
-    const { store, discarded } = syncStore({ '/app.js': 'x' }, ['/later.js']);
-    const handler = createStaticHandler({});
-    expect(handler.knownMissing(head(), '/later.js', store)).toBe(false);
-    expect(handler.knownMissing(head(), '/app.js', store)).toBe(false);
-    expect(discarded).toEqual(['/app.js']);
-  });
-});
+  it('declines at the first lookup that would wait, giving back what it got, and what comes later', async () => {
+    const handler = createStaticHandler();
+    const missing = syncStore({ '/later.js': 'x' }, ['/later.js']);
+    expect(handler.planAtOnce(request('/later.js'), '/later.js', missing.store)).toBeUndefined();
+    await tick();
+    expect(missing.memory.discarded).toEqual(['/later.js']);
 
-describe('static handler: answerHead', () => {
-  it('hands back every asset it got and does not send', () => {
-    const files = { '/page.txt': 'page', '/disk.txt': 'disk', '/app.js': 'x', '/app.js.br': 'y', '/empty.txt': '' };
-    const memory = ['/page.txt', '/app.js', '/empty.txt'];
-    const handler = createStaticHandler({});
-    const ask = (path: string, method = 'GET', headers: Record<string, string> = {}) => {
+    // The file at once, a sidecar later.
+    const sidecar = syncStore({ '/app.js': 'x', '/app.js.br': 'y', '/app.js.gz': 'z' }, ['/app.js.br']);
+    expect(handler.planAtOnce(request('/app.js'), '/app.js', sidecar.store)).toBeUndefined();
+    expect(sidecar.discarded.sort()).toEqual(['/app.js', '/app.js.gz']);
+    await tick();
+    expect(sidecar.memory.discarded).toEqual(['/app.js.br']);
+
+    // Where the caller waits, the same store gets the whole plan.
+    const waited = handler.plan(request('/app.js', 'GET', { 'accept-encoding': 'br' }), '/app.js', sidecar.store);
+    expect(waited).toBeInstanceOf(Promise);
+    const response = await handler.respond((await waited)!, request('/app.js', 'GET', { 'accept-encoding': 'br' }));
+    expect([response.headers.get('content-encoding'), await response.text()]).toEqual(['br', 'y']);
+  });
+
+  it('gives back what it got when a lookup fails', async () => {
+    const { store: base, discarded } = syncStore({ '/app.js': 'x', '/app.js.br': 'y' });
+    const store: AssetStore = {
+      get: (path) => (path === '/app.js.gz' ? Promise.reject(new Error('disk gone')) : base.get(path)),
+    };
+    await expect(createStaticHandler().plan(request('/app.js'), '/app.js', store)).rejects.toThrow('disk gone');
+    expect(discarded.sort()).toEqual(['/app.js', '/app.js.br']);
+  });
+
+  it('makes an answer without a Response that agrees with the Response, field for field and byte for byte', async () => {
+    const files = { '/page.txt': 'page', '/empty.txt': '' };
+    const memory = ['/page.txt', '/empty.txt'];
+    const handler = createStaticHandler();
+    const cases: [string, string, Record<string, string>][] = [
+      ['/page.txt', 'GET', {}],
+      ['/page.txt', 'HEAD', {}],
+      ['/page.txt', 'GET', { 'if-none-match': '"4"' }],
+      ['/page.txt', 'GET', { 'if-none-match': '"other"' }],
+      ['/page.txt', 'HEAD', { 'if-none-match': '"4"', range: 'bytes=0-1' }],
+      ['/empty.txt', 'GET', {}],
+    ];
+    for (const [path, method, headers] of cases) {
+      const what = `${method} ${path} ${JSON.stringify(headers)}`;
+      // A plan is answered once: the same decision, made twice over the same files.
+      const planned = () => handler.planAtOnce(request(path, method, headers), path, syncStore(files, [], memory).store)!;
+      const made = handler.answer(planned(), request(path, method, headers));
+      const response = await handler.respond(planned(), request(path, method, headers));
+      expect(made, what).toBeDefined();
+      expect(made!.status, what).toBe(response.status);
+      const fields: [string, string][] = [];
+      for (let i = 0; i < made!.headers.length; i += 2) fields.push([made!.headers[i]!, made!.headers[i + 1]!]);
+      expect(fields.sort(), what).toEqual([...response.headers].sort());
+      expect(new TextDecoder().decode((made!.body as Uint8Array | null) ?? new Uint8Array()), what).toBe(await response.text());
+    }
+  });
+
+  it('leaves to respond what it does not answer, giving the plan back whole', () => {
+    const files = { '/page.txt': 'page', '/disk.txt': 'disk', '/app.js': 'x', '/app.js.br': 'y', '/docs/index.html': 'i', '/404.html': 'gone' };
+    const memory = ['/page.txt', '/app.js', '/docs/index.html', '/404.html'];
+    const handler = createStaticHandler({ notFound: '/404.html' });
+    const cases: [string, Record<string, string>, string[]][] = [
+      ['/page.txt', { range: 'bytes=0-1' }, ['/page.txt']],
+      ['/page.txt', { 'if-match': '"other"' }, ['/page.txt']],
+      ['/disk.txt', {}, ['/disk.txt']],
+      ['/app.js', {}, ['/app.js', '/app.js.br']],
+      ['/docs/', {}, ['/docs/index.html']],
+      ['/docs', {}, ['/docs/index.html']],
+      ['/missing.txt', {}, ['/404.html']],
+    ];
+    for (const [path, headers, given] of cases) {
       const { store, discarded } = syncStore(files, [], memory);
-      const answer = handler.answerHead({ method, headers: new Headers(headers) }, path, store);
+      const plan = handler.planAtOnce(request(path, 'GET', headers), path, store)!;
+      expect(handler.answer(plan, request(path, 'GET', headers)), path).toBeUndefined();
+      expect(discarded.sort(), path).toEqual(given);
+    }
+  });
+
+  it('hands back every asset it got and does not send', () => {
+    const files = { '/page.txt': 'page', '/empty.txt': '' };
+    const handler = createStaticHandler();
+    const ask = (path: string, method = 'GET', headers: Record<string, string> = {}) => {
+      const { store, discarded } = syncStore(files, [], ['/page.txt', '/empty.txt']);
+      const answer = handler.answer(handler.planAtOnce(request(path, method, headers), path, store)!, request(path, method, headers));
       return { status: answer?.status, sent: answer?.body instanceof Uint8Array, discarded };
     };
     expect(ask('/page.txt')).toEqual({ status: 200, sent: true, discarded: [] });
     expect(ask('/page.txt', 'HEAD')).toEqual({ status: 200, sent: false, discarded: ['/page.txt'] });
     expect(ask('/page.txt', 'GET', { 'if-none-match': '"4"' })).toEqual({ status: 304, sent: false, discarded: ['/page.txt'] });
-    expect(ask('/page.txt', 'GET', { range: 'bytes=0-1' })).toEqual({ status: undefined, sent: false, discarded: ['/page.txt'] });
     expect(ask('/empty.txt')).toEqual({ status: 200, sent: false, discarded: ['/empty.txt'] });
-    // Not in memory, or with a sidecar: left to serve, which gets its own.
-    expect(ask('/disk.txt')).toEqual({ status: undefined, sent: false, discarded: ['/disk.txt'] });
-    expect(ask('/app.js')).toEqual({ status: undefined, sent: false, discarded: ['/app.js.br', '/app.js'] });
+  });
+
+  it('takes only plans it made', async () => {
+    const handler = createStaticHandler();
+    const forged: FilePlan = { kind: 'file', file: '/page.txt' };
+    await expect(handler.respond(forged, request('/page.txt'))).rejects.toThrow(TypeError);
+    expect(() => handler.answer(forged, request('/page.txt'))).toThrow(TypeError);
   });
 });

@@ -63,32 +63,58 @@ export interface StaticOptions {
 /** What the handler reads of a request head (a {@link RequestHead} or a `Request`). */
 export type FileRequestHead = Pick<RequestHead, 'method'> & { readonly headers: FieldReader };
 
+/**
+ * What answers one request for a store path, as {@link StaticHandler.plan}
+ * decided it. A plan holds what it got from the store until it is answered:
+ * answer it once, with `respond` or `answer` of the handler that made it.
+ */
+export interface FilePlan {
+  /**
+   * What answers: the file the path names, an index file of a path ending
+   * in `/`, a redirect from `/dir` to `/dir/`, the SPA fallback, the 404
+   * page, or 405 for a method other than GET and HEAD on a file.
+   */
+  readonly kind: 'file' | 'index' | 'directoryRedirect' | 'spaFallback' | 'notFound' | 'methodNotAllowed';
+  /** The store path of the file sent (a precompressed sidecar may stand in for it); undefined for a redirect or a 405. */
+  readonly file: string | undefined;
+}
+
 /** Serves files from an {@link AssetStore}; see {@link createStaticHandler}. */
 export interface StaticHandler {
   /**
-   * Answer `request` from the file at `path` (a store path, as `safePath`
-   * returns it), or `null` when there is no such file and neither an SPA
-   * fallback nor a 404 page applies: the caller then passes the request
-   * on (try_files) or answers 404 itself. Throws a TypeError for a path
-   * that is not a store path.
+   * Decide what answers a request for the file at `path` (a store path,
+   * as `safePath` returns it), or `null` when there is no such file and
+   * neither an SPA fallback nor a 404 page applies: the caller then passes
+   * the request on (try_files) or answers 404 itself. The plan comes at
+   * once when the store answers every lookup at once, else in a promise.
+   * Throws a TypeError for a path that is not a store path.
    */
+  plan(head: FileRequestHead, path: string, store: AssetStore): FilePlan | null | Promise<FilePlan | null>;
+  /**
+   * The same decision for a caller that must answer now or not at all:
+   * `undefined` as soon as a lookup would wait (what it got is given back,
+   * the pending asset when it comes). So `null` here means "surely
+   * nothing", as a store that remembers missing files tells.
+   */
+  planAtOnce(head: FileRequestHead, path: string, store: AssetStore): FilePlan | null | undefined;
+  /**
+   * The answer to `request` (the one the plan was made for), with all of
+   * HTTP: preconditions, ranges, precompressed sidecars. Assets of the plan
+   * whose body it does not send are given back.
+   */
+  respond(plan: FilePlan, request: Request): Promise<Response>;
+  /**
+   * The same answer, made without a Request or a Response, for a plain GET
+   * or HEAD of the file the path names, held in memory (`Asset.bytes`):
+   * whole, or 304. `undefined` for anything else (ranges, sidecars, a
+   * failed precondition, any other kind of plan): then the plan's assets
+   * are given back, and `respond` to a fresh plan makes the answer. A
+   * server that can write such an answer itself saves the objects' cost
+   * on its most frequent requests.
+   */
+  answer(plan: FilePlan, head: FileRequestHead): HeadAnswer | undefined;
+  /** `plan` and `respond` in one: the answer to `request`, or `null` where nothing answers (see {@link StaticHandler.plan}). */
   serve(request: Request, path: string, store: AssetStore): Promise<Response | null>;
-  /**
-   * The same answer for a plain GET or HEAD of a file the store holds in
-   * memory (`Asset.bytes`), made at once without a Request or a Response;
-   * `undefined` for anything `serve` must handle (ranges, sidecars, a
-   * failed precondition, a missing file). A server that can write such an
-   * answer itself saves the objects' cost on its most frequent requests.
-   */
-  answerHead(head: FileRequestHead, path: string, store: AssetStore): HeadAnswer | undefined;
-  /**
-   * Whether `serve` would surely answer a GET or HEAD of `path` with `null`
-   * (no file, no index, no SPA fallback or 404 page), as the store tells
-   * without waiting (a store that remembers missing files does). False
-   * when it cannot tell at once. A try_files router then passes the
-   * request on without a Request.
-   */
-  knownMissing(head: FileRequestHead, path: string, store: AssetStore): boolean;
 }
 
 /**
@@ -101,6 +127,10 @@ export interface StaticHandler {
  * `/dir/` redirects, an SPA fallback, a 404 page and `Cache-Control` per
  * file. GET and HEAD only: another method on a file gets 405. Bodies are
  * streamed from the store, never read whole.
+ *
+ * One decision, {@link StaticHandler.plan}, says which file answers; the
+ * Response (`respond`) and the answer made without one (`answer`) are both
+ * made from it. `serve` does both steps.
  *
  * Where HTTP leaves a choice: several ranges in one request get the whole
  * file (200), not multipart; a request with a `Range` header gets the
@@ -172,169 +202,280 @@ export function createStaticHandler(options: StaticOptions = {}): StaticHandler 
     return entry;
   };
 
-  const respond = async (exchange: Exchange, name: string, asset: Asset, status: 200 | 404): Promise<Response> => {
-    const request = exchange.request;
-    const isGet = request.method === 'GET';
-    const identity = prepare(asset, name, undefined);
-    const rangeHeader = isGet && status === 200 ? request.headers.get('range') : null;
-
-    // Sidecars are looked for whenever the file is compressible, even for a
-    // client that takes none of them: their existence makes the answer vary.
-    let chosen = asset;
-    let head = identity;
-    let encoding: PrecompressedEncoding | undefined;
-    let vary = false;
-    if (identity.compressible) {
-      const lookups = identity.sidecars.map((sidecar) => exchange.store.get(sidecar));
-      const sidecars = exchange.keep(lookups.some(isPromise) ? await Promise.all(lookups) : (lookups as (Asset | null)[]));
-      const available = encodings.filter((_, i) => sidecars[i] !== null);
-      vary = available.length > 0;
-      // A range is served from the identity only: see the choices above.
-      if (vary && rangeHeader === null) {
-        encoding = negotiateEncoding(request.headers.get('accept-encoding'), available);
-        if (encoding !== undefined) {
-          chosen = sidecars[encodings.indexOf(encoding)]!;
-          head = prepare(chosen, name, encoding);
-        }
-      }
-    }
-
-    if (status === 404) {
-      // The validators would describe the 404 page, not the missing file;
-      // and a 404 should not be kept as if it were final.
-      const headers = representation(head, encoding, vary);
-      headers.push(['cache-control', 'no-cache'], ['content-length', String(chosen.size)]);
-      return new Response(isGet && chosen.size > 0 ? await exchange.body(chosen) : null, responseInit(status, headers, encoding));
-    }
-
-    const precondition = evaluatePreconditions(request.headers, head);
-    if (precondition === 412) return new Response(null, { status: 412, headers: [['content-length', '0']] });
-    if (precondition === 304) {
-      // RFC 9110 §15.4.5: the fields a 200 would have had that caches update.
-      return new Response(null, { status: 304, headers: vary ? [['vary', 'Accept-Encoding'], ...validators(head)] : validators(head) });
-    }
-
-    const size = chosen.size;
-    if (rangeHeader !== null && ifRangeHolds(request.headers.get('if-range'), head)) {
-      const wanted = readRange(rangeHeader, size);
-      if (wanted.kind === 'unsatisfiable') {
-        return new Response(null, {
-          status: 416,
-          headers: [['content-range', `bytes */${size}`], ['content-length', '0'], ...(vary ? VARY : [])],
-        });
-      }
-      if (wanted.kind === 'part') {
-        const { start, end } = wanted.range;
-        const headers = [...representation(head, encoding, vary), ...validators(head), ['accept-ranges', 'bytes']] as [string, string][];
-        headers.push(['content-range', `bytes ${start}-${end}/${size}`], ['content-length', String(end - start + 1)]);
-        return new Response(await exchange.body(chosen, wanted.range), { status: 206, headers });
-      }
-    }
-    // The whole file: the same head every time, kept with the file. A
-    // Headers object is taken over without the checks an array of pairs
-    // goes through again on every Response.
-    const headers = vary ? (head.wholeVary ??= wholeHead(head, encoding, true, size)) : (head.whole ??= wholeHead(head, encoding, false, size));
-    // HEAD gets the same head and no body; an empty file needs no body either.
-    if (!isGet || size === 0) return new Response(null, { status: 200, headers });
-    const body = exchange.body(chosen);
-    return new Response(isPromise(body) ? await body : body, responseInit(200, headers, encoding));
-  };
+  // The files tried, in order (nginx's try_files $uri $uri/ with index,
+  // then the fallbacks): made once, so a request builds no list.
+  const toDirectory = redirectStatus === false ? undefined : new PlannedStatus('directoryRedirect', redirectStatus);
+  const fallbacks: Step[] = [];
+  if (spaFallback !== undefined) fallbacks.push({ kind: 'spaFallback', path: () => spaFallback });
+  if (notFound !== undefined) fallbacks.push({ kind: 'notFound', path: () => notFound });
+  const directorySteps: readonly Step[] = [...index.map((name): Step => ({ kind: 'index', path: (dir) => dir + name })), ...fallbacks];
+  const fileSteps: readonly Step[] = [
+    { kind: 'file', path: (file) => file },
+    ...(toDirectory === undefined ? [] : index.map((name): Step => ({ kind: 'directoryRedirect', path: (dir) => `${dir}/${name}` }))),
+    ...fallbacks,
+  ];
 
   /**
-   * The answer to a plain GET or HEAD of a file the store holds in memory,
-   * made without a Request or a Response; undefined for anything else
-   * (sidecars, ranges, a failed precondition, a missing file), which `serve`
-   * then answers. The fields and bytes are the ones `serve` would send.
+   * The one decision: the first step whose file the store has. Each lookup
+   * the store answers at once is taken at once, so a store that has
+   * everything at hand gets a plan without a promise; at the first that
+   * would wait, a caller that `waits` goes on when it comes, and one that
+   * does not gets `undefined`.
    */
-  const answerHead = (head: FileRequestHead, path: string, store: AssetStore): HeadAnswer | undefined => {
-    if (!isStorePath(path) || path.endsWith('/')) return undefined;
-    const asset = store.get(path);
-    if (asset === null) return undefined;
-    if (isPromise(asset) || asset.bytes === undefined) return giveBack(asset);
-    const identity = prepare(asset, path, undefined);
-    if (identity.compressible) {
-      // A sidecar makes the answer vary: that is `serve`'s work.
-      for (const sidecar of identity.sidecars) {
-        const got = store.get(sidecar);
-        if (got !== null) return giveBack(got, asset);
+  function decide(head: FileRequestHead, path: string, store: AssetStore, waits: true): FilePlan | null | Promise<FilePlan | null>;
+  function decide(head: FileRequestHead, path: string, store: AssetStore, waits: false): FilePlan | null | undefined;
+  function decide(head: FileRequestHead, path: string, store: AssetStore, waits: boolean): Decided {
+    if (!isStorePath(path)) throw new TypeError(`Not a store path (pass it through safePath): ${JSON.stringify(path)}`);
+    const lookups = new AssetLookups();
+    const readable = head.method === 'GET' || head.method === 'HEAD';
+    const decided = walk({ head, readable, path, store, waits, lookups }, path.endsWith('/') ? directorySteps : fileSteps, 0);
+    if (!isPromise(decided)) return decided;
+    return decided.then(undefined, (error: unknown) => {
+      lookups.giveBackUnsent();
+      throw error;
+    });
+  }
+
+  const walk = (planning: Planning, steps: readonly Step[], from: number): Decided => {
+    const { head, readable, path, store, waits, lookups } = planning;
+    for (let i = from; i < steps.length; i++) {
+      const step = steps[i]!;
+      if (step.kind === 'spaFallback' && !(readable && acceptsHtml(head.headers.get('accept')))) continue;
+      const file = step.path(path);
+      const got = store.get(file);
+      if (isPromise(got)) {
+        if (!waits) return lookups.abandon(got);
+        return got.then((asset) => (asset === null ? walk(planning, steps, i + 1) : found(planning, step.kind, file, lookups.keep(asset))));
       }
+      if (got !== null) return found(planning, step.kind, file, lookups.keep(got));
     }
+    return null;
+  };
+
+  const found = (planning: Planning, kind: Step['kind'], file: string, asset: Asset): Decided => {
+    const { readable, store, waits, lookups } = planning;
+    // The 404 page answers any method, as nginx's error_page does.
+    if (kind !== 'notFound' && (!readable || kind === 'directoryRedirect')) {
+      lookups.giveBackUnsent();
+      // directoryRedirect steps are only made with toDirectory.
+      return readable ? toDirectory! : METHOD_NOT_ALLOWED;
+    }
+    const identity = prepare(asset, file, undefined);
+    if (!identity.compressible) return new PlannedFile(kind, file, asset, identity, NO_SIDECARS, lookups);
+    // Sidecars are looked for whenever the file is compressible, even for a
+    // client that takes none of them: their existence makes the answer vary.
+    const got = identity.sidecars.map((sidecar) => store.get(sidecar));
+    if (!got.some(isPromise)) return new PlannedFile(kind, file, asset, identity, sidecarsOf(got as (Asset | null)[], lookups), lookups);
+    if (!waits) return lookups.abandon(...got);
+    return Promise.all(got).then(
+      (sidecars) => new PlannedFile(kind, file, asset, identity, sidecarsOf(sidecars, lookups), lookups),
+      (error: unknown) => {
+        // The lookups that did come are not in `lookups` yet.
+        lookups.abandon(...got);
+        throw error;
+      },
+    );
+  };
+
+  /** The sidecars the store has, kept, in the order of `precompressed`. */
+  const sidecarsOf = (got: readonly (Asset | null)[], lookups: AssetLookups): readonly Sidecar[] => {
+    let sidecars: Sidecar[] | undefined;
+    for (let i = 0; i < got.length; i++) {
+      const asset = got[i]!;
+      if (asset !== null) (sidecars ??= []).push({ encoding: encodings[i]!, asset: lookups.keep(asset) });
+    }
+    return sidecars ?? NO_SIDECARS;
+  };
+
+  const respondWithFile = async (plan: PlannedFile, request: Request): Promise<Response> => {
+    const { lookups, identity } = plan;
+    try {
+      const isGet = request.method === 'GET';
+      const status = plan.kind === 'notFound' ? 404 : 200;
+      const rangeHeader = isGet && status === 200 ? request.headers.get('range') : null;
+      let chosen = plan.asset;
+      let fields = identity;
+      let encoding: PrecompressedEncoding | undefined;
+      const vary = plan.sidecars.length > 0;
+      // A range is served from the identity only: see the choices above.
+      if (vary && rangeHeader === null) {
+        encoding = negotiateEncoding(
+          request.headers.get('accept-encoding'),
+          plan.sidecars.map((sidecar) => sidecar.encoding),
+        );
+        const sidecar = plan.sidecars.find((candidate) => candidate.encoding === encoding);
+        if (sidecar !== undefined) {
+          chosen = sidecar.asset;
+          fields = prepare(chosen, plan.file, sidecar.encoding);
+        }
+      }
+
+      if (status === 404) {
+        // The validators would describe the 404 page, not the missing file;
+        // and a 404 should not be kept as if it were final.
+        const headers = representation(fields, encoding, vary);
+        headers.push(['cache-control', 'no-cache'], ['content-length', String(chosen.size)]);
+        return new Response(isGet && chosen.size > 0 ? await lookups.body(chosen) : null, responseInit(status, headers, encoding));
+      }
+
+      const precondition = evaluatePreconditions(request.headers, fields);
+      if (precondition === 412) return new Response(null, { status: 412, headers: [['content-length', '0']] });
+      if (precondition === 304) {
+        // RFC 9110 §15.4.5: the fields a 200 would have had that caches update.
+        return new Response(null, { status: 304, headers: vary ? [['vary', 'Accept-Encoding'], ...validators(fields)] : validators(fields) });
+      }
+
+      const size = chosen.size;
+      if (rangeHeader !== null && ifRangeHolds(request.headers.get('if-range'), fields)) {
+        const wanted = readRange(rangeHeader, size);
+        if (wanted.kind === 'unsatisfiable') {
+          return new Response(null, {
+            status: 416,
+            headers: [['content-range', `bytes */${size}`], ['content-length', '0'], ...(vary ? VARY : [])],
+          });
+        }
+        if (wanted.kind === 'part') {
+          const { start, end } = wanted.range;
+          const headers = [...representation(fields, encoding, vary), ...validators(fields), ['accept-ranges', 'bytes']] as [string, string][];
+          headers.push(['content-range', `bytes ${start}-${end}/${size}`], ['content-length', String(end - start + 1)]);
+          return new Response(await lookups.body(chosen, wanted.range), { status: 206, headers });
+        }
+      }
+      // The whole file: the same fields every time, kept with the file. A
+      // Headers object is taken over without the checks an array of pairs
+      // goes through again on every Response.
+      const headers = vary
+        ? (fields.wholeVary ??= wholeHeaders(fields, encoding, true, size))
+        : (fields.whole ??= wholeHeaders(fields, encoding, false, size));
+      // A HEAD request gets the same fields and no body; an empty file needs no body either.
+      if (!isGet || size === 0) return new Response(null, { status: 200, headers });
+      const body = lookups.body(chosen);
+      return new Response(isPromise(body) ? await body : body, responseInit(200, headers, encoding));
+    } finally {
+      lookups.giveBackUnsent();
+    }
+  };
+
+  const respond = (plan: FilePlan, request: Request): Promise<Response> => {
+    if (plan instanceof PlannedFile) return respondWithFile(plan, request);
+    if (plan instanceof PlannedStatus) {
+      return Promise.resolve(plan.status === 405 ? methodNotAllowed() : redirectToDirectory(request.url, plan.status));
+    }
+    return Promise.reject(new TypeError('Not a plan made by StaticHandler.plan'));
+  };
+
+  const answer = (plan: FilePlan, head: FileRequestHead): HeadAnswer | undefined => {
+    if (plan instanceof PlannedStatus) return undefined;
+    if (!(plan instanceof PlannedFile)) throw new TypeError('Not a plan made by StaticHandler.plan');
+    const { asset, identity, lookups } = plan;
+    const { bytes } = asset;
     const isGet = head.method === 'GET';
-    if (isGet && head.headers.get('range') !== null) return giveBack(asset);
+    // Kept to the cases servers' tests compare with the Request path: the
+    // named file in memory, whole or 304. The rest needs what only `respond`
+    // does (negotiating a sidecar, slicing a range), or is left to it for
+    // now (an index file, the SPA fallback, the 404 page, a 412).
+    if (plan.kind !== 'file' || bytes === undefined || plan.sidecars.length > 0 || (isGet && head.headers.get('range') !== null)) {
+      lookups.giveBackUnsent();
+      return undefined;
+    }
     const precondition = evaluatePreconditions(head.headers, identity);
-    if (precondition === 412) return giveBack(asset);
+    let made: HeadAnswer | undefined;
     if (precondition === 304) {
-      giveBack(asset);
-      return { status: 304, headers: (identity.notModifiedFlat ??= validators(identity).flat()), body: null };
+      made = { status: 304, headers: (identity.notModifiedFlat ??= validators(identity).flat()), body: null };
+    } else if (precondition === 200) {
+      const headers = (identity.wholeFlat ??= wholeFields(identity, undefined, false, asset.size).flat());
+      // A HEAD request, or an empty file, sends no bytes.
+      const sendsBytes = isGet && asset.size > 0;
+      if (sendsBytes) lookups.send(asset);
+      made = { status: 200, headers, body: sendsBytes ? bytes : null };
     }
-    const headers = (identity.wholeFlat ??= wholeFields(identity, undefined, false, asset.size).flat());
-    if (!isGet || asset.size === 0) {
-      giveBack(asset);
-      return { status: 200, headers, body: null };
-    }
-    return { status: 200, headers, body: asset.bytes };
-  };
-
-  /** Whether every one of `paths` is missing, as the store tells at once. */
-  const allMissing = (paths: readonly string[], store: AssetStore): boolean => {
-    for (const candidate of paths) {
-      const got = store.get(candidate);
-      if (got === null) continue;
-      // Found, or not known yet: either way not missing for sure.
-      giveBack(got);
-      return false;
-    }
-    return true;
-  };
-
-  // Goes the same way as `serve` below, and gives up wherever `serve` would find something.
-  const knownMissing = (head: FileRequestHead, path: string, store: AssetStore): boolean => {
-    if (!isStorePath(path) || notFound !== undefined) return false;
-    if (spaFallback !== undefined && acceptsHtml(head.headers.get('accept'))) return false;
-    if (path.endsWith('/')) return allMissing(index.map((file) => path + file), store);
-    if (!allMissing([path], store)) return false;
-    return redirectStatus === false || allMissing(index.map((file) => `${path}/${file}`), store);
+    lookups.giveBackUnsent();
+    return made;
   };
 
   return {
-    answerHead,
-    knownMissing,
+    plan: (head, path, store) => decide(head, path, store, true),
+    planAtOnce: (head, path, store) => decide(head, path, store, false),
+    respond,
+    answer,
     async serve(request, path, store) {
-      if (!isStorePath(path)) throw new TypeError(`Not a store path (pass it through safePath): ${JSON.stringify(path)}`);
-      const readable = request.method === 'GET' || request.method === 'HEAD';
-      const exchange = new Exchange(request, store);
-      try {
-        if (path.endsWith('/')) {
-          for (const file of index) {
-            const asset = exchange.keep(await store.get(path + file));
-            if (asset !== null) return readable ? await respond(exchange, path + file, asset, 200) : methodNotAllowed();
-          }
-        } else {
-          const got = store.get(path);
-          const asset = exchange.keep(isPromise(got) ? await got : got);
-          if (asset !== null) return readable ? await respond(exchange, path, asset, 200) : methodNotAllowed();
-          if (redirectStatus !== false) {
-            for (const file of index) {
-              if (exchange.keep(await store.get(`${path}/${file}`)) === null) continue;
-              return readable ? redirectToDirectory(request.url, redirectStatus) : methodNotAllowed();
-            }
-          }
-        }
-        if (readable && spaFallback !== undefined && acceptsHtml(request.headers.get('accept'))) {
-          const fallback = exchange.keep(await store.get(spaFallback));
-          if (fallback !== null) return await respond(exchange, spaFallback, fallback, 200);
-        }
-        if (notFound !== undefined) {
-          const page = exchange.keep(await store.get(notFound));
-          if (page !== null) return await respond(exchange, notFound, page, 404);
-        }
-        return null;
-      } finally {
-        exchange.discardUnsent();
-      }
+      const planned = decide(request, path, store, true);
+      const plan = isPromise(planned) ? await planned : planned;
+      return plan === null ? null : respond(plan, request);
     },
   };
 }
+
+/** A plan, or `undefined` where a lookup would wait and the caller would not (never in the promise: a caller that waits gets none). */
+type Decided = FilePlan | null | undefined | Promise<FilePlan | null | undefined>;
+
+/** One request's walk through the steps. */
+interface Planning {
+  readonly head: FileRequestHead;
+  /** A GET or a HEAD: the methods a file answers. */
+  readonly readable: boolean;
+  readonly path: string;
+  readonly store: AssetStore;
+  readonly waits: boolean;
+  readonly lookups: AssetLookups;
+}
+
+/** A file to try, and what it answers when the store has it. */
+interface Step {
+  readonly kind: 'file' | 'index' | 'directoryRedirect' | 'spaFallback' | 'notFound';
+  /** Its store path, given the request's. */
+  readonly path: (requested: string) => string;
+}
+
+interface Sidecar {
+  readonly encoding: PrecompressedEncoding;
+  readonly asset: Asset;
+}
+
+const NO_SIDECARS: readonly Sidecar[] = Object.freeze([]);
+
+/** A plan that sends a file (or one of its sidecars). */
+class PlannedFile implements FilePlan {
+  readonly kind: 'file' | 'index' | 'spaFallback' | 'notFound';
+  readonly file: string;
+  readonly asset: Asset;
+  /** What the handler knows of `asset` as the identity representation of `file`. */
+  readonly identity: Prepared;
+  /** Its precompressed sidecars the store has, in the order of `precompressed`. */
+  readonly sidecars: readonly Sidecar[];
+  /** Every asset above: each is sent or given back. */
+  readonly lookups: AssetLookups;
+
+  constructor(
+    kind: PlannedFile['kind'],
+    file: string,
+    asset: Asset,
+    identity: Prepared,
+    sidecars: readonly Sidecar[],
+    lookups: AssetLookups,
+  ) {
+    this.kind = kind;
+    this.file = file;
+    this.asset = asset;
+    this.identity = identity;
+    this.sidecars = sidecars;
+    this.lookups = lookups;
+  }
+}
+
+/** A plan that sends no file, the same for every request: it holds nothing. */
+class PlannedStatus implements FilePlan {
+  readonly kind: 'directoryRedirect' | 'methodNotAllowed';
+  readonly file = undefined;
+  readonly status: 301 | 308 | 405;
+
+  constructor(kind: PlannedStatus['kind'], status: PlannedStatus['status']) {
+    this.kind = kind;
+    this.status = status;
+  }
+}
+
+const METHOD_NOT_ALLOWED = new PlannedStatus('methodNotAllowed', 405);
 
 /** What the handler knows about one asset, besides its bytes. */
 interface Prepared {
@@ -348,34 +489,33 @@ interface Prepared {
   readonly compressible: boolean;
   /** The store paths of its precompressed sidecars, in the order of `precompressed`. */
   readonly sidecars: readonly string[];
-  /** The head of a 200 with the whole file, made on first use; with `Vary` and without. */
+  /** The fields of a 200 with the whole file, made on first use; with `Vary` and without. */
   whole?: Headers;
   wholeVary?: Headers;
-  /** The same head, flat, and the head of a 304, for answers made without a Response. */
+  /** The same fields, flat, and the fields of a 304, for answers made without a Response. */
   wholeFlat?: readonly string[];
   notModifiedFlat?: readonly string[];
 }
 
-/** One request's dealings with the store: what it got, and whose body it sent. */
-class Exchange {
-  readonly request: Request;
-  readonly store: AssetStore;
-  readonly #got: Asset[] = [];
+/**
+ * The assets one request got from the store: the store may have opened
+ * something for each, so each is either sent (its body asked for, or its
+ * bytes taken) or given back (`Asset.discard`), never neither.
+ */
+class AssetLookups {
+  #got: Asset[] = [];
   #sent: Asset | undefined;
 
-  constructor(request: Request, store: AssetStore) {
-    this.request = request;
-    this.store = store;
+  /** Note what `get` brought (the lookups are awaited by the caller: no wrapper promise per lookup). */
+  keep(asset: Asset): Asset {
+    this.#got.push(asset);
+    return asset;
   }
 
-  /** Note what `get` returned (the lookups are awaited by the caller: no wrapper promise per lookup). */
-  keep<T extends Asset | null | readonly (Asset | null)[]>(got: T): T {
-    if (Array.isArray(got)) {
-      for (const asset of got as readonly (Asset | null)[]) if (asset !== null) this.#got.push(asset);
-    } else if (got !== null) {
-      this.#got.push(got as Asset);
-    }
-    return got;
+  /** Note that `asset`'s bytes are sent without `body()`. */
+  send(asset: Asset): Asset {
+    this.#sent = asset;
+    return asset;
   }
 
   body(asset: Asset, range?: ByteRange): AssetBody | Promise<AssetBody> {
@@ -383,9 +523,22 @@ class Exchange {
     return range === undefined ? asset.body() : asset.body(range);
   }
 
-  /** Let the store release every asset whose body is not sent. */
-  discardUnsent(): void {
-    for (const asset of this.#got) if (asset !== this.#sent) asset.discard?.();
+  /** Let the store release every asset whose body is not sent; each only once. */
+  giveBackUnsent(): void {
+    const got = this.#got;
+    this.#got = [];
+    for (const asset of got) if (asset !== this.#sent) asset.discard?.();
+  }
+
+  /** Stop looking: give back what was got, and what `pending` brings when it comes. */
+  abandon(...pending: (Asset | null | Promise<Asset | null>)[]): undefined {
+    this.giveBackUnsent();
+    for (const got of pending) {
+      if (isPromise(got)) got.then((asset) => asset?.discard?.(), ignore);
+      // Brought at once but not kept yet (a sidecar beside one that waits).
+      else got?.discard?.();
+    }
+    return undefined;
   }
 }
 
@@ -397,31 +550,31 @@ function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
 }
 
 /** The fields that describe the representation sent: its type and coding. */
-function representation(head: Prepared, encoding: PrecompressedEncoding | undefined, vary: boolean): [string, string][] {
-  const headers: [string, string][] = [['content-type', head.type]];
+function representation(prepared: Prepared, encoding: PrecompressedEncoding | undefined, vary: boolean): [string, string][] {
+  const headers: [string, string][] = [['content-type', prepared.type]];
   if (encoding !== undefined) headers.push(['content-encoding', encoding]);
   if (vary) headers.push(['vary', 'Accept-Encoding']);
   return headers;
 }
 
 /** The fields a cache revalidates with. */
-function validators(head: Prepared): [string, string][] {
-  const headers: [string, string][] = [['etag', head.etag]];
-  if (head.lastModified !== undefined) headers.push(['last-modified', head.lastModified]);
-  if (head.cacheControl !== undefined) headers.push(['cache-control', head.cacheControl]);
+function validators(prepared: Prepared): [string, string][] {
+  const headers: [string, string][] = [['etag', prepared.etag]];
+  if (prepared.lastModified !== undefined) headers.push(['last-modified', prepared.lastModified]);
+  if (prepared.cacheControl !== undefined) headers.push(['cache-control', prepared.cacheControl]);
   return headers;
 }
 
-function wholeFields(head: Prepared, encoding: PrecompressedEncoding | undefined, vary: boolean, size: number): [string, string][] {
-  const headers = [...representation(head, encoding, vary), ...validators(head)];
+function wholeFields(prepared: Prepared, encoding: PrecompressedEncoding | undefined, vary: boolean, size: number): [string, string][] {
+  const headers = [...representation(prepared, encoding, vary), ...validators(prepared)];
   // Ranges are served from the identity only.
   if (encoding === undefined) headers.push(['accept-ranges', 'bytes']);
   headers.push(['content-length', String(size)]);
   return headers;
 }
 
-function wholeHead(head: Prepared, encoding: PrecompressedEncoding | undefined, vary: boolean, size: number): Headers {
-  return new Headers(wholeFields(head, encoding, vary, size));
+function wholeHeaders(prepared: Prepared, encoding: PrecompressedEncoding | undefined, vary: boolean, size: number): Headers {
+  return new Headers(wholeFields(prepared, encoding, vary, size));
 }
 const ALLOW = 'GET, HEAD';
 
@@ -430,24 +583,24 @@ const ALLOW = 'GET, HEAD';
  * (412 when it fails); then If-None-Match, else If-Modified-Since (304
  * when the client's copy is current).
  */
-function evaluatePreconditions(headers: FieldReader, head: Prepared): 200 | 304 | 412 {
+function evaluatePreconditions(headers: FieldReader, prepared: Prepared): 200 | 304 | 412 {
   const ifMatch = headers.get('if-match');
   if (ifMatch !== null) {
-    if (!matchesEtag(ifMatch, head.etag, false)) return 412;
-  } else if (head.modifiedSeconds !== undefined) {
+    if (!matchesEtag(ifMatch, prepared.etag, false)) return 412;
+  } else if (prepared.modifiedSeconds !== undefined) {
     const ifUnmodifiedSince = headers.get('if-unmodified-since');
     if (ifUnmodifiedSince !== null) {
       const since = parseHttpDate(ifUnmodifiedSince);
-      if (!Number.isNaN(since) && head.modifiedSeconds > seconds(since)) return 412;
+      if (!Number.isNaN(since) && prepared.modifiedSeconds > seconds(since)) return 412;
     }
   }
   const ifNoneMatch = headers.get('if-none-match');
-  if (ifNoneMatch !== null) return matchesEtag(ifNoneMatch, head.etag, true) ? 304 : 200;
-  if (head.modifiedSeconds !== undefined) {
+  if (ifNoneMatch !== null) return matchesEtag(ifNoneMatch, prepared.etag, true) ? 304 : 200;
+  if (prepared.modifiedSeconds !== undefined) {
     const ifModifiedSince = headers.get('if-modified-since');
     if (ifModifiedSince !== null) {
       const since = parseHttpDate(ifModifiedSince);
-      if (!Number.isNaN(since) && head.modifiedSeconds <= seconds(since)) return 304;
+      if (!Number.isNaN(since) && prepared.modifiedSeconds <= seconds(since)) return 304;
     }
   }
   return 200;
@@ -458,13 +611,13 @@ function evaluatePreconditions(headers: FieldReader, head: Prepared): 200 | 304 
  * without one; with an entity tag, when it is strong and ours; with a
  * date, when it is exactly our Last-Modified.
  */
-function ifRangeHolds(ifRange: string | null, head: Prepared): boolean {
+function ifRangeHolds(ifRange: string | null, prepared: Prepared): boolean {
   if (ifRange === null) return true;
   const value = ifRange.trim();
-  if (value.startsWith('"') || value.startsWith('W/')) return value.startsWith('"') && matchesEtag(value, head.etag, false);
-  if (head.modifiedSeconds === undefined) return false;
+  if (value.startsWith('"') || value.startsWith('W/')) return value.startsWith('"') && matchesEtag(value, prepared.etag, false);
+  if (prepared.modifiedSeconds === undefined) return false;
   const date = parseHttpDate(value);
-  return !Number.isNaN(date) && seconds(date) === head.modifiedSeconds;
+  return !Number.isNaN(date) && seconds(date) === prepared.modifiedSeconds;
 }
 
 /** Whether `Accept` names `text/html` with a weight above 0. */
@@ -511,15 +664,6 @@ function redirectToDirectory(url: string, status: 301 | 308): Response {
  */
 function responseInit(status: number, headers: Headers | [string, string][], encoding: string | undefined): ResponseInit {
   return encoding === undefined ? { status, headers } : ({ status, headers, encodeBody: 'manual' } as ResponseInit);
-}
-
-/** Hand back assets got from the store and not sent (`Asset.discard`), now or once they come. */
-function giveBack(...got: (Asset | Promise<Asset | null>)[]): undefined {
-  for (const asset of got) {
-    if (isPromise(asset)) asset.then((found) => found?.discard?.(), ignore);
-    else asset.discard?.();
-  }
-  return undefined;
 }
 
 function ignore(): void {}
