@@ -71,6 +71,41 @@ it('serves an App from the built packages, as a user who installed them would', 
   expect(resolved).toMatch(/\/packages\/node\/dist\/index\.js$/);
 });
 
+it('serves files and proxies through the edge from the built packages', async () => {
+  // @gatehouse/edge-node resolves @gatehouse/node and @gatehouse/edge to their dist/ too: one copy of each.
+  const script = `
+    import { mkdtempSync, writeFileSync } from 'node:fs';
+    import { tmpdir } from 'node:os';
+    import { join } from 'node:path';
+    import { defineEdge } from '@gatehouse/edge';
+    import { folderAssets } from '@gatehouse/edge-node/assets';
+    import { http1Transport } from '@gatehouse/edge-node/transport';
+    import { serve } from '@gatehouse/node';
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-built-edge-'));
+    writeFileSync(join(dir, 'hello.txt'), 'from a file');
+    const origin = await serve({ fetch: (request) => new Response('from the origin ' + new URL(request.url).pathname) }, { port: 0 });
+    const transport = http1Transport();
+    const edge = await serve(defineEdge({
+      transport,
+      assets: folderAssets(dir),
+      pools: { app: { servers: [origin.url] } },
+      routes: { '/': { tryFiles: 'app' } },
+    }), { port: 0 });
+    const file = await (await fetch(new URL('/hello.txt', edge.url))).text();
+    const proxied = await (await fetch(new URL('/api', edge.url))).text();
+    await edge.close();
+    await origin.close();
+    await transport.close();
+    console.log(JSON.stringify({ file, proxied, resolved: import.meta.resolve('@gatehouse/edge-node/transport') }));
+  `;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: dirname(fileURLToPath(import.meta.url)),
+  });
+  const result = JSON.parse(stdout) as { file: string; proxied: string; resolved: string };
+  expect(result).toMatchObject({ file: 'from a file', proxied: 'from the origin /api' });
+  expect(result.resolved).toMatch(/\/packages\/edge-node\/dist\/transport\/index\.js$/);
+});
+
 it('runs an App on Lambda from the built package', async () => {
   const script = `
     import { handler } from '@gatehouse/lambda';

@@ -135,17 +135,18 @@ function endpointOf(origin: string): Endpoint {
  * promise has settled: resolved with the answer, or rejected.
  *
  * - `waiting`: connecting, or sent; no response yet.
- * - `head`: the response head is in, not yet handed over (the rest of
- *   this read is parsed first: a small body comes whole).
+ * - `arrived`: the response's status and fields are in, not yet handed
+ *   over (the rest of this read is parsed first: a small body comes whole).
  * - `ended`: the whole response came before it was handed over.
- * - `broken`: the connection broke after the head, before it was handed
- *   over: its body stream will start with the failure.
+ * - `broken`: the connection broke after the status and fields came,
+ *   before the answer was handed over: its body stream will start with the
+ *   failure.
  * - `answered`: handed over, its body still coming.
  * - `done`: handed over and complete.
  * - `failed`: rejected, or broken after it was handed over.
  * - `cancelled`: handed over, and its reader gave up on the body.
  */
-type Phase = 'waiting' | 'head' | 'ended' | 'broken' | 'answered' | 'done' | 'failed' | 'cancelled';
+type Phase = 'waiting' | 'arrived' | 'ended' | 'broken' | 'answered' | 'done' | 'failed' | 'cancelled';
 
 /** How much of the request went out: its head, some of its body, or all of it (the connection may then carry another). */
 type RequestProgress = 'head' | 'body' | 'whole';
@@ -329,7 +330,7 @@ class Http1Exchange implements ConnectionUser {
   onHead(head: ResponseHead): void {
     clearTimeout(this.#timer);
     this.#response = head;
-    this.#phase = 'head';
+    this.#phase = 'arrived';
     if (head.framing === 'none') {
       // Nothing follows: answer at once.
       this.#deliver();
@@ -352,7 +353,7 @@ class Http1Exchange implements ConnectionUser {
   }
 
   onEnd(rest: Uint8Array): void {
-    this.#phase = this.#phase === 'head' ? 'ended' : 'done';
+    this.#phase = this.#phase === 'arrived' ? 'ended' : 'done';
     this.#finish();
     const connection = this.#connection!;
     const head = this.#response!;
@@ -391,7 +392,7 @@ class Http1Exchange implements ConnectionUser {
     }
     this.#finish();
     // Before the answer is handed over, its stream starts with the failure (see start).
-    if (this.#phase === 'head') {
+    if (this.#phase === 'arrived') {
       this.#phase = 'broken';
       this.#failure = error;
       return;
@@ -489,7 +490,7 @@ class Http1Exchange implements ConnectionUser {
   /** Nothing more will come from the upstream for this exchange. */
   #isFinished(): boolean {
     const phase = this.#phase;
-    return phase !== 'waiting' && phase !== 'head' && phase !== 'answered';
+    return phase !== 'waiting' && phase !== 'arrived' && phase !== 'answered';
   }
 
   /** Whether any of the request's body went out (a request so far along is never sent again). */
