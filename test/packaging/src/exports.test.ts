@@ -30,6 +30,19 @@ describe.each(packages)('%s', (dir) => {
   it('publishes its build', () => {
     expect(manifest.files).toContain('dist');
   });
+
+  it('packs its licence, README, the types of every export and no tests', async () => {
+    const { stdout } = await promisify(execFile)('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: dir });
+    const files = new Set((JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((file) => file.path));
+    expect(files, manifest.name).toContain('LICENSE');
+    expect(files, manifest.name).toContain('README.md');
+    for (const [subpath, target] of Object.entries(manifest.exports)) {
+      if (typeof target === 'string' || target.types === undefined) continue;
+      expect(files, `${manifest.name} ${subpath}`).toContain(target.types.replace(/^\.\//, ''));
+    }
+    const tests = [...files].filter((file) => /\.test\.ts$|(^|\/)_test-[^/]*\.ts$/.test(file));
+    expect(tests, manifest.name).toEqual([]);
+  });
 });
 
 // The packages built before these tests run (this workspace's dependencies), but the Workers adapter.
