@@ -6,7 +6,7 @@ import type { ContainerOptions } from '@gatehouse/node/container';
  * A relative `app` is taken from the config file's folder.
  */
 export interface GatehouseConfig {
-  start?: Omit<ContainerOptions, 'log' | 'app'> & { app?: string };
+  start?: Omit<ContainerOptions, 'log' | 'app' | 'signal'> & { app?: string };
 }
 
 /**

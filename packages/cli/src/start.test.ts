@@ -154,10 +154,20 @@ describe('gatehouse start', () => {
   });
 });
 
+/** How long a failed start may take to end the process: a hang never ends it. */
+const EXIT_BOUND = 5_000;
+
+/** The exit code, or a sentence saying the process still runs after `ms`. */
+function exitedWithin(server: Run, ms = EXIT_BOUND): Promise<number | null | string> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => (timer = setTimeout(resolve, ms, `still running after ${ms} ms`)));
+  return Promise.race([server.exited, late]).finally(() => clearTimeout(timer));
+}
+
 describe('bad configuration is one clear line, no stack', () => {
   const expectFailure = async (args: string[], message: RegExp, code = 1): Promise<void> => {
     const server = run(args);
-    expect(await server.exited).toBe(code);
+    expect(await exitedWithin(server)).toBe(code);
     expect(server.stderr()).toMatch(message);
     expect(server.stderr()).not.toMatch(/^\s+at /m);
   };
@@ -193,5 +203,80 @@ describe('bad configuration is one clear line, no stack', () => {
     await expectFailure(['start'], /gatehouse: which App\?/, 2);
     await expectFailure(['start', 'app.ts', '-w', '1', '-p', '0', '--host', 'no-such-host.invalid'], /^gatehouse: .*no-such-host\.invalid.*\n$/);
     await expectFailure(['launch'], /gatehouse: unknown command "launch"/, 2);
+  });
+});
+
+describe('a failed start exits with code 1 at once, crons or not', () => {
+  const CRON = ['--cron', '*/5 * * * *'];
+  const expectExit = async (args: string[], message: RegExp): Promise<void> => {
+    const server = run(args);
+    expect(await exitedWithin(server)).toBe(1);
+    // One line: nothing logged after the error either.
+    expect(server.stderr()).toMatch(message);
+    expect(server.stderr().split('\n')).toHaveLength(2);
+  };
+
+  it.each([[[]], [CRON]])('an App file that does not exist %j', (extra) =>
+    expectExit(['start', 'nope.ts', '-p', '0', ...extra], /^gatehouse: the App file \S+nope\.ts does not exist\n$/));
+
+  it.each([[[]], [CRON]])('a module that throws while loading %j', async (extra) => {
+    writeFileSync(join(dir, 'throws.ts'), 'throw new Error("no database URL");\nexport default {};\n');
+    await expectExit(['start', 'throws.ts', '-p', '0', '-w', '1', ...extra], /^gatehouse: could not load the App from \S+throws\.ts: no database URL\n$/);
+  });
+
+  it.each([[[]], [CRON]])('a port in use %j', async (extra) => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      await expectExit(['start', 'app.ts', '-p', String(port), '-w', '2', ...extra], new RegExp(`^gatehouse: port ${port} on 127\\.0\\.0\\.1 is already in use\\n$`));
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('crons for an App without scheduled()', async () => {
+    writeFileSync(join(dir, 'fetch-only.ts'), 'export default { fetch: () => new Response("x") };\n');
+    await expectExit(['start', 'fetch-only.ts', '-p', '0', '-w', '2', ...CRON], /^gatehouse: crons are configured, but the App in \S+fetch-only\.ts has no scheduled/);
+  });
+
+  it('a signal after a failed start ends the process, even when something else keeps it alive', async () => {
+    // A config that holds the event loop open, as one opening a connection pool would.
+    writeFileSync(join(dir, 'busy.config.ts'), 'setInterval(() => {}, 1_000);\nexport default { start: {} };\n');
+    const server = run(['start', 'nope.ts', '-p', '0', '-c', 'busy.config.ts', ...CRON]);
+    await server.waitFor(/gatehouse: the App file \S+ does not exist\n/);
+    server.child.kill('SIGTERM');
+    expect(await exitedWithin(server)).toBe(null);
+    expect(server.child.signalCode).toBe('SIGTERM');
+  });
+});
+
+describe('a signal while the App is still starting', () => {
+  const SLOW = `
+console.error('loading in ' + process.pid);
+// Loads for longer than any test runs.
+await new Promise((resolve) => setTimeout(resolve, 120_000));
+export default { fetch: () => new Response('x'), scheduled() {} };
+`;
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it.each([
+    ['SIGTERM', ['--cron', '*/5 * * * *']],
+    ['SIGINT', []],
+  ] as const)('%s stops the start and ends the process %j', async (signal, extra) => {
+    writeFileSync(join(dir, 'slow.ts'), SLOW);
+    const server = run(['start', 'slow.ts', '-p', '0', '-w', '1', ...extra]);
+    const [, pid] = await server.waitFor(/loading in (\d+)/);
+    server.child.kill(signal);
+    expect(await exitedWithin(server)).toBe(0);
+    expect(server.stderr()).toMatch(new RegExp(`${signal}: stopping[^]*stopped\n$`));
+    expect(alive(Number(pid))).toBe(false);
   });
 });

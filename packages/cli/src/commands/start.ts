@@ -98,6 +98,8 @@ export async function start(args: readonly string[]): Promise<number> {
   set('trustProxy', values['trust-proxy'] === undefined ? undefined : trustProxy(values['trust-proxy']));
   set('crons', values.cron === undefined ? undefined : [...(options.crons ?? []), ...values.cron]);
   set('readinessPath', values.readiness);
+  // Checked now: a usage error once the workers run would leave them running.
+  const statsInterval = seconds('stats-interval') ?? 10_000;
 
   const log = (line: string): void => void process.stderr.write(`[gatehouse] ${line}\n`);
   // Handlers for the whole life of the primary: a signal without one would
@@ -117,25 +119,56 @@ export async function start(args: readonly string[]): Promise<number> {
       // The container logged why; the old workers go on serving.
     });
   };
+  // A stop asked for while the App still starts must not wait for the
+  // start to end: that can take the whole start timeout, or never come.
+  const startup = new AbortController();
+  let requested!: (signal: NodeJS.Signals) => void;
+  const stopRequested = new Promise<NodeJS.Signals>((resolveSignal) => (requested = resolveSignal));
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    process.once('SIGINT', () => process.exit(130));
+    if (container === undefined) {
+      log(`${signal}: stopping the start (send SIGINT again to stop at once)`);
+      startup.abort();
+    } else {
+      log(`${signal}: stopping gracefully (send SIGINT again to stop at once)`);
+    }
+    requested(signal);
+  };
+  const onTerm = (): void => stop('SIGTERM');
+  const onInt = (): void => stop('SIGINT');
   process.on('SIGHUP', reload);
   process.on('SIGUSR2', printStats);
-  const signal = new Promise<NodeJS.Signals>((resolveSignal) => {
-    process.on('SIGTERM', () => resolveSignal('SIGTERM'));
-    process.on('SIGINT', () => resolveSignal('SIGINT'));
-  });
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onInt);
+  let statsTimer: NodeJS.Timeout | undefined;
+  try {
+    try {
+      container = await startContainer({ ...options, log, signal: startup.signal });
+    } catch (error) {
+      if (!startup.signal.aborted) throw error;
+      log('stopped');
+      return 0;
+    }
+    const stats = container.stats();
+    log(`serving ${options.app} on ${container.url} with ${stats.workers.length} worker(s), primary pid ${stats.pid}`);
+    if (values.stats === true) statsTimer = setInterval(printStats, statsInterval);
 
-  container = await startContainer({ ...options, log });
-  const stats = container.stats();
-  log(`serving ${options.app} on ${container.url} with ${stats.workers.length} worker(s), primary pid ${stats.pid}`);
-  const statsTimer = values.stats === true ? setInterval(printStats, seconds('stats-interval') ?? 10_000) : undefined;
-
-  log(`${await signal}: stopping gracefully (send SIGINT again to stop at once)`);
-  stopping = true;
-  process.once('SIGINT', () => process.exit(130));
-  clearInterval(statsTimer);
-  await container.close();
-  log('stopped');
-  return 0;
+    await stopRequested;
+    clearInterval(statsTimer);
+    await container.close();
+    log('stopped');
+    return 0;
+  } finally {
+    clearInterval(statsTimer);
+    // Whatever ended the command, a signal from now on must end the process
+    // (its default), not resolve a promise nobody waits for.
+    process.off('SIGHUP', reload);
+    process.off('SIGUSR2', printStats);
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
+  }
 }
 
 interface LoadedConfig {

@@ -1,4 +1,5 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -372,6 +373,136 @@ describe('bad configuration', () => {
     writeFileSync(file, 'export default { fetch: () => new Response("x") };\n');
     await expect(startContainer({ app: file, port: 0, workers: 1, crons: ['* * * * *'], log: () => {} })).rejects.toThrow(
       /crons are configured, but the App .* has no scheduled/,
+    );
+  });
+});
+
+describe('a failed start leaves nothing behind', () => {
+  const CONTAINER = new URL('./index.ts', import.meta.url).href;
+  // Calls startContainer with the options in argv[2], prints how it ended,
+  // and returns: the process must then exit by itself.
+  const SCRIPT = `
+import { existsSync } from 'node:fs';
+import { ContainerError, startContainer } from '${CONTAINER}';
+const { abortOnFile, ...options } = JSON.parse(process.argv[2]);
+const controller = new AbortController();
+if (abortOnFile !== undefined) {
+  const poll = setInterval(() => {
+    if (!existsSync(abortOnFile)) return;
+    clearInterval(poll);
+    controller.abort();
+  }, 20);
+}
+try {
+  await startContainer({ ...options, signal: controller.signal, log: () => {} });
+  console.log('started');
+} catch (error) {
+  console.log(error instanceof ContainerError ? 'ContainerError: ' + error.message : 'not a ContainerError: ' + error);
+}
+`;
+
+  /** Runs SCRIPT; resolves with what it printed once it exits, or says it still runs after 5 s. */
+  function child(options: Record<string, unknown>): Promise<string> {
+    const script = join(dir, 'start-and-return.mjs');
+    writeFileSync(script, SCRIPT);
+    const proc = spawn(process.execPath, ['--conditions=source', script, JSON.stringify(options)], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    proc.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        proc.kill('SIGKILL');
+        resolve(`${out}still running after 5000 ms`);
+      }, 5_000);
+      proc.once('exit', (code) => {
+        clearTimeout(timer);
+        resolve(`${out}exit ${code}`);
+      });
+    });
+  }
+
+  const CRONS = { crons: ['*/5 * * * *'] };
+
+  it.each([[{}], [CRONS]])('a missing App file %j', async (extra) => {
+    expect(await child({ app: join(dir, 'missing.ts'), port: 0, ...extra })).toMatch(/^ContainerError: the App file \S+ does not exist\nexit 0$/);
+  });
+
+  it.each([[{}], [CRONS]])('an App that throws while it loads %j', async (extra) => {
+    const file = join(dir, 'throws.ts');
+    writeFileSync(file, 'throw new Error("no database URL");\nexport default {};\n');
+    expect(await child({ app: file, port: 0, workers: 2, ...extra })).toMatch(/^ContainerError: could not load the App from \S+: no database URL\nexit 0$/);
+  });
+
+  it('crons for an App without scheduled()', async () => {
+    const file = join(dir, 'fetch-only.ts');
+    writeFileSync(file, 'export default { fetch: () => new Response("x") };\n');
+    expect(await child({ app: file, port: 0, workers: 2, ...CRONS })).toMatch(/^ContainerError: crons are configured.*\nexit 0$/);
+  });
+
+  it.each([[{}], [CRONS]])('a port in use %j', async (extra) => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      copyFileSync(FIXTURE, appFile);
+      expect(await child({ app: appFile, port, workers: 2, ...extra })).toMatch(/^ContainerError: port \d+ on 127.0.0.1 is already in use\nexit 0$/);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('a start aborted while the App loads', async () => {
+    const pids = join(dir, 'loading');
+    rmSync(pids, { force: true });
+    writeSlowApp(pids);
+    expect(await child({ app: appFile, port: 0, workers: 2, abortOnFile: pids, ...CRONS })).toMatch(/^ContainerError: the start was aborted\nexit 0$/);
+    expect(loadingPids(pids).filter(alive)).toEqual([]);
+  });
+});
+
+/** An App that takes longer to load than any test runs; each worker loading it appends its pid to `pids`. */
+function writeSlowApp(pids: string): void {
+  writeFileSync(
+    appFile,
+    `import { appendFileSync as recordPid } from 'node:fs';\nrecordPid(${JSON.stringify(pids)}, process.pid + '\\n');\n` +
+      `await new Promise((resolve) => setTimeout(resolve, 120_000));\n${readFileSync(FIXTURE, 'utf8')}`,
+  );
+}
+
+function loadingPids(file: string): number[] {
+  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map(Number) : [];
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('aborting a start', () => {
+  it('stops the workers still starting and rejects', async () => {
+    const pids = join(dir, 'loading');
+    rmSync(pids, { force: true });
+    writeSlowApp(pids);
+    const controller = new AbortController();
+    const started = startContainer({ app: appFile, workers: 2, port: 0, log: () => {}, signal: controller.signal });
+    started.catch(() => {});
+    await waitFor(() => loadingPids(pids).length > 0);
+    expect(loadingPids(pids)).toHaveLength(1);
+    controller.abort();
+    await expect(started).rejects.toThrow(new ContainerError('the start was aborted'));
+    expect(loadingPids(pids).filter(alive)).toEqual([]);
+  });
+
+  it('rejects at once with a signal already aborted', async () => {
+    copyFileSync(FIXTURE, appFile);
+    await expect(startContainer({ app: appFile, port: 0, signal: AbortSignal.abort() })).rejects.toThrow(
+      new ContainerError('the start was aborted'),
     );
   });
 });

@@ -13,30 +13,18 @@ export class Scheduler {
   runs = 0;
   failures = 0;
   skipped = 0;
-  readonly #jobs: Cron[] = [];
+  readonly #crons: readonly string[];
+  readonly #dispatch: Dispatch;
+  readonly #log: (line: string) => void;
+  // Made by start(), not before: croner arms a timer for every job it
+  // makes, even a paused one, and that timer alone keeps a process alive.
+  #jobs: Cron[] = [];
   readonly #running = new Set<string>();
 
   constructor(crons: readonly string[], dispatch: Dispatch, log: (line: string) => void) {
-    for (const cron of crons) {
-      const job = new Cron(cron, { paused: true }, (self: Cron) => {
-        // When the run was due: cron's resolution is the second.
-        const scheduledTime = Math.floor((self.currentRun() ?? new Date()).getTime() / 1000) * 1000;
-        if (this.#running.has(cron)) {
-          this.skipped++;
-          log(`cron "${cron}": the previous run is still going, this one is skipped`);
-          return;
-        }
-        this.#running.add(cron);
-        this.runs++;
-        dispatch(cron, scheduledTime)
-          .catch((error: unknown) => {
-            this.failures++;
-            log(`cron "${cron}": the run failed: ${error instanceof Error ? error.message : String(error)}`);
-          })
-          .finally(() => this.#running.delete(cron));
-      });
-      this.#jobs.push(job);
-    }
+    this.#crons = crons;
+    this.#dispatch = dispatch;
+    this.#log = log;
   }
 
   /** Throws, naming the expression, if one of `crons` is not a valid cron expression. */
@@ -53,10 +41,29 @@ export class Scheduler {
   }
 
   start(): void {
-    for (const job of this.#jobs) job.resume();
+    if (this.#jobs.length > 0) return;
+    this.#jobs = this.#crons.map((cron) => new Cron(cron, (self: Cron) => this.#fire(cron, self)));
   }
 
   stop(): void {
-    for (const job of this.#jobs) job.stop();
+    for (const job of this.#jobs.splice(0)) job.stop();
+  }
+
+  #fire(cron: string, self: Cron): void {
+    // When the run was due: cron's resolution is the second.
+    const scheduledTime = Math.floor((self.currentRun() ?? new Date()).getTime() / 1000) * 1000;
+    if (this.#running.has(cron)) {
+      this.skipped++;
+      this.#log(`cron "${cron}": the previous run is still going, this one is skipped`);
+      return;
+    }
+    this.#running.add(cron);
+    this.runs++;
+    this.#dispatch(cron, scheduledTime)
+      .catch((error: unknown) => {
+        this.failures++;
+        this.#log(`cron "${cron}": the run failed: ${error instanceof Error ? error.message : String(error)}`);
+      })
+      .finally(() => this.#running.delete(cron));
   }
 }

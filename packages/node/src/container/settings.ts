@@ -71,6 +71,12 @@ export interface ContainerOptions {
   heartbeatInterval?: number;
   /** Where the container's log lines go. Defaults to standard error. */
   log?: (line: string) => void;
+  /**
+   * Abandons the start when aborted while {@link startContainer} is under
+   * way: the workers already started are stopped, then it rejects with a
+   * `ContainerError`. Ignored once it has resolved: stop with `close()`.
+   */
+  signal?: AbortSignal;
 }
 
 /** One worker, as {@link Container.stats} reports it. */

@@ -51,7 +51,7 @@ export async function startContainer(options: ContainerOptions): Promise<Contain
   if (!cluster.isPrimary) throw new ContainerError('startContainer() runs in the primary process, not in a worker');
   const settings = await settle(options);
   const supervisor = new Supervisor(settings);
-  await supervisor.start();
+  await supervisor.start(options.signal);
   return supervisor;
 }
 
@@ -237,24 +237,38 @@ class Supervisor implements Container {
         : undefined;
   }
 
-  async start(): Promise<void> {
+  async start(signal: AbortSignal | undefined): Promise<void> {
     const initial = this.#settings.minWorkers;
     for (let number = 1; number <= initial; number++) this.#slots.push(newSlot(number));
     // One first, so that a broken App or a taken port is reported once, not N times.
     const [first, ...rest] = this.#slots;
     const started: Member[] = [];
+    const abort = (): void => void this.close();
+    signal?.addEventListener('abort', abort);
     try {
+      if (signal?.aborted === true) throw signal.reason;
       started.push(await this.#trial(first!));
       started.push(...(await Promise.all(rest.map((slot) => this.#trial(slot)))));
+      if (this.#closing !== undefined) throw new ContainerError('the container is closing');
     } catch (error) {
-      await Promise.all([...this.#members].map((member) => this.#stop(member, 'stop')));
+      // The caller gets no Container to close: whatever this start made
+      // (workers, timers) must go now, or it keeps the process alive.
+      await this.close();
+      if (signal?.aborted === true) throw new ContainerError('the start was aborted', { cause: signal.reason });
       throw error;
+    } finally {
+      signal?.removeEventListener('abort', abort);
     }
     for (const member of started) this.#adopt(member);
+    this.#startTicker();
+    this.#scheduler.start();
+  }
+
+  #startTicker(): void {
+    if (this.#ticker !== undefined) return;
     this.#lastTick = Date.now();
     this.#ticker = setInterval(() => this.#tick(), this.#settings.heartbeatInterval);
     this.#ticker.unref();
-    this.#scheduler.start();
   }
 
   reload(): Promise<void> {
@@ -336,7 +350,9 @@ class Supervisor implements Container {
     // Workers still loading would hold a change (and so this close) up.
     for (const member of this.#members) if (member.state === 'starting') void this.#stop(member, 'stop');
     await this.#queue;
-    // The ticker keeps running until the end: it kills workers too slow to stop.
+    // The ticker keeps running until the end: it kills workers too slow to
+    // stop. A failed start closes before it ever ran.
+    this.#startTicker();
     await Promise.all([...this.#members].map((member) => this.#stop(member, 'stop')));
     clearInterval(this.#ticker);
   }
