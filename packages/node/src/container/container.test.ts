@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -245,6 +246,33 @@ describe('timeouts', () => {
     expect(response.status).toBe(504);
     expect(await response.text()).toMatch(/did not answer within 500 ms/);
     expect(await text(new URL('/reason?id=a', container.url).href)).toBe('TimeoutError');
+  });
+
+  it('cuts only the connections of the worker it kills for a CPU loop: the other workers answer, the stuck request gets no status', async () => {
+    const log = join(dir, `spin-${Date.now()}.log`);
+    writeFileSync(log, '');
+    process.env.SPIN_LOG = log;
+    try {
+      const container = await start({ workers: 2, timeout: 800 });
+      const spin = plainGet(new URL('/spin', container.url));
+      // The request is on a worker, which now answers nothing until it is killed.
+      await waitFor(() => readFileSync(log, 'utf8').trim() !== '');
+      const stuck = Number(readFileSync(log, 'utf8').trim());
+      // New connections go to the worker that still accepts them, while the other spins and is replaced.
+      const others = await Promise.all(Array.from({ length: 20 }, () => plainGet(new URL('/', container.url))));
+      expect(others.map((answer) => answer.status)).toEqual(Array.from({ length: 20 }, () => 200));
+      expect(others.every((answer) => !answer.body.endsWith(` ${stuck}`))).toBe(true);
+      // Its socket belonged to the killed worker: the connection is cut, no 504 can be written on it.
+      expect(await spin).toMatchObject({ status: undefined, error: expect.stringMatching(/socket hang up|ECONNRESET/) });
+      // Killed past the timeout, and replaced.
+      await waitFor(() => {
+        const workers = container.stats().workers;
+        return workers.every((w) => w.pid !== stuck) && workers.filter((w) => w.state === 'ready').length === 2;
+      });
+      expect(container.stats().restarts).toBe(1);
+    } finally {
+      delete process.env.SPIN_LOG;
+    }
   });
 
   it('kills a worker stuck in a CPU loop and replaces it', async () => {
@@ -506,3 +534,17 @@ describe('aborting a start', () => {
     );
   });
 });
+
+/** One GET on a connection of its own (no pool: a kept-alive connection would stay with one worker). */
+function plainGet(url: URL): Promise<{ status: number | undefined; body: string; error?: string }> {
+  return new Promise((resolve) => {
+    const req = httpGet(url, { agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+      res.on('error', (error) => resolve({ status: undefined, body, error: error.message }));
+    });
+    req.on('error', (error) => resolve({ status: undefined, body: '', error: `${(error as NodeJS.ErrnoException).code ?? ''} ${error.message}` }));
+  });
+}
