@@ -5,6 +5,11 @@ const app = {
   async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname === '/fail') throw new Error('the App failed');
+    // Which process answered: a fresh one after a crash is a cold start.
+    if (url.pathname === '/pid') return new Response(String(process.pid));
+    if (url.pathname === '/crash') process.exit(3);
+    // The timer keeps the process up: an empty event loop would end it, and this invocation with it.
+    if (url.pathname === '/hang') await new Promise(() => setInterval(() => {}, 1_000));
     if (url.pathname === '/stream') {
       let n = 0;
       return new Response(

@@ -1,29 +1,101 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
+import type { RuntimeProcess } from './runtime-api.ts';
+
+export interface BundleOptions {
+  /** Extra export conditions, e.g. `['source']` inside this repository. */
+  conditions?: string[];
+  /**
+   * The handler, as Lambda's Handler setting: `file.export` (`'app.main'`
+   * writes `app.mjs`), or the export name alone (`'main'`, in `index.mjs`).
+   * Defaults to `'index.handler'`.
+   */
+  handler?: string;
+}
+
+/** A bundled function in a temporary task root: what to configure, and where it is. */
+export interface BundledFunction extends RuntimeProcess {
+  /** The temporary folder the bundle is in: `LAMBDA_TASK_ROOT`, or what to zip. */
+  readonly taskRoot: string;
+  /** The bundle itself, an ES module in `taskRoot`. */
+  readonly file: string;
+  /** The Handler setting that runs it, `file.export`: `_HANDLER`. */
+  readonly handler: string;
+  /** Removes `taskRoot`. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
 
 /**
  * Bundle a function entry the way it is deployed (one minified ES module,
- * Node built-ins left out) into a fresh task root, and return that
- * directory: what the runtime client loads. Needs esbuild (an optional
- * peer dependency). `conditions` are extra export conditions, e.g.
- * `['source']` inside this repository.
+ * Node built-ins left out) into a fresh temporary task root, under the
+ * handler name given. The result says where it is and which Handler
+ * setting runs it; it can be given as is to `startRuntimeApi({ runtime })`.
+ * `close()` (or `await using`) removes the folder. Needs esbuild (an
+ * optional peer dependency).
  */
-export async function bundleFunction(entry: string, conditions: string[] = []): Promise<string> {
+export function bundleFunction(entry: string, options?: BundleOptions): Promise<BundledFunction>;
+/**
+ * @deprecated Pass `{ conditions }`: the result then says where the bundle
+ * is and can remove it. This form gives the task root alone (the handler
+ * is `index.handler`); the folder is removed when the process exits
+ * (not when it is killed).
+ */
+export function bundleFunction(entry: string, conditions: string[]): Promise<string>;
+export async function bundleFunction(entry: string, options: BundleOptions | string[] = {}): Promise<BundledFunction | string> {
+  if (Array.isArray(options)) {
+    const bundled = await bundleFunction(entry, { conditions: options });
+    removeAtExit(bundled.taskRoot);
+    return bundled.taskRoot;
+  }
+  const spec = options.handler ?? 'index.handler';
+  const dot = spec.lastIndexOf('.');
+  const [file, name] = dot === -1 ? ['index', spec] : [spec.slice(0, dot), spec.slice(dot + 1)];
   const { build } = await import('esbuild');
-  const root = mkdtempSync(join(tmpdir(), 'gatehouse-fn-'));
-  await build({
-    entryPoints: [entry],
-    outfile: join(root, 'index.mjs'),
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    conditions,
-    logLevel: 'error',
-    // CommonJS dependencies that require Node built-ins need a require in an ES module.
-    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-  });
-  return root;
+  const taskRoot = mkdtempSync(join(tmpdir(), 'gatehouse-fn-'));
+  const close = (): Promise<void> => rm(taskRoot, { recursive: true, force: true });
+  const outfile = join(taskRoot, `${file}.mjs`);
+  try {
+    const inside = relative(taskRoot, outfile);
+    if (file === '' || name === '' || isAbsolute(inside) || inside.startsWith('..')) {
+      throw new Error(`The handler ${spec} is not file.export inside the task root`);
+    }
+    const { metafile } = await build({
+      entryPoints: [entry],
+      outfile,
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node22',
+      conditions: options.conditions ?? [],
+      logLevel: 'error',
+      metafile: true,
+      // CommonJS dependencies that require Node built-ins need a require in an ES module.
+      banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+    });
+    // Found now rather than as Runtime.HandlerNotFound at the first request.
+    const exports = Object.values(metafile.outputs)[0]?.exports ?? [];
+    if (!exports.includes(name)) {
+      throw new Error(`${entry} has no export ${name} for the handler ${spec} (it exports ${exports.join(', ') || 'nothing'})`);
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { taskRoot, file: outfile, handler: `${file}.${name}`, close, [Symbol.asyncDispose]: close };
+}
+
+const leftovers = new Set<string>();
+
+/** For the form that hands out a bare folder, which nothing else would ever remove. */
+function removeAtExit(folder: string): void {
+  if (leftovers.size === 0) {
+    process.once('exit', () => {
+      for (const leftover of leftovers) rmSync(leftover, { recursive: true, force: true });
+    });
+  }
+  leftovers.add(folder);
 }

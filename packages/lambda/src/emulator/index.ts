@@ -6,9 +6,9 @@
  * @module
  */
 export { emulate, invocationContext, PAYLOAD_LIMIT, type BufferedHandler, type Emulator, type EmulatorOptions, type EmulatorTarget } from './server.ts';
-export { startRuntimeApi, type Outcome, type RuntimeApi } from './runtime-api.ts';
+export { startRuntimeApi, type Outcome, type RuntimeApi, type RuntimeApiOptions, type RuntimeProcess } from './runtime-api.ts';
 export { runRuntimeClient, type RuntimeClientOptions } from './runtime-client.ts';
 export { buildEvent, type EmulatedSource, type ReceivedRequest } from './event-builders.ts';
 export { readPrelude, type Prelude } from './prelude.ts';
 export { installAwsLambdaGlobal } from '../awslambda.ts';
-export { bundleFunction } from './bundle.ts';
+export { bundleFunction, type BundledFunction, type BundleOptions } from './bundle.ts';

@@ -68,6 +68,27 @@ describe('the Runtime API', () => {
     }
   });
 
+  it('fails waiting and later invocations with an init error at once, until a runtime asks for work', async () => {
+    const api = await startRuntimeApi();
+    try {
+      const waiting = api.invoke({ n: 1 }, { timeout: 30_000 });
+      const report = JSON.stringify({ errorType: 'Runtime.ImportModuleError', errorMessage: "Error: Cannot find module 'index'" });
+      expect((await call(api.address, 'POST', '/2018-06-01/runtime/init/error', report)).status).toBe(202);
+      const failed = { type: 'error', errorType: 'Runtime.ImportModuleError', errorMessage: "Error: Cannot find module 'index'" };
+      expect(await waiting).toEqual(failed);
+      expect(await api.invoke({ n: 2 }, { timeout: 30_000 })).toEqual(failed);
+      // A runtime started again, by hand, that gets as far as polling.
+      const next = call(api.address, 'GET', NEXT);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const outcome = api.invoke({ n: 3 });
+      const id = String((await next).headers['lambda-runtime-aws-request-id']);
+      await call(api.address, 'POST', `/2018-06-01/runtime/invocation/${id}/response`, '"up"');
+      expect(await outcome).toEqual({ type: 'result', payload: 'up' });
+    } finally {
+      await api.close();
+    }
+  });
+
   it('ends an invocation at its timeout, as Lambda does', async () => {
     const api = await startRuntimeApi();
     try {

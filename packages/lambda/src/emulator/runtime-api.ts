@@ -1,9 +1,18 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 
 const PREFIX = '/2018-06-01/runtime';
+
+// From the sources (inside this repository) the bootstrap is TypeScript, which Node runs as is.
+const BOOTSTRAP = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './bootstrap.ts' : './bootstrap.js', import.meta.url));
+
+/** How long a runtime has to end on SIGTERM before SIGKILL, as Lambda gives a runtime with no extensions. */
+const SHUTDOWN_GRACE = 500;
 
 /** What a function answered to one invocation, as the Runtime API received it. */
 export type Outcome =
@@ -11,13 +20,44 @@ export type Outcome =
   | { type: 'stream'; contentType: string | undefined; body: Readable }
   | { type: 'error'; errorType: string; errorMessage: string };
 
+type ErrorOutcome = Outcome & { type: 'error' };
+
+/**
+ * A function process for the Runtime API to start itself, with this
+ * package's runtime client, as Lambda starts one in an execution
+ * environment. A `bundleFunction()` result is one.
+ */
+export interface RuntimeProcess {
+  /** Where the function's files are: `LAMBDA_TASK_ROOT`. */
+  readonly taskRoot: string;
+  /** Lambda's Handler setting, `file.export`: `_HANDLER`. */
+  readonly handler: string;
+  /** More environment for the process, over this process's own. */
+  readonly env?: Record<string, string>;
+  /** Where the function's output goes. Defaults to `'inherit'`: this process's stdout and stderr. */
+  readonly stdio?: 'inherit' | 'ignore';
+}
+
+export interface RuntimeApiOptions {
+  /** Defaults to 0: any free port. */
+  port?: number;
+  /**
+   * The function process to start on the first invocation, and again on
+   * the next after it exits, fails its init or runs out of time: a cold
+   * start each time, as on Lambda. Without it, start a runtime yourself;
+   * the emulator then hears of its init error but cannot see it exit.
+   */
+  runtime?: RuntimeProcess;
+}
+
 export interface RuntimeApi {
   /** host:port, the value for `AWS_LAMBDA_RUNTIME_API`. */
   readonly address: string;
   /** Queue an event for the function and wait for its answer. */
   invoke(event: unknown, options?: { timeout?: number }): Promise<Outcome>;
-  /** The error the function reported while it started, if any. */
-  readonly initError: Promise<Outcome & { type: 'error' }>;
+  /** The first error a runtime reported while it started, if any. */
+  readonly initError: Promise<ErrorOutcome>;
+  /** Answers whatever still waits with an error, stops the runtime it started, and closes. */
   close(): Promise<void>;
 }
 
@@ -34,20 +74,80 @@ interface Pending {
  * while there are none; `POST /runtime/invocation/{id}/response` takes the
  * answer, buffered JSON or, with `Lambda-Runtime-Function-Response-Mode:
  * streaming`, a chunked stream; `POST …/{id}/error` and
- * `POST /runtime/init/error` take failures. Point a runtime client (ours,
- * in `bootstrap.ts`, or any other) at `address`.
+ * `POST /runtime/init/error` take failures. An init error fails every
+ * invocation waiting for that runtime, and those that come while no new
+ * runtime has started. With `runtime`, it starts the function process
+ * itself and sees it exit; otherwise point a runtime client (ours, in
+ * `bootstrap.ts`, or any other) at `address`.
  */
-export async function startRuntimeApi(options: { port?: number } = {}): Promise<RuntimeApi> {
+export async function startRuntimeApi(options: RuntimeApiOptions = {}): Promise<RuntimeApi> {
   const queue: Pending[] = [];
-  const waiting: ((pending: Pending) => void)[] = [];
+  const waiting: ((pending: Pending) => boolean)[] = [];
   const inFlight = new Map<string, Pending>();
-  let reportInitError!: (outcome: Outcome & { type: 'error' }) => void;
-  const initError = new Promise<Outcome & { type: 'error' }>((resolve) => (reportInitError = resolve));
+  let reportInitError!: (outcome: ErrorOutcome) => void;
+  const initError = new Promise<ErrorOutcome>((resolve) => (reportInitError = resolve));
+  // The init error of a runtime started by hand: until another one asks for an event, none can be answered.
+  let failure: ErrorOutcome | undefined;
+  let closed = false;
+  // The runtime started for `options.runtime`, until it exits; one at a time, as one execution environment.
+  let child: ChildProcess | undefined;
+  // Whether it has asked for an event: its init is over.
+  let initialized = false;
+
+  const dispatch = (pending: Pending): void => {
+    for (let waiter = waiting.shift(); waiter !== undefined; waiter = waiting.shift()) if (waiter(pending)) return;
+    queue.push(pending);
+  };
+
+  const failQueued = (outcome: (pending: Pending) => ErrorOutcome): void => {
+    for (const pending of queue.splice(0)) pending.settle(outcome(pending));
+  };
+
+  const start = (runtime: RuntimeProcess): void => {
+    initialized = false;
+    const stdio = runtime.stdio ?? 'inherit';
+    const started = spawn(process.execPath, [BOOTSTRAP], {
+      env: { ...process.env, ...runtime.env, AWS_LAMBDA_RUNTIME_API: address, _HANDLER: runtime.handler, LAMBDA_TASK_ROOT: runtime.taskRoot },
+      stdio: ['ignore', stdio, stdio],
+    });
+    child = started;
+    started.once('exit', (code, signal) => exited(started, signal !== null ? `signal: ${signal}` : `exit status ${code}`));
+    // Without a pid the process never ran, and will never emit 'exit'.
+    started.on('error', (error) => {
+      if (started.pid === undefined) exited(started, error.message);
+    });
+  };
+
+  /**
+   * A runtime that went away fails the invocation it had, in Lambda's words.
+   * Those still queued never reached it: a fresh runtime takes them, unless
+   * this one died in its init, which each of them would have met too.
+   */
+  const exited = (runtime: ChildProcess, reason: string): void => {
+    if (child !== runtime) return;
+    child = undefined;
+    // Polls still open were the dead process's: an event handed to one would be lost.
+    waiting.length = 0;
+    const exitError = (pending: Pending): ErrorOutcome => ({
+      type: 'error',
+      errorType: 'Runtime.ExitError',
+      errorMessage: `RequestId: ${pending.id} Error: Runtime exited with error: ${reason}`,
+    });
+    for (const pending of inFlight.values()) pending.settle(exitError(pending));
+    inFlight.clear();
+    if (closed) return;
+    if (!initialized) failQueued(exitError);
+    else if (queue.length > 0 && options.runtime !== undefined) start(options.runtime);
+  };
 
   const server = createServer((req, res) => {
     const path = req.url ?? '';
     if (req.method === 'GET' && path === `${PREFIX}/invocation/next`) {
-      const hand = (pending: Pending): void => {
+      // A runtime that asks for work has started, whatever one before it reported.
+      initialized = true;
+      failure = undefined;
+      const hand = (pending: Pending): boolean => {
+        if (req.socket.destroyed) return false;
         inFlight.set(pending.id, pending);
         res.writeHead(200, {
           'content-type': 'application/json',
@@ -58,6 +158,7 @@ export async function startRuntimeApi(options: { port?: number } = {}): Promise<
           'lambda-runtime-trace-id': `Root=1-${Math.floor(Date.now() / 1000).toString(16).padStart(8, '0')}-${randomUUID().replace(/-/g, '').slice(0, 24)};Sampled=0`,
         });
         res.end(JSON.stringify(pending.event));
+        return true;
       };
       const next = queue.shift();
       if (next !== undefined) {
@@ -114,16 +215,20 @@ export async function startRuntimeApi(options: { port?: number } = {}): Promise<
       return;
     }
     if (req.method === 'POST' && path === `${PREFIX}/init/error`) {
-      readJson(req).then(
-        (body) => {
-          reportInitError(errorOutcome(body, req.headers['lambda-runtime-function-error-type']));
-          answer(res, 202, { status: 'OK' });
-        },
-        () => {
-          reportInitError(errorOutcome(undefined, req.headers['lambda-runtime-function-error-type']));
-          answer(res, 202, { status: 'OK' });
-        },
-      );
+      const report = (body: unknown): void => {
+        const outcome = errorOutcome(body, req.headers['lambda-runtime-function-error-type']);
+        reportInitError(outcome);
+        failQueued(() => outcome);
+        answer(res, 202, { status: 'OK' });
+        if (options.runtime === undefined) {
+          failure = outcome;
+          return;
+        }
+        // As Lambda, end the environment whose init failed: the next invocation starts another at once.
+        child?.kill('SIGKILL');
+        child = undefined;
+      };
+      readJson(req).then(report, () => report(undefined));
       return;
     }
     answer(res, 404, { errorMessage: `No such endpoint: ${req.method} ${path}`, errorType: 'NotFound' });
@@ -132,14 +237,22 @@ export async function startRuntimeApi(options: { port?: number } = {}): Promise<
   server.requestTimeout = 0;
   server.headersTimeout = 0;
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
-    address: `127.0.0.1:${port}`,
+    address,
     initError,
     invoke(event, invokeOptions = {}) {
       const timeout = invokeOptions.timeout ?? 30_000;
       return new Promise<Outcome>((resolve) => {
+        if (closed) {
+          resolve(CLOSED);
+          return;
+        }
+        if (failure !== undefined) {
+          resolve(failure);
+          return;
+        }
         let settled = false;
         const settle = (outcome: Outcome): void => {
           if (settled) return;
@@ -149,27 +262,44 @@ export async function startRuntimeApi(options: { port?: number } = {}): Promise<
         };
         // Lambda ends an invocation at its timeout, whatever the function is doing.
         const timer = setTimeout(() => {
-          inFlight.delete(pending.id);
+          const running = inFlight.delete(pending.id);
           const queued = queue.indexOf(pending);
           if (queued !== -1) queue.splice(queued, 1);
           settle({ type: 'error', errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${timeout} ms` });
+          // Lambda resets an environment whose invocation timed out: the runtime is still busy with it.
+          if (running) child?.kill('SIGKILL');
         }, timeout);
         const pending: Pending = { id: randomUUID(), event, deadline: Date.now() + timeout, settle };
-        const waiter = waiting.shift();
-        if (waiter !== undefined) waiter(pending);
-        else queue.push(pending);
+        if (options.runtime !== undefined && child === undefined) start(options.runtime);
+        dispatch(pending);
       });
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    async close() {
+      closed = true;
+      waiting.length = 0;
+      failQueued(() => CLOSED);
+      for (const pending of inFlight.values()) pending.settle(CLOSED);
+      inFlight.clear();
+      if (child !== undefined) await stop(child);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
 
+const CLOSED: ErrorOutcome = { type: 'error', errorType: 'Emulator.Closed', errorMessage: 'The Runtime API closed before the function answered' };
+
+/** SIGTERM, then SIGKILL after the grace Lambda gives, so that closing never waits on a stuck function. */
+async function stop(runtime: ChildProcess): Promise<void> {
+  if (runtime.pid === undefined || runtime.exitCode !== null || runtime.signalCode !== null) return;
+  const gone = once(runtime, 'exit');
+  runtime.kill('SIGTERM');
+  const force = setTimeout(() => runtime.kill('SIGKILL'), SHUTDOWN_GRACE);
+  await gone.finally(() => clearTimeout(force));
+}
+
 /** An error report as the function sent it; a missing or odd body still makes a clear outcome. */
-function errorOutcome(body: unknown, typeHeader: string | string[] | undefined): Outcome & { type: 'error' } {
+function errorOutcome(body: unknown, typeHeader: string | string[] | undefined): ErrorOutcome {
   const error = typeof body === 'object' && body !== null ? (body as { errorType?: unknown; errorMessage?: unknown }) : {};
   const header = Array.isArray(typeHeader) ? typeHeader[0] : typeHeader;
   return {

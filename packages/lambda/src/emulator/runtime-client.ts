@@ -37,7 +37,9 @@ export async function runRuntimeClient(options: RuntimeClientOptions = {}): Prom
   try {
     handler = await loadHandler(root, spec);
   } catch (error) {
-    await post(api, '/2018-06-01/runtime/init/error', errorBody(error), { 'lambda-runtime-function-error-type': 'Runtime.ImportModuleError' });
+    await post(api, '/2018-06-01/runtime/init/error', errorBody(error), {
+      'lambda-runtime-function-error-type': error instanceof Error ? error.name : 'Error',
+    });
     throw error;
   }
 
@@ -63,14 +65,34 @@ export async function runRuntimeClient(options: RuntimeClientOptions = {}): Prom
   }
 }
 
+/** An error that Lambda's Node.js runtime reports under its own type, not the error's name. */
+class RuntimeError extends Error {
+  constructor(type: string, message: string) {
+    super(message);
+    this.name = type;
+  }
+}
+
 async function loadHandler(root: string, spec: string): Promise<BufferedHandler | StreamingHandler> {
   const dot = spec.lastIndexOf('.');
   const [file, name] = dot === -1 ? [spec, 'handler'] : [spec.slice(0, dot), spec.slice(dot + 1)];
   const path = ['.mjs', '.js', '.cjs', ''].map((ext) => resolve(root, file + ext)).find((candidate) => existsSync(candidate));
-  if (path === undefined) throw new Error(`Cannot find the handler module ${file} in ${root}`);
-  const module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  if (path === undefined) throw new RuntimeError('Runtime.ImportModuleError', `Error: Cannot find module '${file}' in ${root}`);
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new RuntimeError('Runtime.UserCodeSyntaxError', `${error.name}: ${error.message}`);
+    // A package the module imports that is not there, as a module of its own that is not.
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      throw new RuntimeError('Runtime.ImportModuleError', `Error: ${(error as Error).message}`);
+    }
+    // What the module itself threw at import is reported as it is, as Lambda does.
+    throw error;
+  }
   const handler = module[name];
-  if (typeof handler !== 'function') throw new Error(`${path} has no function export ${name}`);
+  if (typeof handler !== 'function') throw new RuntimeError('Runtime.HandlerNotFound', `${file}.${name} is undefined or not exported`);
   return handler as BufferedHandler | StreamingHandler;
 }
 

@@ -81,7 +81,7 @@ export async function emulate(handler: EmulatorTarget, options: EmulatorOptions)
           else if (outcome.type === 'stream') relayStream(res, outcome.body, () => outcome.contentType === HTTP_INTEGRATION_RESPONSE, isHeadRequest);
           else {
             console.error(`[emulator] the function failed: ${outcome.errorType}: ${outcome.errorMessage}`);
-            plain(res, 502, 'Bad Gateway');
+            functionError(res, outcome);
           }
           return;
         }
@@ -94,7 +94,8 @@ export async function emulate(handler: EmulatorTarget, options: EmulatorOptions)
           result = await withTimeout(handler(event, invocationContext(timeout)), timeout);
         } catch (error) {
           console.error('[emulator] the function failed:', error);
-          plain(res, 502, 'Bad Gateway');
+          const e = error instanceof Error ? error : new Error(String(error));
+          functionError(res, { errorType: e.name, errorMessage: e.message });
           return;
         }
         writeResult(res, result, isHeadRequest);
@@ -160,7 +161,11 @@ interface AnyResult {
 function withTimeout<T>(work: Promise<T>, timeout: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Task timed out after ${timeout} ms`)), timeout);
+    timer = setTimeout(() => {
+      const error = new Error(`Task timed out after ${timeout} ms`);
+      error.name = 'Sandbox.Timedout';
+      reject(error);
+    }, timeout);
   });
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
@@ -267,6 +272,17 @@ function relayStream(res: ServerResponse, stream: Readable, isHttp: () => boolea
       else res.destroy();
     },
   );
+}
+
+/**
+ * A function error, answered 502 as API Gateway answers one, whatever the
+ * source. AWS keeps the reason to the function's logs; locally, whoever
+ * sends the request is the one who needs it, so it is the body.
+ */
+function functionError(res: ServerResponse, error: { errorType: string; errorMessage: string }): void {
+  const body = JSON.stringify({ errorType: error.errorType, errorMessage: error.errorMessage });
+  res.writeHead(502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.end(body);
 }
 
 function plain(res: ServerResponse, status: number, message: string): void {
