@@ -1,5 +1,4 @@
 import { handler, streamHandler } from '@gatehouse/lambda';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
   bundleFunction,
@@ -77,19 +76,19 @@ export function lambdaRuntimeApiRuntime(exportName: 'handler' | 'streaming', sou
     runtimeName: 'lambda',
     limits,
     async start(): Promise<RunningApp> {
-      const root = await bundleFunction(fileURLToPath(new URL('./lambda-function.ts', import.meta.url)), ['source']);
-      const api = await startRuntimeApi();
-      const child = spawn(process.execPath, [fileURLToPath(import.meta.resolve('@gatehouse/lambda/emulator/bootstrap'))], {
-        env: { ...process.env, AWS_LAMBDA_RUNTIME_API: api.address, _HANDLER: `index.${exportName}`, LAMBDA_TASK_ROOT: root },
-        stdio: ['ignore', 'inherit', 'inherit'],
+      const bundle = await bundleFunction(fileURLToPath(new URL('./lambda-function.ts', import.meta.url)), {
+        conditions: ['source'],
+        handler: exportName,
       });
+      // The Runtime API starts the runtime process itself, as Lambda does, on the first request.
+      const api = await startRuntimeApi({ runtime: bundle });
       const front = await emulate(api, { source, timeout: exportName === 'streaming' ? 30_000 : TIMEOUT });
       return {
         url: front.url,
         async stop() {
-          child.kill();
           await front.close();
           await api.close();
+          await bundle.close();
         },
       };
     },

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
@@ -36,20 +36,7 @@ export interface BundledFunction extends RuntimeProcess {
  * `close()` (or `await using`) removes the folder. Needs esbuild (an
  * optional peer dependency).
  */
-export function bundleFunction(entry: string, options?: BundleOptions): Promise<BundledFunction>;
-/**
- * @deprecated Pass `{ conditions }`: the result then says where the bundle
- * is and can remove it. This form gives the task root alone (the handler
- * is `index.handler`); the folder is removed when the process exits
- * (not when it is killed).
- */
-export function bundleFunction(entry: string, conditions: string[]): Promise<string>;
-export async function bundleFunction(entry: string, options: BundleOptions | string[] = {}): Promise<BundledFunction | string> {
-  if (Array.isArray(options)) {
-    const bundled = await bundleFunction(entry, { conditions: options });
-    removeAtExit(bundled.taskRoot);
-    return bundled.taskRoot;
-  }
+export async function bundleFunction(entry: string, options: BundleOptions = {}): Promise<BundledFunction> {
   const spec = options.handler ?? 'index.handler';
   const dot = spec.lastIndexOf('.');
   const [file, name] = dot === -1 ? ['index', spec] : [spec.slice(0, dot), spec.slice(dot + 1)];
@@ -88,14 +75,5 @@ export async function bundleFunction(entry: string, options: BundleOptions | str
   return { taskRoot, file: outfile, handler: `${file}.${name}`, close, [Symbol.asyncDispose]: close };
 }
 
-const leftovers = new Set<string>();
 
 /** For the form that hands out a bare folder, which nothing else would ever remove. */
-function removeAtExit(folder: string): void {
-  if (leftovers.size === 0) {
-    process.once('exit', () => {
-      for (const leftover of leftovers) rmSync(leftover, { recursive: true, force: true });
-    });
-  }
-  leftovers.add(folder);
-}

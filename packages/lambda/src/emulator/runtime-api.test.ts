@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -329,15 +329,6 @@ describe('bundleFunction', () => {
       await bundle.close();
     }
   }, 20_000);
-
-  it('still gives the bare folder for conditions alone, the form test/conformance uses', async () => {
-    const folder = await bundleFunction(entry, ['source']);
-    try {
-      expect(existsSync(join(folder, 'index.mjs'))).toBe(true);
-    } finally {
-      rmSync(folder, { recursive: true, force: true });
-    }
-  });
 
   it('defaults to index.handler', async () => {
     await using bundle = await bundleFunction(entry, { conditions: ['source'] });
