@@ -41,7 +41,7 @@ interface Run {
 }
 
 function run(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, ['--conditions=source', BIN, ...args], {
+  const child = spawn(process.execPath, ['--conditions=@gatehouse/source', BIN, ...args], {
     cwd: dir,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -104,7 +104,7 @@ async function measure(
 async function start(contender: Contender, port: number, cpu: number | undefined): Promise<ChildProcess> {
   const [file, ...rest] = contender.args;
   const script = fileURLToPath(new URL(`./servers/${file}`, import.meta.url));
-  const command = [process.execPath, '--conditions=source', script, String(port), ...rest];
+  const command = [process.execPath, '--conditions=@gatehouse/source', script, String(port), ...rest];
   const child =
     cpu === undefined
       ? spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] })

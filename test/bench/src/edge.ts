@@ -383,7 +383,7 @@ async function waitForPort(port: number): Promise<void> {
 
 async function startNode(file: string, args: readonly string[], cpu: number): Promise<ChildProcess> {
   const script = fileURLToPath(new URL(`./servers/${file}`, import.meta.url));
-  const child = spawn('taskset', ['-c', String(cpu), process.execPath, '--conditions=source', script, ...args], {
+  const child = spawn('taskset', ['-c', String(cpu), process.execPath, '--conditions=@gatehouse/source', script, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout! });

@@ -41,7 +41,7 @@ export async function benchLambda(options: LambdaBenchOptions): Promise<void> {
       format: 'esm',
       platform: 'node',
       target: 'node22',
-      conditions: ['source'],
+      conditions: ['@gatehouse/source'],
       logLevel: 'error',
       // CommonJS dependencies (serverless-http) require Node built-ins; in an
       // ES module bundle that needs a require. Every bundle gets it, so it
@@ -56,7 +56,7 @@ export async function benchLambda(options: LambdaBenchOptions): Promise<void> {
   for (let round = 0; round < options.rounds; round++) {
     for (const [name, { file }] of bundles) {
       if (name.startsWith('app alone')) continue;
-      const { stdout } = await run('taskset', ['-c', String(options.cpu), process.execPath, '--conditions=source', invoke, file, String(options.seconds)]);
+      const { stdout } = await run('taskset', ['-c', String(options.cpu), process.execPath, '--conditions=@gatehouse/source', invoke, file, String(options.seconds)]);
       samples.set(name, [...(samples.get(name) ?? []), JSON.parse(stdout) as Sample]);
     }
   }

@@ -101,7 +101,7 @@ function report(scenario: string, results: Map<string, LoadResult[]>): void {
 
 async function start(file: string, port: number, cpu: number): Promise<ChildProcess> {
   const script = fileURLToPath(new URL(`./servers/${file}`, import.meta.url));
-  const child = spawn('taskset', ['-c', String(cpu), process.execPath, '--conditions=source', script, String(port)], {
+  const child = spawn('taskset', ['-c', String(cpu), process.execPath, '--conditions=@gatehouse/source', script, String(port)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout! });

@@ -31,7 +31,7 @@ export async function childrenOf(pid: number | undefined): Promise<string[]> {
  * runs in production, the process stops with {@link stopProcess}.
  */
 export async function startServerScript(script: string, args: readonly string[] = []): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--conditions=source', fileURLToPath(new URL(script, import.meta.url)), ...args], {
+  const child = spawn(process.execPath, ['--conditions=@gatehouse/source', fileURLToPath(new URL(script, import.meta.url)), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout! });

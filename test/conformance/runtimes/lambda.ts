@@ -77,7 +77,7 @@ export function lambdaRuntimeApiRuntime(exportName: 'handler' | 'streaming', sou
     limits,
     async start(): Promise<RunningApp> {
       const bundle = await bundleFunction(fileURLToPath(new URL('./lambda-function.ts', import.meta.url)), {
-        conditions: ['source'],
+        conditions: ['@gatehouse/source'],
         handler: exportName,
       });
       // The Runtime API starts the runtime process itself, as Lambda does, on the first request.

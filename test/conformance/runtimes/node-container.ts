@@ -20,7 +20,7 @@ export const nodeContainerRuntime: Runtime = {
     const child = spawn(
       process.execPath,
       // Above the suite's largest upload (150 MiB, for the memory check).
-      ['--conditions=source', CLI, 'start', app, '--workers', '1', '--port', '0', '--max-body-size', String(256 * 1024 * 1024)],
+      ['--conditions=@gatehouse/source', CLI, 'start', app, '--workers', '1', '--port', '0', '--max-body-size', String(256 * 1024 * 1024)],
       { stdio: ['ignore', 'inherit', 'pipe'] },
     );
     let log = '';

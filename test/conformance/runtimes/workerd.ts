@@ -62,7 +62,7 @@ export const workerdRuntime: Runtime = {
       format: 'esm',
       platform: 'neutral',
       // As wrangler bundles: workspace packages from their sources.
-      conditions: ['source', 'workerd', 'worker', 'browser'],
+      conditions: ['@gatehouse/source', 'workerd', 'worker', 'browser'],
       write: false,
       logLevel: 'silent',
     });

@@ -66,7 +66,7 @@ it.each(workersFree)('keeps Workers types out of the declarations of %s', (name)
 });
 
 it('serves an App from the built packages, as a user who installed them would', async () => {
-  // No "source" condition here: Node resolves the packages to dist/.
+  // No "@gatehouse/source" condition here: Node resolves the packages to dist/.
   const script = `
     import { serve } from '@gatehouse/node';
     import { compose } from '@gatehouse/core';
@@ -159,7 +159,7 @@ it('runs an App as a Worker from the built package', async () => {
 });
 
 it("type-checks a Worker project against the built package's declarations", async () => {
-  // fixtures/cloudflare-worker: the global Workers types, skipLibCheck off, no "source" condition.
+  // fixtures/cloudflare-worker: the global Workers types, skipLibCheck off, no "@gatehouse/source" condition.
   const project = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/cloudflare-worker/tsconfig.json');
   const result = await promisify(execFile)(join(root, 'node_modules/.bin/tsc'), ['-p', project, '--listFiles']).catch(
     (error: { stdout: string }) => ({ stdout: error.stdout, failed: true }),

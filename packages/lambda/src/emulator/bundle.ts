@@ -5,7 +5,7 @@ import { isAbsolute, join, relative } from 'node:path';
 import type { RuntimeProcess } from './runtime-api.ts';
 
 export interface BundleOptions {
-  /** Extra export conditions, e.g. `['source']` inside this repository. */
+  /** Extra export conditions, e.g. `['@gatehouse/source']` inside this repository. */
   conditions?: string[];
   /**
    * The handler, as Lambda's Handler setting: `file.export` (`'app.main'`

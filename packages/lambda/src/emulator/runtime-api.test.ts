@@ -13,7 +13,7 @@ const entry = fileURLToPath(new URL('./_test-function.ts', import.meta.url));
 let bundled: BundledFunction;
 let root: string;
 beforeAll(async () => {
-  bundled = await bundleFunction(entry, { conditions: ['source'] });
+  bundled = await bundleFunction(entry, { conditions: ['@gatehouse/source'] });
   root = bundled.taskRoot;
 });
 afterAll(() => bundled.close());
@@ -21,7 +21,7 @@ afterAll(() => bundled.close());
 /** A function process running `exportName` of the bundle, behind a Runtime API and an HTTP API front door. */
 async function startFunction(exportName: string, source: 'http' | 'function-url' = 'http') {
   const api = await startRuntimeApi();
-  const child = spawn(process.execPath, ['--conditions=source', bootstrap], {
+  const child = spawn(process.execPath, ['--conditions=@gatehouse/source', bootstrap], {
     env: { ...process.env, AWS_LAMBDA_RUNTIME_API: api.address, _HANDLER: `index.${exportName}`, LAMBDA_TASK_ROOT: root },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -98,7 +98,7 @@ describe('failures of the function itself', () => {
   it('reports a module that cannot be loaded as an init error', async () => {
     writeFileSync(join(root, 'bad.mjs'), 'throw new Error("cannot start");\n');
     const api = await startRuntimeApi();
-    const child = spawn(process.execPath, ['--conditions=source', bootstrap], {
+    const child = spawn(process.execPath, ['--conditions=@gatehouse/source', bootstrap], {
       env: { ...process.env, AWS_LAMBDA_RUNTIME_API: api.address, _HANDLER: 'bad.handler', LAMBDA_TASK_ROOT: root },
       stdio: 'ignore',
     });
@@ -277,6 +277,21 @@ describe('the runtime the emulator starts and watches', () => {
     }
   }, 20_000);
 
+  it("counts the function's timeout from when the runtime takes the event: a slow cold start is not the function's time", async () => {
+    writeFileSync(
+      join(root, 'slowinit.mjs'),
+      'await new Promise((resolve) => setTimeout(resolve, 1000));\nexport const handler = async () => ({ statusCode: 200, body: "started" });\n',
+    );
+    const api = await startRuntimeApi({ runtime: { taskRoot: root, handler: 'slowinit.handler' } });
+    const front = await emulate(api, { source: 'http', timeout: 500 });
+    try {
+      expect(await within(ask(front, '/'))).toMatchObject({ status: 200, body: 'started' });
+    } finally {
+      await within(front.close());
+      await within(api.close());
+    }
+  }, 20_000);
+
   it('closes without waiting for requests that can no longer be answered, and stops the runtime', async () => {
     const api = await startRuntimeApi({ runtime: { taskRoot: root, handler: 'index.handler' } });
     const front = await emulate(api, { source: 'http', timeout: 30_000 });
@@ -301,7 +316,7 @@ describe('the Runtime API with no runtime at all', () => {
 
 describe('bundleFunction', () => {
   it('writes where it says, under the handler name given, and removes its folder on close', async () => {
-    const bundle = await bundleFunction(entry, { conditions: ['source'], handler: 'app.streaming' });
+    const bundle = await bundleFunction(entry, { conditions: ['@gatehouse/source'], handler: 'app.streaming' });
     try {
       expect(bundle.handler).toBe('app.streaming');
       expect(bundle.file).toBe(join(bundle.taskRoot, 'app.mjs'));
@@ -313,7 +328,7 @@ describe('bundleFunction', () => {
   });
 
   it('takes an export name alone, in index.mjs', async () => {
-    const bundle = await bundleFunction(entry, { conditions: ['source'], handler: 'streaming' });
+    const bundle = await bundleFunction(entry, { conditions: ['@gatehouse/source'], handler: 'streaming' });
     try {
       expect(bundle.handler).toBe('index.streaming');
       expect(bundle.file).toBe(join(bundle.taskRoot, 'index.mjs'));
@@ -331,7 +346,7 @@ describe('bundleFunction', () => {
   }, 20_000);
 
   it('defaults to index.handler', async () => {
-    await using bundle = await bundleFunction(entry, { conditions: ['source'] });
+    await using bundle = await bundleFunction(entry, { conditions: ['@gatehouse/source'] });
     expect(bundle.handler).toBe('index.handler');
     expect(existsSync(join(bundle.taskRoot, 'index.mjs'))).toBe(true);
   });

@@ -64,9 +64,17 @@ export interface RuntimeApi {
 interface Pending {
   id: string;
   event: unknown;
-  deadline: number;
+  /** Starts the function's timeout, as the runtime gets the event; returns the deadline. */
+  begin: () => number;
   settle: (outcome: Outcome) => void;
 }
+
+/**
+ * How long Lambda lets an execution environment start (its init phase)
+ * before the first invocation: an event waits at most this long plus the
+ * function's timeout for a runtime to take it.
+ */
+const INIT_LIMIT = 10_000;
 
 /**
  * The Lambda Runtime API (2018-06-01), as a function process talks to it:
@@ -149,10 +157,11 @@ export async function startRuntimeApi(options: RuntimeApiOptions = {}): Promise<
       const hand = (pending: Pending): boolean => {
         if (req.socket.destroyed) return false;
         inFlight.set(pending.id, pending);
+        const deadline = pending.begin();
         res.writeHead(200, {
           'content-type': 'application/json',
           'lambda-runtime-aws-request-id': pending.id,
-          'lambda-runtime-deadline-ms': String(pending.deadline),
+          'lambda-runtime-deadline-ms': String(deadline),
           'lambda-runtime-invoked-function-arn': 'arn:aws:lambda:us-east-1:123456789012:function:emulated',
           // X-Ray's format: 1-<epoch seconds, 8 hex digits>-<24 hex digits>.
           'lambda-runtime-trace-id': `Root=1-${Math.floor(Date.now() / 1000).toString(16).padStart(8, '0')}-${randomUUID().replace(/-/g, '').slice(0, 24)};Sampled=0`,
@@ -260,16 +269,25 @@ export async function startRuntimeApi(options: RuntimeApiOptions = {}): Promise<
           clearTimeout(timer);
           resolve(outcome);
         };
-        // Lambda ends an invocation at its timeout, whatever the function is doing.
-        const timer = setTimeout(() => {
+        const expire = (): void => {
           const running = inFlight.delete(pending.id);
           const queued = queue.indexOf(pending);
           if (queued !== -1) queue.splice(queued, 1);
           settle({ type: 'error', errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${timeout} ms` });
           // Lambda resets an environment whose invocation timed out: the runtime is still busy with it.
           if (running) child?.kill('SIGKILL');
-        }, timeout);
-        const pending: Pending = { id: randomUUID(), event, deadline: Date.now() + timeout, settle };
+        };
+        // The timeout counts from when the runtime takes the event, as on
+        // Lambda, where a cold start's init is not the function's time;
+        // until then the event waits at most as long as an init may take.
+        let timer = setTimeout(expire, INIT_LIMIT + timeout);
+        const begin = (): number => {
+          clearTimeout(timer);
+          // Lambda ends an invocation at its timeout, whatever the function is doing.
+          timer = setTimeout(expire, timeout);
+          return Date.now() + timeout;
+        };
+        const pending: Pending = { id: randomUUID(), event, begin, settle };
         if (options.runtime !== undefined && child === undefined) start(options.runtime);
         dispatch(pending);
       });

@@ -433,7 +433,7 @@ try {
   function child(options: Record<string, unknown>): Promise<string> {
     const script = join(dir, 'start-and-return.mjs');
     writeFileSync(script, SCRIPT);
-    const proc = spawn(process.execPath, ['--conditions=source', script, JSON.stringify(options)], {
+    const proc = spawn(process.execPath, ['--conditions=@gatehouse/source', script, JSON.stringify(options)], {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -25,7 +25,7 @@ const bundle = await build({
   bundle: true,
   format: 'esm',
   platform: 'neutral',
-  conditions: ['source', 'workerd', 'worker'],
+  conditions: ['@gatehouse/source', 'workerd', 'worker'],
   minify: true,
   write: false,
   logLevel: 'error',
