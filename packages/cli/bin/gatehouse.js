@@ -8,7 +8,7 @@ const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
   console.error(
     `gatehouse needs Node.js 22.18 or later, which runs TypeScript as it is; this is Node.js ${process.versions.node}. ` +
-      'Install a newer Node, or run it with one: npx -p node@24 -p @gatehouse/cli gatehouse …',
+      'Install a newer Node, or run this one with Node 24: npx -p node@24 gatehouse …',
   );
   process.exit(1);
 }
