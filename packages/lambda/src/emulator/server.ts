@@ -117,6 +117,12 @@ export async function emulate(handler: EmulatorTarget, options: EmulatorOptions)
 }
 
 let invocations = 0;
+
+/**
+ * A Lambda context object for calling a handler by hand: an emulated
+ * function's name, ARN and request id, and `getRemainingTimeInMillis()`
+ * counting down from `timeout` milliseconds.
+ */
 export function invocationContext(timeout: number): LambdaRuntimeContext {
   const deadline = Date.now() + timeout;
   return {
