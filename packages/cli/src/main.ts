@@ -1,14 +1,22 @@
+import { readFileSync } from 'node:fs';
 import { ContainerError } from '@gatehouse/node/container';
 import { start, START_HELP } from './commands/start.ts';
-import { UsageError } from './usage-error.ts';
+import { closest, UsageError } from './usage-error.ts';
 
 const HELP = `Usage: gatehouse <command> [options]
 
 Commands:
   start [app]   run an App in worker processes (the application container)
 
+Options:
+  -v, --version print the version
+  -h, --help    this help
+
 Run "gatehouse <command> --help" for a command's options.
 `;
+
+const COMMANDS = ['start', 'help'];
+const OPTIONS = ['version', 'help'];
 
 /**
  * Run the `gatehouse` command with `args` (without the program name).
@@ -31,18 +39,37 @@ export async function main(args: readonly string[]): Promise<number> {
       case '-h':
         process.stdout.write(HELP);
         return command === undefined ? 1 : 0;
-      default:
-        throw new UsageError(`unknown command "${command}"\n\n${HELP}`);
+      case '--version':
+      case '-v':
+        process.stdout.write(`${version()}\n`);
+        return 0;
+      default: {
+        if (command.startsWith('-')) {
+          const meant = closest(command.replace(/^--?/, ''), OPTIONS);
+          throw new UsageError(`unknown option ${command}${meant === undefined ? '' : ` (did you mean --${meant}?)`}`, { seeHelp: true });
+        }
+        const meant = closest(command, COMMANDS);
+        throw new UsageError(`unknown command "${command}"${meant === undefined ? '' : ` (did you mean ${meant}?)`}`, { seeHelp: true });
+      }
     }
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ContainerError) {
-      process.stderr.write(`gatehouse: ${error.message}\n`);
-      return error instanceof UsageError ? 2 : 1;
-    }
-    if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_') === true) {
-      process.stderr.write(`gatehouse: ${(error as Error).message}\nRun "gatehouse ${command} --help" for the options.\n`);
+    if (error instanceof UsageError) {
+      // The command's own usage when the error is about it: its options are not the top level's.
+      const program = command === 'start' ? 'gatehouse start' : 'gatehouse';
+      const help = error.seeHelp ? `Run "${program} --help" for the ${command === 'start' ? 'options' : 'commands and options'}.\n` : '';
+      process.stderr.write(`${program}: ${error.message}\n${help}`);
       return 2;
+    }
+    if (error instanceof ContainerError) {
+      process.stderr.write(`gatehouse: ${error.message}\n`);
+      return 1;
     }
     throw error;
   }
+}
+
+/** The version of this package: its package.json is one folder up from src/ and from dist/ alike. */
+function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
 }

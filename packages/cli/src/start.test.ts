@@ -144,6 +144,19 @@ describe('gatehouse start', () => {
     await expect(fetch(url!)).rejects.toThrow('fetch failed');
   });
 
+  it('prints current stats on SIGUSR2: the requests answered just before are in them', async () => {
+    const server = run(['start', 'app.ts', '-w', '1', '-p', '0']);
+    const [, url] = await server.waitFor(/on (http:\/\/\S+) with/);
+    // Right after a heartbeat, the next is a second away.
+    for (let i = 0; i < 3; i++) await (await fetch(url!)).text();
+    server.child.kill('SIGUSR2');
+    const [table] = await server.waitFor(/worker +pid +state[^]*?primary \d+ · requests \d+[^\n]*/);
+    expect(table.split('\n')[1]).toMatch(/^1 +\d+ +ready +0 +3 +0 /);
+    expect(table).toMatch(/primary \d+ · requests 3 /);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
+
   it('prints stats on an interval with --stats', async () => {
     const server = run(['start', 'app.ts', '-w', '1', '-p', '0', '--stats', '--stats-interval', '0.2']);
     const [, url] = await server.waitFor(/on (http:\/\/\S+) with/);
@@ -151,6 +164,23 @@ describe('gatehouse start', () => {
     await server.waitFor(/primary \d+ · requests [1-9]/);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
+  });
+});
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+describe('gatehouse --version', () => {
+  const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+  it.each(['--version', '-v'])('%s prints the version of @gatehouse/cli', async (flag) => {
+    const child = spawn(process.execPath, ['--conditions=@gatehouse/source', BIN, flag], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect([code, out]).toEqual([0, `${version}\n`]);
   });
 });
 
@@ -195,14 +225,47 @@ describe('bad configuration is one clear line, no stack', () => {
     }
   });
 
-  it('bad flags and values', async () => {
-    await expectFailure(['start', 'app.ts', '--wrokers', '2'], /gatehouse: Unknown option '--wrokers'[^]*gatehouse start --help/, 2);
-    await expectFailure(['start', 'app.ts', '--workers', 'two'], /gatehouse: --workers wants a whole number, not "two"\n$/, 2);
+  it('an App with a syntax error: its file, line and column', async () => {
+    writeFileSync(join(dir, 'syntax.ts'), 'const a = 1;\n\nexport default {\n  fetch() { return new Response(String(a)) )\n};\n');
+    await expectFailure(['start', 'syntax.ts', '-p', '0', '-w', '1'], /^gatehouse: could not load the App: \S+\/syntax\.ts:4:\d+: Expected ';', got '\)'\n$/);
+  });
+
+  it('bad values', async () => {
     await expectFailure(['start', 'app.ts', '--timeout', '0'], /--timeout wants a number of seconds above 0/, 2);
-    await expectFailure(['start', 'app.ts', '--cron', 'sometimes', '-p', '0'], /gatehouse: "sometimes" is not a cron expression/);
-    await expectFailure(['start'], /gatehouse: which App\?/, 2);
+    await expectFailure(['start', 'app.ts', '--cron', 'sometimes', '-p', '0'], /^gatehouse: "sometimes" is not a cron expression: a cron expression has 5 fields, or 6 with seconds first\n$/);
+    await expectFailure(['start'], /gatehouse start: which App\?/, 2);
     await expectFailure(['start', 'app.ts', '-w', '1', '-p', '0', '--host', 'no-such-host.invalid'], /^gatehouse: .*no-such-host\.invalid.*\n$/);
-    await expectFailure(['launch'], /gatehouse: unknown command "launch"/, 2);
+  });
+
+  // One line saying what is wrong, named as typed, then where to look.
+  const HINT = 'Run "gatehouse start --help" for the options.\n';
+  it.each([
+    [['--wokers', '2'], 'unknown option --wokers (did you mean --workers?)'],
+    [['--wrokers=2'], 'unknown option --wrokers (did you mean --workers?)'],
+    [['--max-request', '9'], 'unknown option --max-request (did you mean --max-requests?)'],
+    [['-W', '2'], 'unknown option -W (did you mean -w?)'],
+    [['--frobnicate'], 'unknown option --frobnicate'],
+    [['-x'], 'unknown option -x'],
+    [['--workers'], '--workers needs a value'],
+    [['-w'], '-w needs a value'],
+    [['--workers', '--port', '0'], '--workers needs a value'],
+    [['--stats=yes'], '--stats takes no value'],
+    [['-w', 'two'], '-w wants a whole number of at least 1, not "two"'],
+    [['-workers', '2'], 'unknown option -workers (did you mean --workers?)'],
+    [['--workers', '0'], '--workers wants a whole number of at least 1, not "0"'],
+    [['--max-requests', '-1'], '--max-requests wants a whole number, not "-1"'],
+    [['-t', 'soon'], '-t wants a number of seconds above 0, not "soon"'],
+    [['-p', '70000'], '-p wants a port number (0 to 65535), not "70000"'],
+    [['--min-workers', '3', '-w', '2'], '--min-workers (3) is more than -w (2)'],
+    [['app.ts'], 'start takes one App, not 2: app.ts app.ts'],
+    [['--readiness', 'ready'], '--readiness wants a path starting with "/", not "ready"'],
+    [['--trust-proxy', 'some'], '--trust-proxy wants true, false or a hop count, not "some"'],
+  ])('%j', (flags, message) => expectFailure(['start', 'app.ts', ...flags], new RegExp(`^${escapeRegExp(`gatehouse start: ${message}\n${HINT}`)}$`), 2));
+
+  it('an unknown command', async () => {
+    await expectFailure(['launch'], /^gatehouse: unknown command "launch"\nRun "gatehouse --help" for the commands and options\.\n$/, 2);
+    await expectFailure(['strat', 'app.ts'], /^gatehouse: unknown command "strat" \(did you mean start\?\)\n/, 2);
+    await expectFailure(['--verison'], /^gatehouse: unknown option --verison \(did you mean --version\?\)\n/, 2);
   });
 });
 

@@ -1,17 +1,19 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startContainer, type Container, type ContainerOptions } from '@gatehouse/node/container';
 import type { GatehouseConfig } from '../config.ts';
 import { formatStats } from '../format-stats.ts';
-import { UsageError } from '../usage-error.ts';
+import { closest, UsageError } from '../usage-error.ts';
 
 export const START_HELP = `Usage: gatehouse start [app] [options]
 
 Runs the App exported by [app] (its default export, or "app") in worker
 processes sharing one port. SIGHUP reloads the code without dropping a
-request, SIGTERM and SIGINT stop gracefully, SIGUSR2 prints worker stats.
+request, SIGTERM and SIGINT stop gracefully, SIGUSR2 prints the workers'
+current stats.
 
 Options (times in seconds):
   -w, --workers <n>             worker processes (default: the CPU count)
@@ -54,40 +56,102 @@ const OPTIONS = {
   config: { type: 'string', short: 'c' },
 } as const;
 
+type Options = typeof OPTIONS;
+type Name = keyof Options;
+type Values = {
+  -readonly [K in Name]?: Options[K] extends { type: 'boolean' } ? boolean : Options[K] extends { multiple: true } ? string[] : string;
+};
+
+interface Parsed {
+  values: Values;
+  positionals: string[];
+  /** How each option given was typed (`-w`, `--workers`), to name it so in a message. */
+  typed: Map<Name, string>;
+}
+
+/**
+ * parseArgs in its lenient mode, checked here: strict mode's errors are
+ * Node's (several lines, a quote that does not close, `-w, --workers
+ * <value>` for what was typed `--workers`), and it refuses `--max-requests
+ * -1` before it can be said that -1 is no count.
+ */
+function parse(args: readonly string[]): Parsed {
+  const { values, positionals, tokens } = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: true, strict: false, tokens: true });
+  const typed = new Map<Name, string>();
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const raw = args[token.index]!;
+    // `-workers` reads as -w with the value "orkers": a long option with one dash was meant.
+    const oneDash = /^-([^-=][^=]+)/.exec(raw)?.[1];
+    if (oneDash !== undefined && Object.hasOwn(OPTIONS, oneDash)) {
+      throw new UsageError(`unknown option -${oneDash} (did you mean --${oneDash}?)`, { seeHelp: true });
+    }
+    if (!Object.hasOwn(OPTIONS, token.name)) throw new UsageError(unknownOption(token.rawName), { seeHelp: true });
+    const name = token.name as Name;
+    const option: { type: 'string' | 'boolean' } = OPTIONS[name];
+    if (option.type === 'boolean' && token.value !== undefined) throw new UsageError(`${token.rawName} takes no value`, { seeHelp: true });
+    // The next argument is the value, unless it is an option (a negative number is not).
+    if (option.type === 'string' && (token.value === undefined || (token.inlineValue === false && /^-[^\d.]/.test(token.value)))) {
+      throw new UsageError(`${token.rawName} needs a value`, { seeHelp: true });
+    }
+    typed.set(name, token.rawName);
+  }
+  return { values: values as Values, positionals, typed };
+}
+
+function unknownOption(rawName: string): string {
+  const dashes = rawName.startsWith('--') ? '--' : '-';
+  const names = Object.entries(OPTIONS).flatMap(([name, option]) =>
+    dashes === '--' ? [name] : 'short' in option ? [option.short] : [],
+  );
+  const meant = closest(rawName.slice(dashes.length), names);
+  return `unknown option ${rawName}${meant === undefined ? '' : ` (did you mean ${dashes}${meant}?)`}`;
+}
+
 const CONFIG_NAMES = ['gatehouse.config.ts', 'gatehouse.config.mjs', 'gatehouse.config.js'];
 
 /** `gatehouse start`: resolves with the exit code once the container has stopped. */
 export async function start(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: true, strict: true });
-  if (positionals.length > 1) throw new UsageError(`start takes one App, not ${positionals.length}: ${positionals.join(' ')}`);
+  const { values, positionals, typed } = parse(args);
+  if (positionals.length > 1) {
+    throw new UsageError(`start takes one App, not ${positionals.length}: ${positionals.join(' ')}`, { seeHelp: true });
+  }
+  const flag = (name: Name): string => typed.get(name) ?? `--${name}`;
+  const wrong = (name: Name, wants: string): UsageError =>
+    new UsageError(`${flag(name)} wants ${wants}, not "${String(values[name])}"`, { seeHelp: true });
 
   const config = await loadConfig(values.config);
   const options: ContainerOptions = { ...config.options, app: positionals[0] ?? config.app ?? '' };
   if (options.app === '') throw new UsageError('which App? Give its module: gatehouse start ./src/app.ts');
 
-  const count = (name: keyof typeof OPTIONS): number | undefined => {
+  const count = (name: Name, least: 0 | 1 = 0): number | undefined => {
     const value = values[name];
     if (typeof value !== 'string') return undefined;
     const number = Number(value);
-    if (value.trim() === '' || !Number.isInteger(number) || number < 0) {
-      throw new UsageError(`--${name} wants a whole number, not "${value}"`);
+    if (value.trim() === '' || !Number.isInteger(number) || number < least) {
+      throw wrong(name, least === 0 ? 'a whole number' : 'a whole number of at least 1');
     }
     return number;
   };
-  const seconds = (name: keyof typeof OPTIONS): number | undefined => {
+  const seconds = (name: Name): number | undefined => {
     const value = values[name];
     if (typeof value !== 'string') return undefined;
     const number = Number(value);
-    if (value.trim() === '' || !(number > 0)) throw new UsageError(`--${name} wants a number of seconds above 0, not "${value}"`);
+    if (value.trim() === '' || !(number > 0)) throw wrong(name, 'a number of seconds above 0');
     return number * 1000;
+  };
+  const port = (): number | undefined => {
+    const number = count('port');
+    if (number !== undefined && number > 65_535) throw wrong('port', 'a port number (0 to 65535)');
+    return number;
   };
   const set = <K extends keyof ContainerOptions>(key: K, value: ContainerOptions[K] | undefined): void => {
     if (value !== undefined) options[key] = value;
   };
-  set('workers', count('workers'));
-  set('minWorkers', count('min-workers'));
+  set('workers', count('workers', 1));
+  set('minWorkers', count('min-workers', 1));
   set('idleTimeout', seconds('idle-timeout'));
-  set('port', count('port') ?? options.port ?? portFromEnv());
+  set('port', port() ?? options.port ?? portFromEnv());
   set('hostname', values.host);
   set('timeout', seconds('timeout'));
   set('gracefulTimeout', seconds('graceful-timeout'));
@@ -95,9 +159,23 @@ export async function start(args: readonly string[]): Promise<number> {
   set('maxRequests', count('max-requests'));
   set('maxRequestsJitter', count('max-requests-jitter'));
   set('maxBodySize', count('max-body-size'));
-  set('trustProxy', values['trust-proxy'] === undefined ? undefined : trustProxy(values['trust-proxy']));
+  if (values['trust-proxy'] !== undefined) {
+    const trust = trustProxy(values['trust-proxy']);
+    if (trust === undefined) throw wrong('trust-proxy', 'true, false or a hop count');
+    set('trustProxy', trust);
+  }
   set('crons', values.cron === undefined ? undefined : [...(options.crons ?? []), ...values.cron]);
+  if (values.readiness?.startsWith('/') === false) throw wrong('readiness', 'a path starting with "/"');
   set('readinessPath', values.readiness);
+  // The container would say it too, but in its own words (minWorkers), not in the ones typed.
+  if (options.minWorkers !== undefined && (typed.has('min-workers') || typed.has('workers'))) {
+    const workers = options.workers ?? availableParallelism();
+    if (options.minWorkers > workers) {
+      const min = typed.get('min-workers') ?? 'minWorkers';
+      const max = typed.get('workers') ?? (options.workers === undefined ? '--workers, which defaults to the CPU count' : 'workers');
+      throw new UsageError(`${min} (${options.minWorkers}) is more than ${max} (${workers})`, { seeHelp: true });
+    }
+  }
   // Checked now: a usage error once the workers run would leave them running.
   const statsInterval = seconds('stats-interval') ?? 10_000;
 
@@ -106,8 +184,15 @@ export async function start(args: readonly string[]): Promise<number> {
   // kill it, and its workers with it, mid-request.
   let container: Container | undefined;
   let stopping = false;
+  // Asked of the workers now: a heartbeat-old count would miss the requests
+  // someone just made and now looks for.
+  let printing: Promise<void> | undefined;
   const printStats = (): void => {
-    if (container !== undefined) process.stderr.write(formatStats(container.stats()));
+    if (container === undefined || printing !== undefined) return;
+    printing = container
+      .currentStats()
+      .then((stats) => void process.stderr.write(formatStats(stats)))
+      .finally(() => (printing = undefined));
   };
   const reload = (): void => {
     if (container === undefined || stopping) {
@@ -157,6 +242,8 @@ export async function start(args: readonly string[]): Promise<number> {
 
     await stopRequested;
     clearInterval(statsTimer);
+    // A table half-asked for would come after "stopped".
+    await printing;
     await container.close();
     log('stopped');
     return 0;
@@ -199,14 +286,14 @@ function portFromEnv(): number | undefined {
   const value = process.env.PORT;
   if (value === undefined || value === '') return undefined;
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0) throw new UsageError(`$PORT is not a port number: "${value}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`$PORT is not a port number: "${value}"`);
   return port;
 }
 
-function trustProxy(value: string): boolean | number {
+/** `--trust-proxy`'s value, or undefined if it is none of the forms it takes. */
+function trustProxy(value: string): boolean | number | undefined {
   if (value === 'true') return true;
   if (value === 'false') return false;
   const hops = Number(value);
-  if (!Number.isInteger(hops) || hops < 0) throw new UsageError(`--trust-proxy wants true, false or a hop count, not "${value}"`);
-  return hops;
+  return value.trim() === '' || !Number.isInteger(hops) || hops < 0 ? undefined : hops;
 }

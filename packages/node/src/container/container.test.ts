@@ -91,6 +91,33 @@ describe('workers', () => {
     expect(container.stats().workers.map((w) => w.pid)).toEqual([pid]);
   });
 
+  it('currentStats() asks the workers for their figures now; one that does not answer in time keeps its last ones', async () => {
+    const log = join(dir, `spin-${Date.now()}.log`);
+    writeFileSync(log, '');
+    process.env.SPIN_LOG = log;
+    try {
+      // Heartbeats far apart: only an answer to the question can bring a figure this fast.
+      const container = await start({ workers: 2, timeout: 20_000, heartbeatInterval: 10_000 });
+      for (let i = 0; i < 4; i++) expect((await plainGet(new URL('/', container.url))).status).toBe(200);
+      expect(container.stats().requests).toBe(0);
+      expect((await container.currentStats()).requests).toBe(4);
+
+      const spin = plainGet(new URL('/spin?ms=3000', container.url));
+      await waitFor(() => readFileSync(log, 'utf8').trim() !== '');
+      const stuck = Number(readFileSync(log, 'utf8').trim());
+      expect((await plainGet(new URL('/', container.url))).body).not.toMatch(` ${stuck}`);
+      const asked = Date.now();
+      const stats = await container.currentStats(300);
+      expect(Date.now() - asked).toBeLessThan(2_000);
+      // The spinning worker's figures are those it gave before it spun: its /spin is not in them.
+      expect(stats.requests).toBe(5);
+      expect(stats.workers.map((worker) => worker.state)).toEqual(['ready', 'ready']);
+      expect((await spin).status).toBe(200);
+    } finally {
+      delete process.env.SPIN_LOG;
+    }
+  });
+
   it('replaces a worker killed with SIGKILL under load; only its in-flight requests may fail', async () => {
     const logs: string[] = [];
     const container = await start({ workers: 2, logs });
@@ -378,6 +405,28 @@ describe('bad configuration', () => {
     );
   });
 
+  it('says where an App has a syntax error: file, line and column, in the App or in a module it imports', async () => {
+    const at = (file: string, line: number): string => `${escapeRegExp(file)}:${line}:\\d+: `;
+    const ts = join(dir, 'syntax.ts');
+    writeFileSync(ts, 'const a = 1;\n\nexport default {\n  fetch() { return new Response(String(a)) )\n};\n');
+    await expect(startContainer({ app: ts, workers: 1, port: 0, log: () => {} })).rejects.toThrow(
+      new RegExp(`^could not load the App: ${at(ts, 4)}Expected ';', got '\\)'$`),
+    );
+    const lib = join(dir, 'broken-lib.ts');
+    writeFileSync(lib, 'export const x: number = ;\n');
+    const importer = join(dir, 'imports-broken.ts');
+    writeFileSync(importer, 'import { x } from "./broken-lib.ts";\nexport default { fetch: () => new Response(String(x)) };\n');
+    await expect(startContainer({ app: importer, workers: 1, port: 0, log: () => {} })).rejects.toThrow(
+      new RegExp(`^could not load the App from ${escapeRegExp(importer)}: ${at(lib, 1)}Expression expected$`),
+    );
+    // JavaScript: V8 keeps the place out of the error's message and stack.
+    const js = join(dir, 'syntax.mjs');
+    writeFileSync(js, 'export default {\n  fetch() { return new Response("x") )\n};\n');
+    await expect(startContainer({ app: js, workers: 1, port: 0, log: () => {} })).rejects.toThrow(
+      new RegExp(`^could not load the App: ${at(js, 2)}Unexpected token '\\)'$`),
+    );
+  });
+
   it('says the port is in use', async () => {
     const blocker: Server = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
@@ -394,7 +443,18 @@ describe('bad configuration', () => {
 
   it('refuses a bad cron expression, crons without scheduled(), and impossible counts', async () => {
     copyFileSync(FIXTURE, appFile);
-    await expect(startContainer({ app: appFile, port: 0, crons: ['every minute'] })).rejects.toThrow(/"every minute" is not a cron expression/);
+    // What the README says, not what croner accepts (7 fields, with a year).
+    for (const cron of ['every minute', '0 0 12 1 1 * 2030', '', '@sometimes']) {
+      await expect(startContainer({ app: appFile, port: 0, crons: [cron] })).rejects.toThrow(
+        new ContainerError(`"${cron}" is not a cron expression: a cron expression has 5 fields, or 6 with seconds first`),
+      );
+    }
+    await expect(startContainer({ app: appFile, port: 0, crons: ['61 * * * *'] })).rejects.toThrow(
+      new ContainerError('"61 * * * *" is not a cron expression: invalid value for minute: 61'),
+    );
+    await expect(startContainer({ app: appFile, port: 0, crons: ['0 0 1 1 * 2030'] })).rejects.toThrow(
+      new ContainerError('"0 0 1 1 * 2030" is not a cron expression: invalid value for dayOfWeek: 2030 (with 6 fields, the first is the seconds)'),
+    );
     await expect(startContainer({ app: appFile, port: 0, workers: 0 })).rejects.toThrow(/workers must be a whole number/);
     await expect(startContainer({ app: appFile, port: 0, workers: 1, minWorkers: 2 })).rejects.toThrow(/minWorkers \(2\) is more than workers \(1\)/);
     const file = join(dir, 'fetch-only.ts');
@@ -534,6 +594,10 @@ describe('aborting a start', () => {
     );
   });
 });
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 /** One GET on a connection of its own (no pool: a kept-alive connection would stay with one worker). */
 function plainGet(url: URL): Promise<{ status: number | undefined; body: string; error?: string }> {

@@ -39,6 +39,8 @@ export type WorkerMessage =
       /** Milliseconds spent with a request in flight since the worker started. */
       readonly busy: number;
       readonly rss: number;
+      /** The `report` this beat answers; none for a beat on the worker's own timer. */
+      readonly report?: number;
     }
   | { readonly t: 'retire' }
   | { readonly t: 'ran'; readonly id: number; readonly error: string | undefined };
@@ -48,7 +50,9 @@ export type PrimaryMessage =
   | { readonly t: 'drain' }
   /** Stop accepting and close idle connections at once (shutdown). */
   | { readonly t: 'stop' }
-  | { readonly t: 'run'; readonly id: number; readonly cron: string; readonly scheduledTime: number };
+  | { readonly t: 'run'; readonly id: number; readonly cron: string; readonly scheduledTime: number }
+  /** Send a beat now, answering `id`: stats asked for by a person must not be a heartbeat old. */
+  | { readonly t: 'report'; readonly id: number };
 
 // Tell our messages apart from whatever else an App may send over IPC.
 const hasTag = (value: unknown): boolean =>

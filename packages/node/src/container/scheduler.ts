@@ -1,5 +1,8 @@
 import { Cron } from 'croner';
 
+/** The forms the READMEs document, said whenever an expression has another. */
+const FIELDS = 'a cron expression has 5 fields, or 6 with seconds first';
+
 /** Runs one scheduled task somewhere; settles when the run is over. */
 export type Dispatch = (cron: string, scheduledTime: number) => Promise<void>;
 
@@ -30,12 +33,19 @@ export class Scheduler {
   /** Throws, naming the expression, if one of `crons` is not a valid cron expression. */
   static validate(crons: readonly string[]): void {
     for (const cron of crons) {
+      const fields = cron.trim().split(/\s+/).length;
+      // croner also takes 7 fields (a year last): the documented forms are
+      // 5 and 6, and croner's own message would promise the 7th.
+      const nickname = fields === 1 && cron.trim().startsWith('@');
+      if (!nickname && fields !== 5 && fields !== 6) throw new Error(`"${cron}" is not a cron expression: ${FIELDS}`);
       try {
         new Cron(cron, { paused: true }).stop();
       } catch (error) {
-        throw new Error(`"${cron}" is not a cron expression: ${error instanceof Error ? error.message : String(error)}`, {
-          cause: error,
-        });
+        const reason = (error instanceof Error ? error.message : String(error)).replace(/^CronPattern: /, '');
+        const detail = nickname
+          ? FIELDS
+          : `${reason.charAt(0).toLowerCase()}${reason.slice(1)}${fields === 6 ? ' (with 6 fields, the first is the seconds)' : ''}`;
+        throw new Error(`"${cron}" is not a cron expression: ${detail}`, { cause: error });
       }
     }
   }

@@ -90,7 +90,7 @@ export interface WorkerStats {
   /** Requests it received. */
   readonly requests: number;
   readonly inFlight: number;
-  /** Resident memory in bytes, at its last heartbeat. */
+  /** Resident memory in bytes, at its last heartbeat (or its answer to {@link Container.currentStats}). */
   readonly rss: number;
   /** How many times a worker in this slot crashed, hung or was killed and was replaced. */
   readonly restarts: number;
@@ -124,5 +124,13 @@ export interface Container {
   reload(): Promise<void>;
   /** Stop every worker gracefully, then the scheduler. */
   close(): Promise<void>;
+  /** The figures of each worker as of its last heartbeat (at most `heartbeatInterval` old). */
   stats(): ContainerStats;
+  /**
+   * {@link stats} with each worker's figures asked for now, for a person
+   * reading them (`gatehouse start` on SIGUSR2). A worker that has not
+   * answered within `wait` milliseconds (250 by default), one in a CPU loop
+   * for instance, keeps its last heartbeat's. Never rejects.
+   */
+  currentStats(wait?: number): Promise<ContainerStats>;
 }

@@ -24,6 +24,8 @@ const WORKER_ENTRY = fileURLToPath(
 
 /** A worker has this long to load the App and listen, at least. */
 const MIN_START_TIMEOUT = 30_000;
+/** How long {@link Supervisor.currentStats} waits for the workers' answers by default. */
+const REPORT_WAIT = 250;
 /** Beyond `gracefulTimeout`, how long a stopping worker may take before it is killed. */
 const STOP_MARGIN = 5_000;
 
@@ -212,10 +214,13 @@ class Supervisor implements Container {
   readonly #slots: Slot[] = [];
   readonly #members = new Set<Member>();
   readonly #runs = new Map<number, { member: Member; settle: (error: Error | undefined) => void }>();
+  /** Reports asked for by currentStats() and not answered yet, by id. */
+  readonly #reports = new Map<number, { member: Member; answered: () => void }>();
   readonly #scheduler: Scheduler;
   readonly #scaler: IdleScaler | undefined;
   #generation = 0;
   #nextRun = 1;
+  #nextReport = 1;
   #turn = 0;
   #closing: Promise<void> | undefined;
   /** Every change of who serves (reload, recycle, respawn, scaling) runs here, one at a time. */
@@ -310,6 +315,25 @@ class Supervisor implements Container {
       retired: this.#counts.retired,
       scheduled: { runs: this.#scheduler.runs, failures: this.#scheduler.failures, skipped: this.#scheduler.skipped },
     };
+  }
+
+  async currentStats(wait: number = REPORT_WAIT): Promise<ContainerStats> {
+    const asked: number[] = [];
+    const answers: Promise<void>[] = [];
+    for (const member of this.#members) {
+      // One still starting has no one listening yet; its figures are zeros anyway.
+      if (member.state === 'starting' || member.gone || !member.worker.isConnected()) continue;
+      const id = this.#nextReport++;
+      asked.push(id);
+      answers.push(new Promise((answered) => this.#reports.set(id, { member, answered })));
+      member.worker.send({ t: 'report', id } satisfies PrimaryMessage);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise((resolveLate) => (timer = setTimeout(resolveLate, wait)));
+    await Promise.race([Promise.all(answers), late]);
+    clearTimeout(timer);
+    for (const id of asked) this.#reports.delete(id);
+    return this.stats();
   }
 
   async #reload(): Promise<void> {
@@ -499,11 +523,15 @@ class Supervisor implements Container {
         member.inFlight = message.inFlight;
         member.busy = message.busy;
         member.rss = message.rss;
+        if (message.report !== undefined) {
+          this.#reports.get(message.report)?.answered();
+          this.#reports.delete(message.report);
+        }
         return;
       case 'retire':
         if (member.retiring || member.state !== 'ready' || member.slot.current !== member) return;
         member.retiring = true;
-        void this.#serial(() => this.#retire(member, 'reached maxRequests'));
+        void this.#serial(() => this.#retire(member, 'reached its request limit'));
         return;
       case 'ran':
         this.#runs.get(message.id)?.settle(message.error === undefined ? undefined : new Error(message.error));
@@ -520,6 +548,12 @@ class Supervisor implements Container {
       if (run.member !== member) continue;
       run.settle(new Error(`worker ${member.slot.number} exited during the run`));
       this.#runs.delete(id);
+    }
+    // Its figures are final now: nobody needs to wait out the bound for it.
+    for (const [id, report] of this.#reports) {
+      if (report.member !== member) continue;
+      report.answered();
+      this.#reports.delete(id);
     }
     const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
     // Also when it was stopped while starting (a close): whoever waits for

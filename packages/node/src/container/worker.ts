@@ -60,22 +60,23 @@ async function start(config: WorkerConfig): Promise<void> {
       if (requests === limit) send({ t: 'retire' });
     };
   }
-  const beat = (): void => {
+  const beat = (report?: number): void => {
     const busy = state.busyTime + (state.inFlight > 0 ? performance.now() - state.busySince : 0);
-    send({ t: 'beat', requests: state.requests, inFlight: state.inFlight, busy, rss: process.memoryUsage.rss() });
+    send({ t: 'beat', requests: state.requests, inFlight: state.inFlight, busy, rss: process.memoryUsage.rss(), report });
     // Asked again until it happens: the primary may not have been able to replace us yet.
     if (limit > 0 && state.requests >= limit && stopping === undefined) send({ t: 'retire' });
   };
-  setInterval(beat, config.heartbeatInterval).unref();
+  setInterval(() => beat(), config.heartbeatInterval).unref();
   process.on('message', (message: unknown) => {
     if (!isPrimaryMessage(message)) return;
-    handle(message, app);
+    if (message.t === 'report') beat(message.id);
+    else handle(message, app);
   });
   send({ t: 'ready', port: served.server.port });
   beat();
 }
 
-function handle(message: PrimaryMessage, app: App<unknown>): void {
+function handle(message: Exclude<PrimaryMessage, { t: 'report' }>, app: App<unknown>): void {
   switch (message.t) {
     case 'drain':
     case 'stop':
