@@ -27,6 +27,13 @@ describe.each(packages)('%s', (dir) => {
     }
   });
 
+  it('says what it is: a description, keywords and the MIT licence', () => {
+    const meta = manifest as Manifest & { description?: string; keywords?: string[]; license?: string };
+    expect(meta.description, manifest.name).toMatch(/\w/);
+    expect(meta.keywords?.length ?? 0, manifest.name).toBeGreaterThan(0);
+    expect(meta.license, manifest.name).toBe('MIT');
+  });
+
   it('publishes its build', () => {
     expect(manifest.files).toContain('dist');
   });
