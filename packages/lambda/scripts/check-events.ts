@@ -1,6 +1,6 @@
 // Serve every JSON event in a directory through the handler and print what
 // the App saw: a check against events the adapter was not written with.
-//   node --conditions=@gatehouse/source scripts/check-events.ts ../../../shared/lambda-events
+//   node --conditions=@gatehouse/source scripts/check-events.ts <folder of HTTP event JSON files>
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { handler } from '../src/index.ts';
