@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { isAlive } from '@gatehouse/test-support/processes';
 
 vi.setConfig({ testTimeout: 30_000 });
 
@@ -132,15 +133,7 @@ describe('gatehouse start', () => {
     expect(workers).toHaveLength(2);
     server.child.kill('SIGKILL');
     await server.exited;
-    const alive = (pid: number): boolean => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    await expect.poll(() => workers.filter(alive), { timeout: 5_000 }).toEqual([]);
+    await expect.poll(() => workers.filter(isAlive), { timeout: 5_000 }).toEqual([]);
     await expect(fetch(url!)).rejects.toThrow('fetch failed');
   });
 
@@ -321,14 +314,6 @@ console.error('loading in ' + process.pid);
 await new Promise((resolve) => setTimeout(resolve, 120_000));
 export default { fetch: () => new Response('x'), scheduled() {} };
 `;
-  const alive = (pid: number): boolean => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
 
   it.each([
     ['SIGTERM', ['--cron', '*/5 * * * *']],
@@ -340,6 +325,6 @@ export default { fetch: () => new Response('x'), scheduled() {} };
     server.child.kill(signal);
     expect(await exitedWithin(server)).toBe(0);
     expect(server.stderr()).toMatch(new RegExp(`${signal}: stopping[^]*stopped\n$`));
-    expect(alive(Number(pid))).toBe(false);
+    expect(isAlive(Number(pid))).toBe(false);
   });
 });

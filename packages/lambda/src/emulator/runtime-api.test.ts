@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BundledFunction, bundleFunction } from './bundle.ts';
 import { type Emulator, emulate } from './server.ts';
 import { type RuntimeApi, startRuntimeApi } from './runtime-api.ts';
+import { isAlive } from '@gatehouse/test-support/processes';
 
 const bootstrap = fileURLToPath(new URL('./bootstrap.ts', import.meta.url));
 const entry = fileURLToPath(new URL('./_test-function.ts', import.meta.url));
@@ -133,14 +134,6 @@ function functionError(answer: { status: number; body: string }): { status: numb
   return { status: answer.status, errorType: body.errorType, errorMessage: body.errorMessage };
 }
 
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('a runtime started by hand that cannot load its handler', () => {
   it('answers the first, concurrent and later requests with the init error, without waiting for the timeout', async () => {

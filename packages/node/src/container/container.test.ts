@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ContainerError, startContainer, type Container, type ContainerOptions } from './index.ts';
 import { load } from '@gatehouse/test-support/load';
+import { isAlive } from '@gatehouse/test-support/processes';
 
 const FIXTURE = new URL('../../test/fixtures/app.ts', import.meta.url);
 let dir: string;
@@ -546,7 +547,7 @@ try {
     rmSync(pids, { force: true });
     writeSlowApp(pids);
     expect(await child({ app: appFile, port: 0, workers: 2, abortOnFile: pids, ...CRONS })).toMatch(/^ContainerError: the start was aborted\nexit 0$/);
-    expect(loadingPids(pids).filter(alive)).toEqual([]);
+    expect(loadingPids(pids).filter(isAlive)).toEqual([]);
   });
 });
 
@@ -563,14 +564,6 @@ function loadingPids(file: string): number[] {
   return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map(Number) : [];
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('aborting a start', () => {
   it('stops the workers still starting and rejects', async () => {
@@ -584,7 +577,7 @@ describe('aborting a start', () => {
     expect(loadingPids(pids)).toHaveLength(1);
     controller.abort();
     await expect(started).rejects.toThrow(new ContainerError('the start was aborted'));
-    expect(loadingPids(pids).filter(alive)).toEqual([]);
+    expect(loadingPids(pids).filter(isAlive)).toEqual([]);
   });
 
   it('rejects at once with a signal already aborted', async () => {
