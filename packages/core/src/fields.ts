@@ -19,6 +19,8 @@ const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'upgrade',
 ]);
 
+const NO_TOKENS: readonly string[] = Object.freeze([]);
+
 /** Whether `name` (in lower case) is a hop-by-hop field. */
 export function isHopByHop(name: string): boolean {
   return HOP_BY_HOP.has(name);
@@ -29,8 +31,9 @@ export function isHopByHop(name: string): boolean {
  * `close`, `upgrade`, or the names of more fields that are hop-by-hop for
  * this message. Empty for a missing field.
  */
-export function connectionTokens(value: string | null | undefined): string[] {
-  if (value === null || value === undefined || value === '') return [];
+export function connectionTokens(value: string | null | undefined): readonly string[] {
+  // Most requests have no Connection field: no array is made for them.
+  if (value === null || value === undefined || value === '') return NO_TOKENS;
   const tokens: string[] = [];
   for (const part of value.split(',')) {
     const token = part.trim().toLowerCase();

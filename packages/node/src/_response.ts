@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { drained, isHeadAnswer, isHopByHop, isNullBodyStatus } from '@gatehouse/core';
 import type { OutgoingResponse } from './types.ts';
+import { describeNonResponse } from './_app-errors.ts';
 import { takeWholeBody } from './whole-body.ts';
 
 /**
@@ -42,6 +43,8 @@ export interface Reply {
   readonly fields: readonly string[];
   /** Whether `fields` has a Content-Length. */
   readonly hasLength: boolean;
+  /** Whether `fields` was made for this Reply (else it is the App's, never to be changed). */
+  readonly ownsFields: boolean;
   readonly body: ReadableStream<Uint8Array> | Uint8Array | null;
 }
 
@@ -49,13 +52,13 @@ export interface Reply {
 export interface ReplySource {
   /** The answer as a Reply, or undefined when it is not one of this kind. */
   reply(made: unknown): Reply | undefined;
-  /** What the App did, for the error that says it answered something else. */
-  readonly expected: string;
+  /** The error that says the App answered `made`, which is not one. */
+  notOne(made: unknown): TypeError;
 }
 
 /** Answers from `fetch`: Responses. */
 export const FROM_RESPONSE: ReplySource = {
-  expected: 'returned {0} instead of a Response',
+  notOne: (made) => new TypeError(`The App returned ${describeNonResponse(made)} instead of a Response`),
   reply(made) {
     if (!isResponseLike(made)) return undefined;
     const fields: string[] = [];
@@ -65,18 +68,19 @@ export const FROM_RESPONSE: ReplySource = {
       if (name === 'content-length') hasLength = true;
       fields.push(name, value);
     }
-    return { status: made.status, statusText: made.statusText === '' ? undefined : made.statusText, fields, hasLength, body: made.body };
+    return { status: made.status, statusText: made.statusText === '' ? undefined : made.statusText, fields, hasLength, ownsFields: true, body: made.body };
   },
 };
 
 /** Answers from the request head: HeadAnswers. */
 export const FROM_HEAD: ReplySource = {
-  expected: 'answered from the head with {0} instead of a HeadAnswer',
+  notOne: (made) => new TypeError(`The App answered from the head with ${describeNonResponse(made)} instead of a HeadAnswer`),
   reply(made) {
     if (!isHeadAnswer(made)) return undefined;
     let fields = made.headers;
     let hasLength = false;
     let connectionLevel = false;
+    let ownsFields = false;
     for (let i = 0; i < fields.length; i += 2) {
       const name = fields[i]!;
       if (name === 'content-length') hasLength = true;
@@ -86,8 +90,9 @@ export const FROM_HEAD: ReplySource = {
       const kept: string[] = [];
       for (let i = 0; i < fields.length; i += 2) if (!isHopByHop(fields[i]!)) kept.push(fields[i]!, fields[i + 1]!);
       fields = kept;
+      ownsFields = true;
     }
-    return { status: made.status, statusText: made.statusText, fields, hasLength, body: made.body };
+    return { status: made.status, statusText: made.statusText, fields, hasLength, ownsFields, body: made.body };
   },
 };
 
@@ -183,7 +188,10 @@ async function streamBody(res: OutgoingResponse, reply: Reply, body: ReadableStr
 /** The status line and fields, with the length when it is known and they lack it. */
 function writeHead(res: OutgoingResponse, reply: Reply, length: number | undefined): void {
   let fields = reply.fields;
-  if (length !== undefined && !reply.hasLength) fields = [...fields, 'content-length', String(length)];
+  if (length !== undefined && !reply.hasLength) {
+    if (reply.ownsFields) (fields as string[]).push('content-length', String(length));
+    else fields = [...fields, 'content-length', String(length)];
+  }
   if ((res as Http2ServerResponse).stream !== undefined) {
     (res as Http2ServerResponse).writeHead(reply.status, fieldObject(fields));
     return;

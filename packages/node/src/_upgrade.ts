@@ -3,12 +3,12 @@ import type { Duplex } from 'node:stream';
 import { type App, drained, isHopByHop, isNullBodyStatus } from '@gatehouse/core';
 import { countIn, countOut, handlerDeadline } from './_accounting.ts';
 import { trustsPeer } from './_client-address.ts';
-import { describeNonResponse, errorReporter } from './_app-errors.ts';
+import { errorReporter } from './_app-errors.ts';
 import { callApp } from './_call-app.ts';
 
 import { NodeContext } from './_context.ts';
 import { BadRequestError, forwardedProto, type NodeRequest, requestUrl, socketProto, toRequest } from './node-request.ts';
-import { isResponseLike, type ResponseLike, toBytes } from './_response.ts';
+import { FROM_RESPONSE, isResponseLike, type ResponseLike, toBytes } from './_response.ts';
 import { upgradedConnection, type UpgradedConnection } from './upgraded-response.ts';
 import type { ListenerState } from './listener.ts';
 import type { ServeOptions } from './options.ts';
@@ -132,7 +132,7 @@ export function acceptUpgrades<Env>(app: App<Env>, options: ServeOptions<Env>, s
     };
     const send = (result: unknown): void => {
       if (!isResponseLike(result)) {
-        fail(new TypeError(`The App returned ${describeNonResponse(result)} instead of a Response`));
+        fail(FROM_RESPONSE.notOne(result));
         return;
       }
       const upgraded = upgradedConnection(result);

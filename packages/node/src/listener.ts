@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { type App, headAnswerer } from '@gatehouse/core';
-import { describeNonResponse, errorReporter } from './_app-errors.ts';
+import { errorReporter } from './_app-errors.ts';
 import { callApp } from './_call-app.ts';
 import { PendingWork, NodeContext } from './_context.ts';
 import { trustsPeer } from './_client-address.ts';
@@ -155,7 +155,7 @@ export function createListenerWithState<Env>(
       }
       if (timer !== undefined) clearTimeout(timer);
       if (reply === undefined) {
-        fail(new TypeError(`The App ${source.expected.replace('{0}', describeNonResponse(made))}`));
+        fail(source.notOne(made));
         return;
       }
       beforeHead();
