@@ -16,7 +16,12 @@ export interface EdgeConfig<Env = {}> {
   pools?: Readonly<Record<string, PoolConfig | Pool>>;
   /** Where `static` and `tryFiles` routes find files: `assetsBinding(env.ASSETS)` on Workers, `folderAssets(dir)` on Node. */
   assets?: AssetStore;
-  /** How proxied requests reach the pools. Defaults to `fetch`; on Node, `undiciTransport()` is faster. */
+  /**
+   * How proxied requests reach the pools. Defaults to `fetch`, right on
+   * Workers; on Node, whose fetch adds fields the client never sent, use
+   * `defineEdge` from `@gatehouse/edge-node`, which defaults to its
+   * `http1Transport()`.
+   */
   transport?: Transport;
   /** The routes of a single site: the shortcut when one edge serves one site. */
   routes?: Routes<Env>;

@@ -97,33 +97,31 @@ it('serves files and proxies through the edge from the built packages', async ()
     import { mkdtempSync, writeFileSync } from 'node:fs';
     import { tmpdir } from 'node:os';
     import { join } from 'node:path';
-    import { defineEdge } from '@gatehouse/edge';
+    import { defineEdge } from '@gatehouse/edge-node';
     import { folderAssets } from '@gatehouse/edge-node/assets';
-    import { http1Transport } from '@gatehouse/edge-node/transport';
     import { serve } from '@gatehouse/node';
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-built-edge-'));
     writeFileSync(join(dir, 'hello.txt'), 'from a file');
     const origin = await serve({ fetch: (request) => new Response('from the origin ' + new URL(request.url).pathname) }, { port: 0 });
-    const transport = http1Transport();
-    const edge = await serve(defineEdge({
-      transport,
+    const edgeApp = defineEdge({
       assets: folderAssets(dir),
       pools: { app: { servers: [origin.url] } },
       routes: { '/': { tryFiles: 'app' } },
-    }), { port: 0 });
+    });
+    const edge = await serve(edgeApp, { port: 0 });
     const file = await (await fetch(new URL('/hello.txt', edge.url))).text();
     const proxied = await (await fetch(new URL('/api', edge.url))).text();
     await edge.close();
     await origin.close();
-    await transport.close();
-    console.log(JSON.stringify({ file, proxied, resolved: import.meta.resolve('@gatehouse/edge-node/transport') }));
+    await edgeApp.close();
+    console.log(JSON.stringify({ file, proxied, resolved: import.meta.resolve('@gatehouse/edge-node') }));
   `;
   const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
     cwd: dirname(fileURLToPath(import.meta.url)),
   });
   const result = JSON.parse(stdout) as { file: string; proxied: string; resolved: string };
   expect(result).toMatchObject({ file: 'from a file', proxied: 'from the origin /api' });
-  expect(result.resolved).toMatch(/\/packages\/edge-node\/dist\/transport\/index\.js$/);
+  expect(result.resolved).toMatch(/\/packages\/edge-node\/dist\/index\.js$/);
 });
 
 it('runs an App on Lambda from the built package', async () => {

@@ -50,17 +50,16 @@ it('runs the published packages for a user whose tools pass --conditions=source'
   // `source` is many monorepos' condition for their own TypeScript: ours must
   // not answer to it, or Node would load .ts from node_modules and refuse.
   const script = `
-    import { defineEdge } from '@gatehouse/edge';
-    import { http1Transport } from '@gatehouse/edge-node/transport';
+    import { defineEdge } from '@gatehouse/edge-node';
     import { serve } from '@gatehouse/node';
     const origin = await serve({ fetch: () => new Response('from the origin') }, { port: 0 });
-    const transport = http1Transport();
-    const edge = await serve(defineEdge({ transport, pools: { app: { servers: [origin.url] } }, routes: { '/': { proxy: 'app' } } }), { port: 0 });
+    const edgeApp = defineEdge({ pools: { app: { servers: [origin.url] } }, routes: { '/': { proxy: 'app' } } });
+    const edge = await serve(edgeApp, { port: 0 });
     const text = await (await fetch(edge.url)).text();
     await edge.close();
     await origin.close();
-    await transport.close();
-    const resolved = ['@gatehouse/core', '@gatehouse/node', '@gatehouse/edge', '@gatehouse/edge-node/transport', '@gatehouse/cli'].map((name) => import.meta.resolve(name));
+    await edgeApp.close();
+    const resolved = ['@gatehouse/core', '@gatehouse/node', '@gatehouse/edge', '@gatehouse/edge-node', '@gatehouse/edge-node/transport', '@gatehouse/cli'].map((name) => import.meta.resolve(name));
     console.log(JSON.stringify({ text, resolved }));
   `;
   const { stdout } = await run(process.execPath, ['--conditions=source', '--input-type=module', '-e', script], { cwd: project });

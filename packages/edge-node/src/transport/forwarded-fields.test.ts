@@ -1,9 +1,10 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { staysOnConnection } from '@gatehouse/core';
-import { defineEdge, fetchTransport, type Transport } from '@gatehouse/edge';
+import { defineEdge, fetchTransport, type EdgeApp, type Transport } from '@gatehouse/edge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll, start } from '../_test-helpers.ts';
+import { defineEdge as defineNodeEdge, type NodeEdgeApp } from '../define-edge.ts';
 import { http1Transport } from './http1-transport.ts';
 import type { PooledTransport } from './pooled-transport.ts';
 import { undiciTransport } from './undici-transport.ts';
@@ -41,8 +42,14 @@ const CLIENT_FIELDS: Record<string, string> = {
   connection: 'x-hop',
 };
 
-async function through(transport: Transport, method: 'GET' | 'POST'): Promise<{ endToEnd: string[][]; hopByHop: string[] }> {
-  const edge = await start(defineEdge({ transport, pools: { app: { servers: [originUrl] } }, routes: { '/': { proxy: 'app' } } }));
+/** An edge that proxies everything to the origin, through `transport`, or the Node edge's default when none. */
+function proxyingEdge(transport?: Transport): EdgeApp | NodeEdgeApp {
+  const config = { pools: { app: { servers: [originUrl] } }, routes: { '/': { proxy: 'app' } } };
+  return transport === undefined ? defineNodeEdge(config) : defineEdge({ ...config, transport });
+}
+
+async function through(edgeApp: EdgeApp, method: 'GET' | 'POST'): Promise<{ endToEnd: string[][]; hopByHop: string[] }> {
+  const edge = await start(edgeApp);
   const body = method === 'POST' ? 'payload' : undefined;
   await new Promise<void>((resolve, reject) => {
     const headers = body === undefined ? CLIENT_FIELDS : { ...CLIENT_FIELDS, 'content-type': 'text/plain', 'content-length': String(body.length) };
@@ -79,7 +86,7 @@ describe('the fields an origin receives through the edge', () => {
       it(`are exactly the client's and the edge's own, through ${name} (${method})`, async () => {
         const transport = make();
         pooled.push(transport);
-        const { endToEnd, hopByHop } = await through(transport, method);
+        const { endToEnd, hopByHop } = await through(proxyingEdge(transport), method);
         const forwardedHost = endToEnd.find(([field]) => field === 'x-forwarded-host')![1]!;
         // In any order: the client's own order is its HTTP library's.
         expect(sorted(endToEnd)).toEqual(sorted(expected(forwardedHost, method)));
@@ -88,8 +95,18 @@ describe('the fields an origin receives through the edge', () => {
     }
   }
 
+  for (const method of ['GET', 'POST'] as const) {
+    it(`are exactly the client's and the edge's own, through defineEdge from @gatehouse/edge-node with no transport set (${method})`, async () => {
+      const edge = proxyingEdge() as NodeEdgeApp;
+      const { endToEnd } = await through(edge, method);
+      const forwardedHost = endToEnd.find(([field]) => field === 'x-forwarded-host')![1]!;
+      expect(sorted(endToEnd)).toEqual(sorted(expected(forwardedHost, method)));
+      await edge.close();
+    });
+  }
+
   it("are not, through fetchTransport on Node: Node's fetch adds the fields the Fetch standard gives every request (a known limit)", async () => {
-    const { endToEnd } = await through(fetchTransport, 'GET');
+    const { endToEnd } = await through(proxyingEdge(fetchTransport), 'GET');
     const names = endToEnd.map(([name]) => name);
     for (const added of ['accept-language', 'sec-fetch-mode', 'user-agent', 'accept-encoding']) expect(names).toContain(added);
   });
