@@ -83,7 +83,8 @@ interface Traits {
 }
 
 const kinds: [string, () => Transport, Traits][] = [
-  ['fetchTransport', () => fetchTransport, { decodes: true, readsBodyOnceConnected: false }],
+  // Node 24's fetch (undici 7) reads a request body before it connects; Node 26's waits for the connection.
+  ['fetchTransport', () => fetchTransport, { decodes: true, readsBodyOnceConnected: Number(process.versions.node.split('.')[0]) >= 26 }],
   [
     'undiciTransport',
     () => {

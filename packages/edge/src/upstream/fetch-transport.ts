@@ -32,10 +32,11 @@ const DECODES_BODIES = !(typeof navigator !== 'undefined' && navigator.userAgent
  * - Errors come as `TypeError('fetch failed')`; their causes' codes give
  *   the {@link TransportFailure} on Node. Workers' errors carry no codes
  *   and count as 'reset'.
- * - undici's fetch starts reading a request body before it has connected,
- *   so on Node a request with a body is never retried under this
- *   transport, not even after a refused connection (the proxy sees its
- *   body touched). Requests without a body are.
+ * - Node 24's fetch (undici 7) starts reading a request body before it
+ *   has connected, so there a request with a body is never retried under
+ *   this transport, not even after a refused connection (the proxy sees
+ *   its body touched). Node 26's reads it once connected, as the Node
+ *   transports do.
  *
  * @example
  * ```ts
