@@ -11,6 +11,22 @@ import type { IncomingRequest } from './types.ts';
 const READ_AHEAD = 64 * 1024;
 
 /**
+ * Read on and drop what is left of a body nobody will read, so that the
+ * connection can carry its next request, but no more than `left` bytes: a
+ * body past the size limit could not have been accepted anyway, and one
+ * that never ends would be read for ever (nginx stops too). Past it the
+ * request is destroyed, which closes an HTTP/1 connection (its answer is
+ * out by then) or resets an HTTP/2 stream.
+ */
+export function discardUpTo(req: IncomingRequest, left: number): void {
+  req.on('data', (chunk: Buffer) => {
+    left -= chunk.byteLength;
+    if (left < 0) req.destroy();
+  });
+  req.resume();
+}
+
+/**
  * A request body read from Node's request: as a web ReadableStream that
  * pulls from the socket only as fast as the App consumes it, or whole, for
  * `text()`, `json()` and the like, without a web stream in between. Bytes
@@ -80,7 +96,7 @@ export class NodeBody {
     this.#chunks = [];
     this.#buffered = 0;
     this.#req.off('data', this.#onData);
-    if (!this.#ended && !this.#req.destroyed && !this.tooLarge) this.#req.resume();
+    if (!this.#ended && !this.#req.destroyed && !this.tooLarge) discardUpTo(this.#req, this.#limit - this.#received);
   }
 
   async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {

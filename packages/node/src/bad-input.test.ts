@@ -46,7 +46,7 @@ describe('malformed requests', () => {
 
   it('answers methods a Request cannot carry with 501', async () => {
     const server = await start(hello);
-    const reply = await rawExchange(server, 'TRACE / HTTP/1.1\r\nHost: x\r\n\r\n');
+    const reply = await rawExchange(server, 'TRACE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     expect(reply).toMatch(/^HTTP\/1\.1 501 /);
   });
 

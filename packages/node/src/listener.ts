@@ -7,6 +7,7 @@ import { trustsPeer } from './_client-address.ts';
 import { askHead, headOf, type NodeHead } from './_head-answer.ts';
 import { BadRequestError, forwardedProto, type NodeRequest, requestUrl, socketProto, toRequest } from './node-request.ts';
 import { cancelBody, FROM_HEAD, FROM_RESPONSE, type Reply, sendReply } from './_response.ts';
+import { discardUpTo } from './_body.ts';
 import { BodyTooLargeError, ClientAbortedError } from './errors.ts';
 import { countIn, countOut, handlerDeadline } from './_accounting.ts';
 import type { ErrorHook, ListenerOptions, TrustProxy } from './options.ts';
@@ -113,7 +114,11 @@ export function createListenerWithState<Env>(
       return;
     }
     if (UNSUPPORTED_METHODS.has(req.method ?? '')) {
-      sendError(res, 501, 'Not Implemented', true);
+      // The connection stays usable: a body is dropped (a chunked one as it
+      // comes, within the limit), not answered by closing with it unread,
+      // which would reset the connection before the client read the 501.
+      if (req.headers['transfer-encoding'] !== undefined) discardUpTo(req, maxBodySize);
+      sendError(res, 501, 'Not Implemented', false);
       return;
     }
     const ctx = new NodeContext(req, trust, state.work);
@@ -130,6 +135,9 @@ export function createListenerWithState<Env>(
       return;
     }
     const current = request!;
+    // A chunked body on a request given none (a GET's): dropped as it
+    // comes, within the limit. Node would read it to its end, however long.
+    if (current._body === undefined && req.headers['transfer-encoding'] !== undefined) discardUpTo(req, maxBodySize);
     const source = answer === undefined ? FROM_RESPONSE : FROM_HEAD;
     const isHeadRequest = req.method === 'HEAD';
     let timedOut = false;

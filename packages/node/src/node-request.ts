@@ -190,6 +190,16 @@ export function toRequest(req: IncomingRequest, url: string, maxBodySize: number
  */
 export function requestUrl(req: IncomingRequest, proto: string): string {
   const http2 = req.httpVersionMajor === 2;
+  if (!http2) {
+    // Node keeps the first Host and drops the rest; a proxy in front may
+    // have routed by another (RFC 9112 §3.2: 400).
+    if (hasSecondHost(req.rawHeaders)) throw new BadRequestError('More than one Host header');
+    // An HTTP/1.0 recipient cannot trust chunked framing, and what follows
+    // it could be read as a smuggled request (RFC 9112 §6.1: 400, close).
+    if (req.httpVersionMinor === 0 && req.headers['transfer-encoding'] !== undefined) {
+      throw new BadRequestError('Transfer-Encoding in an HTTP/1.0 request');
+    }
+  }
   let host = http2 ? (req as Http2ServerRequest).authority : req.headers.host;
   if (host === undefined || host === '') {
     host = localHost(req);
@@ -214,6 +224,17 @@ export function requestUrl(req: IncomingRequest, proto: string): string {
     throw new BadRequestError('Invalid request target');
   }
   return url;
+}
+
+function hasSecondHost(raw: readonly string[]): boolean {
+  let seen = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length !== 4 || name.toLowerCase() !== 'host') continue;
+    if (seen) return true;
+    seen = true;
+  }
+  return false;
 }
 
 function requestHasBody(req: IncomingRequest, http2: boolean): boolean {

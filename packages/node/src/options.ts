@@ -26,7 +26,9 @@ export interface ListenerOptions<Env = {}> {
   /**
    * The largest request body accepted, in bytes; larger ones are answered
    * with 413 without being read into memory. Defaults to 10 MiB.
-   * `Infinity` turns the limit off.
+   * `Infinity` turns the limit off. It also bounds what is read and
+   * dropped of a body the App left unread, so that the connection can
+   * serve its next request: past it the connection is closed.
    */
   maxBodySize?: number;
   /** Whom to believe about the client's address. Defaults to `false`. */
@@ -57,12 +59,14 @@ export interface ServeOptions<Env = {}> extends ListenerOptions<Env> {
   hostname?: string;
   /**
    * Milliseconds a client has to send the whole header block (Node's
-   * `headersTimeout`); a slower one gets 408. Defaults to 30 s.
+   * `headersTimeout`); a slower one gets 408. Defaults to 30 s. Checked
+   * every second, so it holds within one.
    */
   headersTimeout?: number;
   /**
    * Milliseconds a client has to send the whole request, body included
-   * (Node's `requestTimeout`); a slower one gets 408. Defaults to 5 min.
+   * (Node's `requestTimeout`); a slower one gets 408, even while the App
+   * waits for the body, and the connection closes. Defaults to 5 min.
    */
   requestTimeout?: number;
   /** Milliseconds an idle keep-alive connection stays open. Defaults to 5 s. */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import { type AddressInfo, Server as NetServer } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { App } from '@gatehouse/core';
 import { acceptUpgrades, isWebSocketUpgrade } from './_upgrade.ts';
 import { createListenerWithState, type ListenerState } from './listener.ts';
@@ -50,6 +51,9 @@ export async function serveWithState<Env>(app: App<Env>, options: ServeOptions<E
     headersTimeout: options.headersTimeout ?? Math.min(30_000, options.requestTimeout || 30_000),
     requestTimeout: options.requestTimeout ?? 300_000,
     keepAliveTimeout: options.keepAliveTimeout ?? 5_000,
+    // Node looks for connections past headersTimeout and requestTimeout
+    // every 30 s unless told: a 30 s timeout would then hold up to 60 s.
+    connectionsCheckingInterval: 1_000,
   };
   const shouldUpgradeCallback = isWebSocketUpgrade;
   const server: HttpServer | Http2SecureServer =
@@ -75,17 +79,27 @@ export async function serveWithState<Env>(app: App<Env>, options: ServeOptions<E
 
   // Node's parser refuses malformed requests; give the client a reason, not only a status.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable || (socket as { _httpMessage?: unknown })._httpMessage) {
+    const inFlight = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (error.code === 'HPE_CLOSED_CONNECTION' && inFlight) {
+      // Bytes after the last request of the connection (Connection: close,
+      // HTTP/1.0): that request is answered, then the connection closes;
+      // what followed is never read, as nginx and RFC 9112 §9.6 have it.
+      return;
+    }
+    if (!socket.writable || inFlight?.headersSent) {
+      // Part of an answer went out: a status now would corrupt it.
       socket.destroy();
       return;
     }
+    // Even with the App waiting for the body (a bad chunk, a body too
+    // slow for requestTimeout), no byte of its answer went out yet: the
+    // client gets the status, and whatever the App writes later goes nowhere.
     const [status, reason] = clientErrorStatus(error.code);
-    const body = `${reason}\n`;
-    socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    endWith(socket, status, reason);
   });
+  // Node hands CONNECT to this event, not to the listener; a server with no
+  // handler closes the socket without a word.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => endWith(socket, 501, 'Not Implemented'));
 
   const hostname = hostnameOf(options);
   await new Promise<void>((resolve, reject) => {
@@ -225,6 +239,25 @@ function redirectToHttps(req: IncomingMessage, res: ServerResponse, httpsPort: n
   const port = httpsPort === 443 ? '' : `:${httpsPort}`;
   res.writeHead(308, { location: `https://${name}${port}${req.url ?? '/'}`, 'content-length': '0' }).end();
 }
+
+/**
+ * Answer on a socket no ServerResponse will write to, and close it. The
+ * client may still be sending: the rest is read and dropped for a moment,
+ * so that closing with unread bytes does not reset the connection before
+ * the client has read the answer.
+ */
+function endWith(socket: Duplex, status: number, reason: string): void {
+  const body = `${reason}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  socket.resume();
+  setTimeout(() => socket.destroy(), LINGER).unref();
+}
+
+/** How long a connection closed with an error answer is read on (nginx's `lingering_timeout`). */
+const LINGER = 5_000;
 
 function clientErrorStatus(code: string | undefined): [number, string] {
   switch (code) {
