@@ -29,8 +29,11 @@ export type {
 export type { HealthStore } from './upstream/health-store.ts';
 export { MemoryHealthStore } from './upstream/memory-health-store.ts';
 export {
+  ClientTimeoutError,
   failureOfCode,
+  isClientTimeout,
   isTransportError,
+  readClientBody,
   TransportError,
   type Transport,
   type TransportFailure,

@@ -11,7 +11,7 @@ import { http1Transport, type Http1Transport } from './http1-transport.ts';
 
 const servers: (Server | NetServer | TlsServer)[] = [];
 const transports: Http1Transport[] = [];
-const options = { connectTimeout: 1_000, responseTimeout: 1_000, signal: undefined };
+const options = { connectTimeout: 1_000, responseTimeout: 1_000, clientBodyTimeout: 0, signal: undefined };
 
 afterEach(async () => {
   await Promise.all(transports.splice(0).map((transport) => transport.close()));

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { drained, type HeadAnswer, staysOnConnection } from '@gatehouse/core';
-import { TransportError, type TransportOptions, type UpstreamRequest } from '@gatehouse/edge';
+import { readClientBody, TransportError, type TransportOptions, type UpstreamRequest } from '@gatehouse/edge';
 import { wholeBodyStream } from '@gatehouse/node';
 import { Connections, type Connection, type ConnectionUser, type Endpoint } from './http1/connections.ts';
 import type { ResponseHead } from './http1/response-parser.ts';
@@ -274,13 +274,7 @@ class Http1Exchange implements ConnectionUser {
     if (chunked) head += 'transfer-encoding: chunked\r\n';
     else if (body === null && declared === -1 && EXPECTS_BODY.has(method)) head += 'content-length: 0\r\n';
     connection.socket.write(`${head}\r\n`, 'latin1');
-    const { responseTimeout } = this.#options;
-    if (responseTimeout > 0) {
-      this.#timer = setTimeout(() => {
-        connection.socket.destroy();
-        this.#fail(new TransportError('timeout', `no response head within ${responseTimeout} ms`, { bodySent: this.#bodySent() }));
-      }, responseTimeout);
-    }
+    this.#serverWaits();
     if (body === null) this.#sent = 'whole';
     else void this.#sendBody(connection, body, chunked ? -1 : declared);
   }
@@ -291,8 +285,14 @@ class Http1Exchange implements ConnectionUser {
     const chunked = declared === -1;
     let sent = 0;
     const reader = body.getReader();
+    const clientBodyTimeout = this.#options.clientBodyTimeout;
     try {
-      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      for (;;) {
+        // Waiting for the client is not waiting for the server (see #serverWaits).
+        this.#clientWaits();
+        const chunk = await readClientBody(reader, clientBodyTimeout);
+        this.#serverWaits();
+        if (chunk.done) break;
         if (socket.destroyed || this.#isFinished()) {
           reader.cancel().catch(() => {});
           return;
@@ -318,6 +318,28 @@ class Http1Exchange implements ConnectionUser {
       this.#fail(error);
     }
   }
+
+  /**
+   * The server's clock, `responseTimeout`: it runs while this exchange
+   * waits for the server (to take the body, then to answer), and stops
+   * while the body waits for the client, which `clientBodyTimeout` bounds
+   * instead. A slow client is never a slow server.
+   */
+  #serverWaits(): void {
+    const { responseTimeout } = this.#options;
+    if (responseTimeout <= 0 || this.#phase !== 'waiting') return;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(this.#timedOut, responseTimeout);
+  }
+
+  #clientWaits(): void {
+    clearTimeout(this.#timer);
+  }
+
+  readonly #timedOut = (): void => {
+    this.#connection?.socket.destroy();
+    this.#fail(new TransportError('timeout', `no response head within ${this.#options.responseTimeout} ms`, { bodySent: this.#bodySent() }));
+  };
 
   /** The signal fired: the client left. */
   handleEvent(): void {

@@ -351,7 +351,7 @@ describe.each(pooled)('%s', (_name, makeTransport) => {
     const started = performance.now();
     const failure = await transport(
       { method: 'GET', url: `${slow.url}/`, headers: ['host', 'x'], body: null },
-      { connectTimeout: 5_000, responseTimeout: 100, signal: undefined },
+      { connectTimeout: 5_000, responseTimeout: 100, clientBodyTimeout: 0, signal: undefined },
     ).catch((error: unknown) => error);
     expect(failure).toMatchObject({ name: 'TransportError', kind: 'timeout', bodySent: false });
     // Well before the 5 s connect timeout (undici's timers round short timeouts up to about a second).
@@ -364,7 +364,7 @@ describe.each(pooled)('%s', (_name, makeTransport) => {
     const body = new Blob(['payload']).stream();
     const failure = await transport(
       { method: 'POST', url: `${await closedPort()}/`, headers: ['host', 'x'], body },
-      { connectTimeout: 1_000, responseTimeout: 1_000, signal: undefined },
+      { connectTimeout: 1_000, responseTimeout: 1_000, clientBodyTimeout: 0, signal: undefined },
     ).catch((error: unknown) => error);
     expect(failure).toMatchObject({ name: 'TransportError', kind: 'connect', bodySent: false });
     expect(body.locked).toBe(false);
@@ -379,7 +379,7 @@ describe.each(pooled)('%s', (_name, makeTransport) => {
     transports.push(transport);
     const failure = await transport(
       { method: 'POST', url: `${upstream.url}/`, headers: ['host', 'x'], body: new Blob(['payload']).stream() },
-      { connectTimeout: 1_000, responseTimeout: 1_000, signal: undefined },
+      { connectTimeout: 1_000, responseTimeout: 1_000, clientBodyTimeout: 0, signal: undefined },
     ).catch((error: unknown) => error);
     expect(failure).toMatchObject({ name: 'TransportError', kind: 'reset', bodySent: true });
   });
@@ -403,7 +403,7 @@ describe.each(pooled)('%s', (_name, makeTransport) => {
     });
     const transport = makeTransport();
     transports.push(transport);
-    const response = await transport({ method: 'GET', url: `${upstream.url}/`, headers: ['host', 'x'], body: null }, { connectTimeout: 1_000, responseTimeout: 1_000, signal: undefined });
+    const response = await transport({ method: 'GET', url: `${upstream.url}/`, headers: ['host', 'x'], body: null }, { connectTimeout: 1_000, responseTimeout: 1_000, clientBodyTimeout: 0, signal: undefined });
     await sleep(300);
     // Socket buffers hold a few MiB at most: the origin is held back, not drained into memory.
     expect(written).toBeLessThan(total / 2);
@@ -421,7 +421,7 @@ describe.each(pooled)('%s', (_name, makeTransport) => {
     const transport = makeTransport();
     transports.push(transport);
     for (let i = 0; i < 5; i++) {
-      const response = await transport({ method: 'GET', url: `${upstream.url}/`, headers: ['host', 'x'], body: null }, { connectTimeout: 1_000, responseTimeout: 1_000, signal: undefined });
+      const response = await transport({ method: 'GET', url: `${upstream.url}/`, headers: ['host', 'x'], body: null }, { connectTimeout: 1_000, responseTimeout: 1_000, clientBodyTimeout: 0, signal: undefined });
       // Hop-by-hop fields stay behind (Node's server sends Connection and Keep-Alive).
       expect([response.headers.get('connection'), response.headers.get('keep-alive'), response.headers.get('content-length')]).toEqual([null, null, '2']);
       expect(await response.text()).toBe('ok');
@@ -438,7 +438,7 @@ describe.each(pooled)('%s', (_name, makeTransport) => {
     });
     const transport = makeTransport();
     transports.push(transport);
-    const options = { connectTimeout: 1_000, responseTimeout: 1_000, signal: undefined };
+    const options = { connectTimeout: 1_000, responseTimeout: 1_000, clientBodyTimeout: 0, signal: undefined };
     const headers = ['host', 'x', 'connection', 'upgrade', 'upgrade', 'websocket'];
     const response = await transport({ method: 'GET', url: `${upstream.url}/`, headers, body: null }, options);
     expect([response.status, await response.text()]).toEqual([404, 'no']);

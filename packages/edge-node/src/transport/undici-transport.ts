@@ -7,7 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { connectionTokens, staysOnConnection } from '@gatehouse/core';
-import type { TransportOptions, UpstreamRequest } from '@gatehouse/edge';
+import { readClientBody, type TransportOptions, type UpstreamRequest } from '@gatehouse/edge';
 import { Agent, type Dispatcher } from 'undici';
 import { toTransportError } from './_transport-errors.ts';
 import { BODY_STRATEGY } from './_response-body.ts';
@@ -101,7 +101,7 @@ export function undiciTransport(options: UndiciTransportOptions = {}): UndiciTra
     return new Promise<Response>((resolve, reject) => {
       const url = request.url;
       const pathStart = url.indexOf('/', url.indexOf('//') + 2);
-      const exchange = new DispatchExchange(resolve, reject, request.method, request.body, signal);
+      const exchange = new DispatchExchange(resolve, reject, request.method, request.body, exchangeOptions.clientBodyTimeout, signal);
       // A WebSocket handshake is always a GET (RFC 6455 §4.1).
       const upgrade = request.method === 'GET' ? upgradeOf(request.headers) : undefined;
       agentFor(exchangeOptions.connectTimeout).dispatch(
@@ -149,13 +149,14 @@ class DispatchExchange implements Dispatcher.DispatchHandler {
     reject: (error: unknown) => void,
     method: string,
     body: ReadableStream<Uint8Array> | null,
+    clientBodyTimeout: number,
     signal: AbortSignal | undefined,
   ) {
     this.#resolve = resolve;
     this.#reject = reject;
     this.#method = method;
     this.#signal = signal;
-    this.requestBody = body === null ? null : new ClientBody(body);
+    this.requestBody = body === null ? null : new ClientBody(body, clientBodyTimeout);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -268,12 +269,14 @@ class DispatchExchange implements Dispatcher.DispatchHandler {
  */
 class ClientBody implements AsyncIterable<Uint8Array> {
   readonly #stream: ReadableStream<Uint8Array>;
+  readonly #timeout: number;
   started = false;
-  /** Why reading the client's body failed, if it did. */
+  /** Why reading the client's body failed (it left, sent too much, or stalled), if it did. */
   error: unknown = undefined;
 
-  constructor(stream: ReadableStream<Uint8Array>) {
+  constructor(stream: ReadableStream<Uint8Array>, timeout: number) {
     this.#stream = stream;
+    this.#timeout = timeout;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
@@ -282,7 +285,7 @@ class ClientBody implements AsyncIterable<Uint8Array> {
     return {
       next: async () => {
         try {
-          return (await reader.read()) as IteratorResult<Uint8Array>;
+          return (await readClientBody(reader, this.#timeout)) as IteratorResult<Uint8Array>;
         } catch (error) {
           this.error = error;
           throw error;

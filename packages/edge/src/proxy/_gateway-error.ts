@@ -1,5 +1,5 @@
 import type { HeadAnswer } from '@gatehouse/core';
-import { isTimeout, type TransportError } from '../upstream/transport.ts';
+import { type ClientTimeoutError, isTimeout, type TransportError } from '../upstream/transport.ts';
 
 /**
  * The answer when every attempt failed without a response: 504 when the
@@ -27,6 +27,11 @@ function gatewayFailure(pool: string, failure: TransportError | undefined): [502
 /** The answer to a client that left: nobody reads it; 499 is what nginx logs for it. */
 export function clientClosed(): Response {
   return new Response(null, { status: 499 });
+}
+
+/** The answer to a client that stalled while sending its body: 408, as nginx's `client_body_timeout` gives. */
+export function clientTimeout(error: ClientTimeoutError): Response {
+  return new Response(`Request Timeout: ${error.message}\n`, { status: 408, headers: TEXT_FIELDS });
 }
 
 /** {@link clientClosed} as a {@link HeadAnswer}. */

@@ -37,4 +37,12 @@ export interface ProxyOptions {
    * Defaults to a one-line `console.warn`, like nginx's error log.
    */
   readonly onError?: (error: Error, server: string, pool: string) => void;
+  /**
+   * Milliseconds the client may leave its body silent while it is passed
+   * on (nginx's `client_body_timeout`); past it the client gets 408 and
+   * the server is not counted as failed. Defaults to 60 s; 0: no limit.
+   * Meanwhile the server is not timed: a pool's `responseTimeout` bounds
+   * only the stretches spent waiting for the server.
+   */
+  readonly clientBodyTimeout?: number;
 }

@@ -6,6 +6,8 @@ import { fetchTransport } from '../upstream/fetch-transport.ts';
 import type { Pool } from '../upstream/pool.ts';
 import {
   beforeSending,
+  type ClientTimeoutError,
+  isClientTimeout,
   isTimeout,
   isTransportError,
   type Transport,
@@ -13,7 +15,7 @@ import {
   type TransportOptions,
   type UpstreamRequest,
 } from '../upstream/transport.ts';
-import { CLIENT_CLOSED_ANSWER, clientClosed, gatewayAnswer, gatewayError } from './_gateway-error.ts';
+import { CLIENT_CLOSED_ANSWER, clientClosed, clientTimeout, gatewayAnswer, gatewayError } from './_gateway-error.ts';
 import { forwardedHeaders, hasHopByHop, webSocketUpgrade, withoutHopByHop } from './_headers.ts';
 import { compileRewrite, type PathRewrite } from './_path.ts';
 import { cutUrl } from './_target.ts';
@@ -30,6 +32,7 @@ interface Proxy {
   readonly host: string;
   readonly rewrite: PathRewrite | undefined;
   readonly onError: (error: Error, server: string, pool: string) => void;
+  readonly clientBodyTimeout: number;
   /**
    * GETs and HEADs can be proxied from their head, without a Request or a
    * Response: the transport answers so (`Transport.answer`), every server
@@ -54,6 +57,8 @@ interface Via<A extends Answer> {
   pass(answer: A, pool: Pool, counted: UpstreamServer | undefined, clean: boolean): A;
   failed(pool: string, failure: TransportError | undefined): A;
   clientClosed(): A;
+  /** The client stalled while sending its body (only requests with a body, so only Responses). */
+  clientTimedOut(error: ClientTimeoutError): A;
 }
 
 /** For `fetch`: Requests in, Responses out. */
@@ -62,6 +67,7 @@ const RESPONSES: Via<Response> = {
   pass: respond,
   failed: gatewayError,
   clientClosed,
+  clientTimedOut: clientTimeout,
 };
 
 /** For answers from the request head: no Request, no Response. */
@@ -70,6 +76,10 @@ const ANSWERS: Via<HeadAnswer> = {
   pass: passAnswer,
   failed: gatewayAnswer,
   clientClosed: () => CLIENT_CLOSED_ANSWER,
+  clientTimedOut: (error) => {
+    // GETs and HEADs have no body to stall on.
+    throw error;
+  },
 };
 
 /** A proxy as an App: `fetch`, and answers from the request head for servers that ask for them. */
@@ -162,6 +172,10 @@ export function proxy(request: Request, pool: Pool, options?: ProxyOptions, env?
 function compile(pool: Pool, options: ProxyOptions): Proxy {
   const host = options.host ?? 'upstream';
   if (typeof host !== 'string' || host === '') throw new TypeError(`proxy: host must be 'upstream', 'client' or a host name, not ${JSON.stringify(host)}`);
+  const clientBodyTimeout = options.clientBodyTimeout ?? 60_000;
+  if (typeof clientBodyTimeout !== 'number' || !(clientBodyTimeout >= 0) || !Number.isFinite(clientBodyTimeout)) {
+    throw new TypeError(`proxy: clientBodyTimeout must be a number of milliseconds ≥ 0, not ${String(clientBodyTimeout)}`);
+  }
   const transport: Transport = options.transport ?? fetchTransport;
   if (typeof transport !== 'function') throw new TypeError('proxy: transport must be a function (request, options) => Promise<Response>');
   return {
@@ -171,6 +185,7 @@ function compile(pool: Pool, options: ProxyOptions): Proxy {
     host,
     rewrite: compileRewrite(options),
     onError: options.onError ?? logFailure,
+    clientBodyTimeout,
     answersHeads:
       typeof transport.answer === 'function' &&
       // Its answers go out as they are: nothing would take hop-by-hop fields out.
@@ -204,7 +219,12 @@ async function forward<A extends Answer>(proxy: Proxy, client: Client, env: unkn
   const idempotent = isIdempotent(method);
   const key = typeof pool.balance === 'object' ? hashKey(pool.balance, requestHeaders, clientAddress) : undefined;
   const signal = client.signal;
-  const options: TransportOptions = { connectTimeout: pool.connectTimeout, responseTimeout: pool.responseTimeout, signal };
+  const options: TransportOptions = {
+    connectTimeout: pool.connectTimeout,
+    responseTimeout: pool.responseTimeout,
+    clientBodyTimeout: proxy.clientBodyTimeout,
+    signal,
+  };
   const retry = pool.retry;
   const counts = pool.countsInFlight;
   const started = pool.clock();
@@ -243,6 +263,10 @@ async function forward<A extends Answer>(proxy: Proxy, client: Client, env: unkn
     } catch (error) {
       if (counts) pool.ended(server);
       if (signal.aborted) return via.clientClosed();
+      // The client's own failures are never the server's: a stalled body is
+      // answered 408, and the rest (a body too large) go to the server
+      // that runs the edge, as they are.
+      if (isClientTimeout(error)) return via.clientTimedOut(error);
       if (!isTransportError(error)) throw error;
       failure = error;
       settle(pool.failed(server, pool.clock()), ctx, proxy, server);

@@ -1,6 +1,7 @@
 import type { Context } from '@gatehouse/core';
 import type { UpstreamServer } from './_normalize.ts';
 import { fetchInit } from './_fetch-init.ts';
+import { SentBody, serverClock } from './_sent-body.ts';
 import { isTransportError, type Transport, TransportError, type TransportOptions, type UpstreamRequest } from './transport.ts';
 
 /** A Workers service binding, as much of it as the edge uses. */
@@ -36,11 +37,13 @@ export function exchangeWith(
 
 /**
  * Call a fetch-like function with a genuine Request, within
- * `responseTimeout`, and turn what it throws into `TransportError`s.
+ * `responseTimeout` of waiting for it (not for the client's body), and
+ * turn what it throws into `TransportError`s, or into the client's own
+ * failure when the client's body failed.
  */
 async function call(
   request: UpstreamRequest,
-  { responseTimeout, signal }: TransportOptions,
+  { responseTimeout, clientBodyTimeout, signal }: TransportOptions,
   fetchLike: (request: Request) => Response | Promise<Response>,
 ): Promise<Response> {
   if (signal?.aborted) throw signal.reason;
@@ -48,24 +51,22 @@ async function call(
   const onAbort = (): void => controller.abort(signal!.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
   const source = request.body;
-  const upstream = new Request(request.url, fetchInit(request, controller.signal));
 
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout =
-    responseTimeout > 0
-      ? new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            const error = new TransportError('timeout', `no response head within ${responseTimeout} ms`, {
-              bodySent: source !== null && source.locked,
-            });
-            controller.abort(error);
-            reject(error);
-          }, responseTimeout);
-        })
-      : undefined;
+  let expire: ((error: TransportError) => void) | undefined;
+  const timeout = new Promise<never>((_, reject) => (expire = reject));
+  const clock = serverClock(responseTimeout, () => {
+    const error = new TransportError('timeout', `no response head within ${responseTimeout} ms`, {
+      bodySent: source !== null && source.locked,
+    });
+    controller.abort(error);
+    expire!(error);
+  });
+  clock.start();
+  const sent = source === null ? undefined : new SentBody(source, clientBodyTimeout, clock);
+  const upstream = new Request(request.url, fetchInit(request, sent === undefined ? null : sent.stream, controller.signal));
   try {
     const answer = Promise.resolve().then(() => fetchLike(upstream));
-    const response = await (timeout === undefined ? answer : Promise.race([answer, timeout]));
+    const response = await (responseTimeout > 0 ? Promise.race([answer, timeout]) : answer);
     if (typeof response !== 'object' || response === null || typeof response.status !== 'number') {
       throw new TypeError(`the upstream answered ${String(response)} instead of a Response`);
     }
@@ -73,12 +74,13 @@ async function call(
   } catch (error) {
     signal?.removeEventListener('abort', onAbort);
     if (signal?.aborted) throw signal.reason;
+    if (sent?.failure !== undefined) throw sent.failure;
     if (isTransportError(error)) throw error;
     throw new TransportError('reset', `the upstream failed: ${(error as Error)?.message ?? String(error)}`, {
       cause: error,
       bodySent: source !== null && source.locked,
     });
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    clock.end();
   }
 }

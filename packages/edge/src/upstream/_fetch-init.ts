@@ -1,19 +1,18 @@
-import { untilRead } from './_until-read.ts';
 import type { UpstreamRequest } from './transport.ts';
 
 /**
  * The `fetch` init for an upstream request: headers from the flat list,
- * the body streamed (and marked once read, so a retry can tell it was
- * sent), redirects passed back as they are, aborted with `signal`.
+ * the body as `body` gives it (see `SentBody`), redirects passed back as
+ * they are, aborted with `signal`.
  */
-export function fetchInit(request: UpstreamRequest, signal: AbortSignal): RequestInit {
+export function fetchInit(request: UpstreamRequest, body: ReadableStream<Uint8Array> | null, signal: AbortSignal): RequestInit {
   const headers: [string, string][] = [];
   const flat = request.headers;
   for (let i = 0; i < flat.length; i += 2) headers.push([flat[i]!, flat[i + 1]!]);
   return {
     method: request.method,
     headers,
-    body: request.body === null ? null : untilRead(request.body),
+    body,
     duplex: 'half',
     redirect: 'manual',
     signal,

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fetchTransport } from './fetch-transport.ts';
 import { TransportError, type TransportOptions, type UpstreamRequest } from './transport.ts';
 
-const options = (more: Partial<TransportOptions> = {}): TransportOptions => ({ connectTimeout: 5_000, responseTimeout: 1_000, signal: undefined, ...more });
+const options = (more: Partial<TransportOptions> = {}): TransportOptions => ({ connectTimeout: 5_000, responseTimeout: 1_000, clientBodyTimeout: 0, signal: undefined, ...more });
 const get = (more: Partial<UpstreamRequest> = {}): UpstreamRequest => ({ method: 'GET', url: 'http://a.test/x?y', headers: ['host', 'a.test', 'x-a', '1'], body: null, ...more });
 
 /** fetch as undici's fails: TypeError('fetch failed') caused by a coded error. */

@@ -1,5 +1,6 @@
 import { failureOfCode, TransportError, type TransportFailure, type TransportOptions, type UpstreamRequest } from './transport.ts';
 import { fetchInit } from './_fetch-init.ts';
+import { SentBody, serverClock } from './_sent-body.ts';
 
 /** Content codings undici's fetch decodes (`lib/web/fetch`), all of which must be for it to decode. */
 const DECODED = new Set(['gzip', 'x-gzip', 'deflate', 'br', 'zstd']);
@@ -19,10 +20,14 @@ const DECODES_BODIES = !(typeof navigator !== 'undefined' && navigator.userAgent
  * What plain `fetch` cannot do, and what this does instead:
  *
  * - It cannot tell connecting from waiting for an answer, so
- *   `connectTimeout` is not enforced here: `responseTimeout` runs from the
- *   call to the response head, connecting included, and past it the
- *   exchange fails as a 'timeout' (not retried for POST and PATCH, since
- *   the request may have been sent). The runtime's own connect timeout
+ *   `connectTimeout` is not enforced here: `responseTimeout` bounds each
+ *   stretch of waiting for the server, from the call to the response head
+ *   (connecting included), except while the body waits for the client,
+ *   and past it the exchange fails as a 'timeout' (not retried for POST
+ *   and PATCH, since the request may have been sent).
+ * - A failure of the client's body (too large, or silent past
+ *   `clientBodyTimeout`) is thrown as it is, where fetch would report it
+ *   as 'fetch failed': the client's doing, never the server's. The runtime's own connect timeout
  *   still applies (undici's 10 s on Node, Cloudflare's on Workers) and
  *   shows as 'connect-timeout' on Node. `undiciTransport()` from
  *   `@gatehouse/edge-node/transport` enforces both.
@@ -46,23 +51,24 @@ const DECODES_BODIES = !(typeof navigator !== 'undefined' && navigator.userAgent
  * ```
  */
 export async function fetchTransport(request: UpstreamRequest, options: TransportOptions): Promise<Response> {
-  const { responseTimeout, signal } = options;
+  const { responseTimeout, clientBodyTimeout, signal } = options;
   if (signal?.aborted) throw signal.reason;
   const controller = new AbortController();
   let timedOut = false;
-  const timer =
-    responseTimeout > 0
-      ? setTimeout(() => {
-          timedOut = true;
-          controller.abort(new DOMException(`no response head within ${responseTimeout} ms`, 'TimeoutError'));
-        }, responseTimeout)
-      : undefined;
+  // It runs while the exchange waits for the server: connecting, taking
+  // the body, answering; not while the body waits for the client.
+  const clock = serverClock(responseTimeout, () => {
+    timedOut = true;
+    controller.abort(new DOMException(`no response head within ${responseTimeout} ms`, 'TimeoutError'));
+  });
+  clock.start();
   // Kept after the head arrived: a client that leaves cancels the body too.
   const onAbort = (): void => controller.abort(signal!.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
 
   const source = request.body;
-  const init = fetchInit(request, controller.signal);
+  const sent = source === null ? undefined : new SentBody(source, clientBodyTimeout, clock);
+  const init = fetchInit(request, sent === undefined ? null : sent.stream, controller.signal);
 
   let response: Response;
   try {
@@ -70,6 +76,9 @@ export async function fetchTransport(request: UpstreamRequest, options: Transpor
   } catch (error) {
     signal?.removeEventListener('abort', onAbort);
     if (signal?.aborted) throw signal.reason;
+    // The client's body failed (too large, stalled): its failure as it is,
+    // which fetch wraps as 'fetch failed'. Never the server's.
+    if (sent?.failure !== undefined) throw sent.failure;
     const bodySent = source !== null && source.locked;
     if (timedOut) {
       throw new TransportError('timeout', `no response head within ${responseTimeout} ms`, { cause: error, bodySent });
@@ -78,7 +87,7 @@ export async function fetchTransport(request: UpstreamRequest, options: Transpor
     if (kind === 'bug') throw error;
     throw new TransportError(kind, describe(error), { cause: error, bodySent });
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    clock.end();
   }
   if (DECODES_BODIES && response.body !== null && request.method !== 'HEAD') return withoutDecodedEncoding(response);
   return response;

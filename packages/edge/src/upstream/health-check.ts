@@ -87,7 +87,7 @@ async function probe(
   let status: number | undefined;
   let error: string | undefined;
   try {
-    const response = await exchangeWith(server, request, transport, { connectTimeout, responseTimeout: timeout, signal: undefined }, env, PROBE_CONTEXT);
+    const response = await exchangeWith(server, request, transport, { connectTimeout, responseTimeout: timeout, clientBodyTimeout: 0, signal: undefined }, env, PROBE_CONTEXT);
     status = response.status;
     response.body?.cancel().catch(() => {});
   } catch (failure) {

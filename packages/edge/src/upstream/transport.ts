@@ -87,10 +87,20 @@ export interface TransportOptions {
    */
   readonly connectTimeout: number;
   /**
-   * Milliseconds from sending the request to the response head; past it:
-   * kind 'timeout'. The body that follows is not timed. 0: none.
+   * Milliseconds from having sent the whole request, body included, to
+   * the response head; past it: kind 'timeout'. While the client's body is
+   * still being passed on, the server is not timed: a slow client is not
+   * a slow server. The body that follows the head is not timed. 0: none.
    */
   readonly responseTimeout: number;
+  /**
+   * Milliseconds the client may leave its body silent while it is being
+   * passed on (nginx's `client_body_timeout`); past it the transport
+   * rejects with a {@link ClientTimeoutError}, which the proxy answers
+   * with 408 and never counts against the server. Read the body with
+   * {@link readClientBody} to keep it. 0: none.
+   */
+  readonly clientBodyTimeout: number;
   /** Aborts the exchange, the response body included: the client left. */
   readonly signal: AbortSignal | undefined;
 }
@@ -206,4 +216,54 @@ export function failureOfCode(code: string): TransportFailure | 'bug' | undefine
   // A certificate refused, or a TLS handshake failed: nothing of the request went out.
   if (code.startsWith('ERR_TLS') || code.includes('CERT')) return 'connect';
   return undefined;
+}
+
+/**
+ * The client sent nothing of its body for `clientBodyTimeout` ms while the
+ * edge was passing it on: the client's failure, not the server's. The
+ * proxy answers 408 and counts nothing against the server. Recognised by
+ * its `name`, like {@link TransportError}.
+ */
+export class ClientTimeoutError extends Error {
+  readonly timeout: number;
+  constructor(timeout: number) {
+    super(`the client sent nothing of its body for ${timeout} ms`);
+    this.name = 'ClientTimeoutError';
+    this.timeout = timeout;
+  }
+}
+
+/** Whether `error` is a {@link ClientTimeoutError}, from any copy of this package. */
+export function isClientTimeout(error: unknown): error is ClientTimeoutError {
+  return error instanceof Error && error.name === 'ClientTimeoutError';
+}
+
+/** What one read of the client's body gives: a piece, or the end. */
+export type ClientBodyRead = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
+
+/**
+ * The next piece of the client's body, or a {@link ClientTimeoutError}
+ * (the reader cancelled with it) when none came within `timeout` ms (0:
+ * no limit). Every transport reads the client's body through it, so a
+ * client that stalls is answered 408 on each of them alike.
+ */
+export function readClientBody(reader: ReadableStreamDefaultReader<Uint8Array>, timeout: number): Promise<ClientBodyRead> {
+  if (timeout <= 0) return reader.read();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      const error = new ClientTimeoutError(timeout);
+      reader.cancel(error).catch(() => {});
+      reject(error);
+    }, timeout);
+    reader.read().then(
+      (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }
