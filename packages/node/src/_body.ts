@@ -19,11 +19,25 @@ const READ_AHEAD = 64 * 1024;
  * out by then) or resets an HTTP/2 stream.
  */
 export function discardUpTo(req: IncomingRequest, left: number): void {
+  const socket = req.socket;
+  discarding.add(socket);
   req.on('data', (chunk: Buffer) => {
     left -= chunk.byteLength;
     if (left < 0) req.destroy();
   });
+  req.once('end', () => discarding.delete(socket));
   req.resume();
+}
+
+/** Connections reading on a body whose request was answered already. */
+const discarding = new WeakSet<object>();
+
+/**
+ * Whether `socket` is dropping the rest of a body whose request was
+ * answered: a timeout there ends the connection without another answer.
+ */
+export function answeredButReading(socket: object): boolean {
+  return discarding.has(socket);
 }
 
 /**

@@ -95,6 +95,9 @@ export function createListenerWithState<Env>(
   };
 
   const listener: RequestListener = (req, res) => {
+    // A request pipelined behind an answer that closes the connection is
+    // never answered: the App must not act on it either (it may be smuggled).
+    if (lastOnConnection.has(req.socket)) return;
     const counted = countIn(state, req);
     let request: NodeRequest | NodeHead | undefined;
     let timer: NodeJS.Timeout | undefined;
@@ -144,7 +147,10 @@ export function createListenerWithState<Env>(
     // Decided when the answer is ready, not when the request came: a close
     // that began meanwhile, or a body refused for its size, ends the connection.
     const beforeHead = (): void => {
-      if ((state.closing || current._body?.tooLarge === true) && 'shouldKeepAlive' in res) res.shouldKeepAlive = false;
+      if ((state.closing || current._body?.tooLarge === true) && 'shouldKeepAlive' in res) {
+        res.shouldKeepAlive = false;
+        lastOnConnection.add(req.socket);
+      }
     };
     const fail = (error: unknown): void => {
       if (timedOut) return;
@@ -247,13 +253,23 @@ function sendBodyTooLarge(res: OutgoingResponse): void {
   sendError(res, 413, 'Content Too Large', true);
 }
 
+/**
+ * HTTP/1 connections whose last answer is on its way, with `Connection:
+ * close`. Node still parses and hands over what the client sent behind
+ * it in the same write; none of that is answered or given to the App.
+ */
+const lastOnConnection = new WeakSet<object>();
+
 function sendError(res: OutgoingResponse, status: number, message: string, closeConnection: boolean): void {
   const body = `${message}\n`;
   const headers: Record<string, string> = {
     'content-type': 'text/plain; charset=utf-8',
     'content-length': String(Buffer.byteLength(body)),
   };
-  if (closeConnection && (res as { stream?: unknown }).stream === undefined) headers.connection = 'close';
+  if (closeConnection && (res as { stream?: unknown }).stream === undefined) {
+    headers.connection = 'close';
+    lastOnConnection.add((res as ServerResponse).socket!);
+  }
   (res as ServerResponse).writeHead(status, headers);
   res.end(body);
 }

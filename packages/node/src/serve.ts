@@ -4,6 +4,7 @@ import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import { type AddressInfo, Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { App } from '@gatehouse/core';
+import { answeredButReading } from './_body.ts';
 import { acceptUpgrades, isWebSocketUpgrade } from './_upgrade.ts';
 import { createListenerWithState, type ListenerState } from './listener.ts';
 import type { NodeServer, ServeOptions } from './options.ts';
@@ -86,8 +87,10 @@ export async function serveWithState<Env>(app: App<Env>, options: ServeOptions<E
       // what followed is never read, as nginx and RFC 9112 §9.6 have it.
       return;
     }
-    if (!socket.writable || inFlight?.headersSent) {
-      // Part of an answer went out: a status now would corrupt it.
+    if (!socket.writable || inFlight?.headersSent || answeredButReading(socket)) {
+      // Part of an answer went out (a status now would corrupt it), or
+      // the whole of it: the request timed out while its unread body was
+      // being dropped, and one answer per request is all a client gets.
       socket.destroy();
       return;
     }

@@ -304,7 +304,8 @@ function text(size: number): string {
   return line.repeat(Math.ceil(size / line.length)).slice(0, size);
 }
 
-async function startNginx(dir: string, port: number, originPort: number, cpu: number): Promise<ChildProcess> {
+/** nginx (one process, no master) on `port`, proxying to the origin and serving `dir`/static/; waits for `/static/1k.txt`. */
+export async function startNginx(dir: string, port: number, originPort: number, cpu: number): Promise<ChildProcess> {
   const conf = join(dir, 'nginx.conf');
   // Tuned as a real deployment would be: sendfile and an open-file cache for
   // static files, keep-alive connections to the origin.
