@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, mergeConfig } from 'vitest/config';
 
 /**
  * What every workspace's tests share: workspace packages resolve to their
@@ -6,7 +6,11 @@ import { defineConfig } from 'vitest/config';
  */
 export const sourceConditions = ['@gatehouse/source', 'module', 'node', 'development|production'];
 
-export default defineConfig({
+const shared = defineConfig({
   resolve: { conditions: sourceConditions },
   ssr: { resolve: { conditions: sourceConditions, externalConditions: ['@gatehouse/source'] } },
 });
+export default shared;
+
+/** The shared config, for suites that start processes or wait on real timeouts: 30 s per test and per hook. */
+export const slowSuite = mergeConfig(shared, defineConfig({ test: { testTimeout: 30_000, hookTimeout: 30_000 } }));

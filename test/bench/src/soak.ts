@@ -1,6 +1,6 @@
-// The soak: a million requests of each kind (a hello, a 100 KiB stream,
-// clients that leave mid-body) through serve() and through the edge on each
-// transport, with the server's memory before and after each, beside
+// The soak: about a million requests of a hello and of a 100 KiB stream,
+// and 100k clients that leave mid-body, through serve() and through the
+// edge on each transport, with the server's memory before and after each, beside
 // nginx's on the same run. Memory, not speed: it shows what grows.
 //   npm run soak --workspace @gatehouse/bench
 //   SOAK_REQUESTS (1M) and SOAK_LEAVERS (100k: a client that leaves costs a
@@ -72,8 +72,9 @@ function rssOf(pid: number): number {
 async function wrkCount(port: number, path: string, count: number): Promise<{ answered: number; seconds: number }> {
   const once = async (seconds: number): Promise<{ answered: number; seconds: number }> => {
     const { stdout } = await run('taskset', ['-c', String(LOAD_CPU), 'wrk', '-t1', '-c64', `-d${seconds}s`, `http://127.0.0.1:${port}${path}`]);
-    const match = /(\d+) requests in ([\d.]+)(m?s)/.exec(stdout)!;
-    return { answered: Number(match[1]), seconds: Number(match[2]) * (match[3] === 'ms' ? 0.001 : 1) };
+    // wrk writes the time as 950.00ms, 12.34s or 1.02m.
+    const match = /(\d+) requests in ([\d.]+)(ms|s|m)\b/.exec(stdout)!;
+    return { answered: Number(match[1]), seconds: Number(match[2]) * { ms: 0.001, s: 1, m: 60 }[match[3] as 'ms' | 's' | 'm'] };
   };
   const probe = await once(2);
   const rest = count - probe.answered;
