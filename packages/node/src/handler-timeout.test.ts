@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { HandlerTimeoutError } from './errors.ts';
-import { closeAll, start } from './_test-helpers.ts';
+import { closeAll, deferred, start } from './_test-helpers.ts';
 
 afterEach(closeAll);
 
@@ -67,15 +67,26 @@ describe('handlerTimeout', () => {
 
   it('keeps no timer once the client has gone', async () => {
     const errors: unknown[] = [];
+    const arrived = deferred();
+    const noticed = deferred();
+    // An App that never answers: only the listener's own clean-up can stop the deadline.
     const server = await start(
-      { fetch: (request) => new Promise<Response>((resolve) => request.signal.addEventListener('abort', () => resolve(new Response('late')))) },
+      {
+        fetch: (request) => {
+          request.signal.addEventListener('abort', () => noticed.resolve());
+          arrived.resolve();
+          return new Promise<Response>(() => {});
+        },
+      },
       { handlerTimeout: 150, onError: (error) => errors.push(error) },
     );
     const controller = new AbortController();
     const request = fetch(server.url, { signal: controller.signal });
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await arrived.promise;
     controller.abort();
     await expect(request).rejects.toThrow('aborted');
+    await noticed.promise;
+    // Past the deadline: a timer left behind would have reported a HandlerTimeoutError by now.
     await new Promise((resolve) => setTimeout(resolve, 250));
     expect(errors).toEqual([]);
   });

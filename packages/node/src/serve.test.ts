@@ -89,15 +89,17 @@ describe('graceful close', () => {
   });
 
   it('cuts what is still running when the deadline passes', async () => {
+    const arrived = deferred();
     const server = await start(
-      { fetch: () => new Promise<Response>(() => {}) }, // never answers
+      { fetch: () => (arrived.resolve(), new Promise<Response>(() => {})) }, // never answers
       { gracefulTimeout: 100 },
     );
     const hung = fetch(server.url).then(
       () => 'answered',
       () => 'cut',
     );
-    await sleep(50);
+    // The App has the request: a refused connection cannot pass for a cut.
+    await arrived.promise;
     await server.close();
     expect(await hung).toBe('cut');
   });

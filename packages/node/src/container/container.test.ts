@@ -158,12 +158,20 @@ describe('crashes', () => {
 
 describe('races', () => {
   it('closes even when a worker is stuck in a CPU loop', async () => {
-    const container = await start({ workers: 1, timeout: 800, gracefulTimeout: 1_000 });
-    const spin = fetch(new URL('/spin', container.url)).catch(() => 'cut');
-    await sleep(100);
-    await container.close();
-    expect(await spin).toBe('cut');
-    expect(container.stats().workers).toEqual([]);
+    const log = join(dir, `spin-${Date.now()}.log`);
+    writeFileSync(log, '');
+    process.env.SPIN_LOG = log;
+    try {
+      const container = await start({ workers: 1, timeout: 800, gracefulTimeout: 1_000 });
+      const spin = fetch(new URL('/spin', container.url)).catch(() => 'cut');
+      // The worker has the request and spins: only now is a cut the close's doing.
+      await waitFor(() => readFileSync(log, 'utf8').trim() !== '');
+      await container.close();
+      expect(await spin).toBe('cut');
+      expect(container.stats().workers).toEqual([]);
+    } finally {
+      delete process.env.SPIN_LOG;
+    }
   });
 
   it('refills a slot whose respawn was pending when a reload failed', async () => {
