@@ -14,7 +14,7 @@ import { createTestHarness, unstable_startWorker } from 'wrangler';
 // No Request.cf download (offline it waits 3 s per start), and the
 // workspace packages bundled from their sources, as the other tests use them.
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
-process.env.WRANGLER_BUILD_CONDITIONS = 'source,workerd,worker,browser';
+process.env.WRANGLER_BUILD_CONDITIONS = '@gatehouse/source,workerd,worker,browser';
 
 const CONFIG = join(import.meta.dirname, 'worker/wrangler.health.toml');
 /** The cron of the Worker's own trigger, so the events carry what Cloudflare would send. */

@@ -4,7 +4,10 @@
 // content-hash ETag, Content-Type, no Content-Length, no Last-Modified,
 // Range ignored, 404 with an empty body for a missing file, and
 // html_handling "auto-trailing-slash" redirects (307) by default. The real
-// binding is exercised in workerd by the Workers package's tests.
+// binding under its default settings, with a _redirects file, is tested in
+// real workerd by test/edge-workerd/assets-defaults.test.ts (with
+// html_handling "none" by test/edge-workerd/edge.test.ts), which also
+// lists where the real binding differs from this fake.
 import { describe, expect, it, vi } from 'vitest';
 import { assetsBinding, type AssetsFetcher } from './assets-binding.ts';
 import { createStaticHandler } from './static-handler.ts';

@@ -87,6 +87,15 @@ export function assetsBinding(binding: AssetsFetcher, options: AssetsBindingOpti
         const target = shortName(path, response.headers.get('location'));
         await cancel(response);
         if (target === undefined) return null;
+        // `/a` is the short name of `/a.html` and, without trailing slashes,
+        // of `/a/index.html`; `/a/` of either, with them. When the other file
+        // exists, the binding sends a missing file to it: not ours to serve.
+        const other = otherOwner(path, target);
+        if (other !== undefined) {
+          const owner = await request(ORIGIN + encodePath(other));
+          await cancel(owner);
+          if (owner.status === 200 || (owner.status >= 300 && owner.status < 400 && shortName(other, owner.headers.get('location')) === target)) return null;
+        }
         url = ORIGIN + target;
         response = await request(url);
       }
@@ -203,6 +212,20 @@ function shortName(path: string, location: string | null): string | undefined {
     candidates.push(folder, folder.slice(0, -1));
   }
   return candidates.includes(decoded) && decoded !== '' ? target.pathname : undefined;
+}
+
+/**
+ * The other `.html` file whose short name `target` may be (`/a/index.html`
+ * for `/a.html` followed to `/a/`, `/a.html` for `/a/index.html` followed
+ * to `/a`), or undefined when `target` can only be `path`'s.
+ */
+function otherOwner(path: string, target: string): string | undefined {
+  if (path.endsWith('/index.html')) {
+    const folder = path.slice(0, -'/index.html'.length);
+    return folder !== '' && target === encodePath(folder) ? `${folder}.html` : undefined;
+  }
+  const stem = path.slice(0, -'.html'.length);
+  return target === `${encodePath(stem)}/` ? `${stem}/index.html` : undefined;
 }
 
 function contentLength(headers: Headers): number | undefined {
