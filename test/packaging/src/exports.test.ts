@@ -141,7 +141,7 @@ it('runs an App on Lambda from the built package', async () => {
   expect(resolved).toMatch(/\/packages\/lambda\/dist\/index\.js$/);
 });
 
-it('runs an App as a Worker from the built package', async () => {
+it('gives an App the Worker module shape from the built package (called in Node with a hand-made ctx; workerd runs it in packages/cloudflare)', async () => {
   const script = `
     import { worker } from '@gatehouse/cloudflare';
     const waited = [];

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createPool } from '../upstream/pool.ts';
 import type { PoolConfig } from '../upstream/pool-config.ts';
 import { ANSWER_HEAD, type HeadAnswer, type RequestHead } from '@gatehouse/core';
@@ -350,11 +350,22 @@ describe('retries and failures', () => {
     expect(await response.text()).toBe('Gateway Timeout: upstream pool "api" did not answer in time\n');
   });
 
-  it('reports every failure to onError with the server, and logs by default', async () => {
+  it('reports every failure to onError with the server', async () => {
     const { transport } = failing({ [A]: 'connect' });
     const reported: [string, string, string][] = [];
     await proxy(new Request('http://edge.test/'), poolOf(), { transport, onError: (error, server, pool) => reported.push([(error as TransportError).kind, server, pool]) });
     expect(reported).toEqual([['connect', A, 'api']]);
+  });
+
+  it('logs every failure with console.warn when no onError is given, naming pool, server and kind', async () => {
+    const { transport } = failing({ [A]: 'connect' });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      await proxy(new Request('http://edge.test/'), poolOf(), { transport });
+      expect(warn.mock.calls).toEqual([[`[gatehouse] upstream pool "api", server ${A}: connect: connect at ${A}`]]);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('lets errors that are not transport failures through, without blaming the server', async () => {

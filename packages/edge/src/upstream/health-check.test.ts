@@ -54,14 +54,24 @@ describe('checkPool', () => {
     expect((await checkPool(pool, { transport }))[0]!.up).toBe(false);
   });
 
-  it('gives up on a probe past the timeout', async () => {
+  it('gives up on a probe past the timeout: a server that never answers is down, by the timeout, not by a fake', async () => {
+    // An in-process App that takes the probe and never answers: the timeout is the exchange's own timer.
+    const silent = { fetch: () => new Promise<Response>(() => {}) };
+    const pool = createPool({ servers: [{ app: silent }], healthCheck: { path: '/h', interval: 1_000, timeout: 50 } });
+    const [report] = await checkPool(pool);
+    expect(report).toMatchObject({ up: false, status: undefined, error: 'no response head within 50 ms' });
+    expect(pool.store.down(pool.clock()) as ReadonlySet<string>).toEqual(new Set([pool.servers[0]!.key]));
+  });
+
+  it('hands the probe timeout to the transport as its connect and response timeouts', async () => {
+    const seen: number[] = [];
     const transport: Transport = async (_request, options) => {
-      expect(options.responseTimeout).toBe(50);
-      expect(options.connectTimeout).toBe(50);
+      seen.push(options.connectTimeout, options.responseTimeout);
       throw new TransportError('timeout', 'no answer in 50 ms');
     };
     const pool = createPool({ servers: [A], healthCheck: { path: '/h', interval: 1_000, timeout: 50 } });
     expect(await checkPool(pool, { transport })).toEqual([{ server: A, up: false, status: undefined, error: 'no answer in 50 ms' }]);
+    expect(seen).toEqual([50, 50]);
   });
 
   it('probes in-process Apps too', async () => {
