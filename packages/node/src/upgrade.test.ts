@@ -80,7 +80,14 @@ describe('upgrade requests to Apps', () => {
     socket.write('one');
     await readUntil(socket, 'echo:one');
     const cut = new Promise((resolve) => socket.once('close', () => resolve('cut')));
-    await served.drain();
+    const started = performance.now();
+    const draining = served.drain();
+    // It waits: the tunnel still carries data during the grace period…
+    socket.write('two');
+    await readUntil(socket, 'echo:two');
+    await draining;
+    // …and is cut once gracefulTimeout has passed, not before.
     await expect(cut).resolves.toBe('cut');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(90);
   });
 });

@@ -285,9 +285,16 @@ describe('WebSocket through serve(edge) and undiciTransport', () => {
     await nextMessage(client);
     const clientClosed = closed(client);
     const originClosed = closed(origin.sockets[0]!);
-    await edge.close();
+    const started = performance.now();
+    const closing = edge.close();
+    // It waits: the WebSocket still carries messages during the grace period…
+    client.send('still here');
+    expect((await nextMessage(client)).data.toString()).toBe('still here');
+    await closing;
+    // …and is cut once gracefulTimeout has passed, not before.
     expect((await clientClosed).code).toBe(1006);
     expect((await originClosed).code).toBe(1006);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(90);
   });
 });
 
@@ -321,8 +328,13 @@ describe('upgrades and the server lifecycle', () => {
     client.send('ping');
     await nextMessage(client);
     const clientClosed = closed(client);
-    await server.close();
+    const started = performance.now();
+    const closing = server.close();
+    client.send('still here');
+    expect((await nextMessage(client)).data.toString()).toBe('still here');
+    await closing;
     expect((await clientClosed).code).toBe(1006);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(90);
   });
 
   it('serves WebSockets over TLS (HTTP/1.1 by ALPN)', async () => {
