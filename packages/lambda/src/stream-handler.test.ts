@@ -56,22 +56,47 @@ describe('streamHandler', () => {
   });
 
   it('streams a body as it is produced, without a Content-Length', async () => {
+    // Lockstep: the App makes its next piece only once the previous one has
+    // been written to the response stream, so a handler that held the body
+    // back until the end would never finish.
+    const stream = new PassThrough();
+    (stream as unknown as ResponseStream).setContentType = () => {};
+    let written = '';
+    let wake: (() => void) | undefined;
+    stream.on('data', (chunk: Buffer) => {
+      written += chunk.toString('latin1');
+      wake?.();
+    });
+    const writtenSoFar = (text: string): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`"${text}" was not written while the body was still being produced`)), 2_000);
+        const check = (): void => {
+          if (!written.endsWith(text)) return;
+          clearTimeout(timer);
+          wake = undefined;
+          resolve();
+        };
+        wake = check;
+        check();
+      });
     let n = 0;
     const app = {
       fetch: () =>
         new Response(
           new ReadableStream({
             async pull(controller) {
-              await new Promise((resolve) => setTimeout(resolve, 5));
+              if (n > 0) await writtenSoFar(`piece ${n - 1};`);
               if (n === 3) controller.close();
-              else controller.enqueue(new TextEncoder().encode(`${n++}`));
+              else controller.enqueue(new TextEncoder().encode(`piece ${n++};`));
             },
           }),
         ),
     };
-    const out = await collect(app, fixture('function-url'));
-    expect(out.metadata.headers['content-length']).toBeUndefined();
-    expect(out.body).toBe('012');
+    await streamHandler(app, { onError: (error) => void (written += `[${String(error)}]`) })(fixture('function-url'), stream as unknown as ResponseStream, lambdaContext(30_000));
+    const end = written.indexOf('\0'.repeat(8));
+    const metadata = JSON.parse(written.slice(0, end)) as { headers: Record<string, string> };
+    expect(metadata.headers['content-length']).toBeUndefined();
+    expect(written.slice(end + 8)).toBe('piece 0;piece 1;piece 2;');
   });
 
   it('cuts the stream short at the deadline, and cancels the App\'s stream', async () => {
