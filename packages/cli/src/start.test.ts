@@ -247,6 +247,7 @@ describe('bad configuration is one clear line, no stack', () => {
     [['-workers', '2'], 'unknown option -workers (did you mean --workers?)'],
     [['--workers', '0'], '--workers wants a whole number of at least 1, not "0"'],
     [['--max-requests', '-1'], '--max-requests wants a whole number, not "-1"'],
+    [['--max-rss', '0'], '--max-rss wants a whole number of at least 1, not "0"'],
     [['-t', 'soon'], '-t wants a number of seconds above 0, not "soon"'],
     [['-p', '70000'], '-p wants a port number (0 to 65535), not "70000"'],
     [['--min-workers', '3', '-w', '2'], '--min-workers (3) is more than -w (2)'],

@@ -26,6 +26,7 @@ Options (times in seconds):
       --keep-alive <s>          idle keep-alive connection lifetime (default 5)
       --max-requests <n>        recycle a worker after n requests (default: never)
       --max-requests-jitter <n> add up to n to each worker's --max-requests
+      --max-rss <MiB>           recycle a worker whose resident memory passed this (default: never)
       --max-body-size <bytes>   larger request bodies get 413 (default 10 MiB)
       --trust-proxy <hops>      believe X-Forwarded-For/-Proto from this many proxies ("true": all)
       --cron <expression>       run the App's scheduled() on this cron (repeatable)
@@ -47,6 +48,7 @@ const OPTIONS = {
   'keep-alive': { type: 'string' },
   'max-requests': { type: 'string' },
   'max-requests-jitter': { type: 'string' },
+  'max-rss': { type: 'string' },
   'max-body-size': { type: 'string' },
   'trust-proxy': { type: 'string' },
   cron: { type: 'string', multiple: true },
@@ -158,6 +160,8 @@ export async function start(args: readonly string[]): Promise<number> {
   set('keepAliveTimeout', seconds('keep-alive'));
   set('maxRequests', count('max-requests'));
   set('maxRequestsJitter', count('max-requests-jitter'));
+  const maxRss = count('max-rss', 1);
+  set('maxRss', maxRss === undefined ? undefined : maxRss * 2 ** 20);
   set('maxBodySize', count('max-body-size'));
   if (values['trust-proxy'] !== undefined) {
     const trust = trustProxy(values['trust-proxy']);

@@ -53,6 +53,14 @@ export interface ContainerOptions {
    */
   maxRequestsJitter?: number;
   /**
+   * Retire a worker whose resident memory passed this many bytes, as seen
+   * in its heartbeat, replacing it first so nothing is dropped (uWSGI's
+   * `reload-on-rss`). It bounds what a worker holds whatever holds it: V8
+   * keeps the heap it grew to, and allocators what they freed. Off by
+   * default.
+   */
+  maxRss?: number;
+  /**
    * Cron expressions (5 fields, or 6 with seconds first) on which the App's
    * `scheduled(controller, env, ctx)` runs, in one worker at a time. A run
    * due while the previous run of the same expression still goes is skipped

@@ -68,6 +68,7 @@ interface Settings {
   readonly gracefulTimeout: number;
   readonly maxRequests: number;
   readonly maxRequestsJitter: number;
+  readonly maxRss: number;
   readonly crons: readonly string[];
   readonly heartbeatInterval: number;
   readonly execArgv: readonly string[];
@@ -106,6 +107,7 @@ async function settle(options: ContainerOptions): Promise<Settings> {
   }
   const maxRequests = wholeNumber('maxRequests', options.maxRequests ?? 0);
   const maxRequestsJitter = wholeNumber('maxRequestsJitter', options.maxRequestsJitter ?? 0);
+  const maxRss = wholeNumber('maxRss', options.maxRss ?? 0);
   const idleTimeout = positiveNumber('idleTimeout', options.idleTimeout ?? 30_000);
   return {
     appUrl,
@@ -122,6 +124,7 @@ async function settle(options: ContainerOptions): Promise<Settings> {
     gracefulTimeout,
     maxRequests,
     maxRequestsJitter,
+    maxRss,
     // The same expression twice would only skip itself each time.
     crons: [...new Set(crons)],
     heartbeatInterval,
@@ -527,11 +530,10 @@ class Supervisor implements Container {
           this.#reports.get(message.report)?.answered();
           this.#reports.delete(message.report);
         }
+        if (this.#settings.maxRss > 0 && message.rss > this.#settings.maxRss) this.#retireSoon(member, `passed maxRss with ${Math.round(message.rss / 2 ** 20)} MiB resident`);
         return;
       case 'retire':
-        if (member.retiring || member.state !== 'ready' || member.slot.current !== member) return;
-        member.retiring = true;
-        void this.#serial(() => this.#retire(member, 'reached its request limit'));
+        this.#retireSoon(member, 'reached its request limit');
         return;
       case 'ran':
         this.#runs.get(message.id)?.settle(message.error === undefined ? undefined : new Error(message.error));
@@ -572,6 +574,13 @@ class Supervisor implements Container {
       `worker ${slot.number} (pid ${member.worker.process.pid}) ${why}; starting a new one${delay > 0 ? ` in ${delay} ms` : ''}`,
     );
     this.#refill(slot, delay);
+  }
+
+  /** {@link #retire} once, in turn with the other changes. */
+  #retireSoon(member: Member, why: string): void {
+    if (member.retiring || member.state !== 'ready' || member.slot.current !== member) return;
+    member.retiring = true;
+    void this.#serial(() => this.#retire(member, why));
   }
 
   /** Replace `member` with a new worker in its slot, then let it finish and exit. */
