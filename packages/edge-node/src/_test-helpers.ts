@@ -7,4 +7,4 @@ const servers = serverSet<App, ServeOptions, NodeServer>(serve, { port: 0, onErr
 export const start: (app: App, options?: ServeOptions) => Promise<NodeServer> = servers.start;
 export const closeAll: () => Promise<void> = servers.closeAll;
 
-export { deferred, rawExchange, readUntil, request, sleep, socketTo } from '@gatehouse/test-support/sockets';
+export { deferred, rawExchange, readUntil, request, sleep, socketTo, within } from '@gatehouse/test-support/sockets';

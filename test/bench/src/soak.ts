@@ -5,6 +5,8 @@
 //   npm run soak --workspace @gatehouse/bench
 //   SOAK_REQUESTS (1M) and SOAK_LEAVERS (100k: a client that leaves costs a
 //   connection, so these run at a few thousand a second); 20000 and 2000 for a quick look.
+//   SOAK_ONLY=serve,fetch,http1,undici,nginx picks targets; SOAK_NODE_FLAGS
+//   adds flags to the Node targets (e.g. --max-semi-space-size=4).
 import { type ChildProcess, execFile, fork, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +19,7 @@ import { ensureWrk } from './wrk.ts';
 
 const requests = Number(process.env.SOAK_REQUESTS ?? 1_000_000);
 const leavers = Number(process.env.SOAK_LEAVERS ?? 100_000);
+const nodeFlags = (process.env.SOAK_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 const run = promisify(execFile);
 const SERVER_CPU = 0;
@@ -39,7 +42,7 @@ const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 /** A Node process under soak, on the server CPU, that reports its memory after a GC. */
 async function nodeTarget(kind: string, port: number, origin: string): Promise<Target> {
   const child = fork(here('./soak/target.ts'), [kind, String(port), origin], {
-    execArgv: ['--expose-gc', '--conditions=@gatehouse/source'],
+    execArgv: ['--expose-gc', '--conditions=@gatehouse/source', ...nodeFlags],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   await new Promise<void>((resolve, reject) => {
@@ -98,7 +101,10 @@ const scenarios: { name: string; count: number; load: (port: number, count: numb
 
 ensureWrk();
 ensureNginx();
-console.log(`# Gatehouse soak (Node ${process.version}, ${new Date().toISOString()}): ${requests} requests per scenario, ${leavers} leavers`);
+console.log(
+  `# Gatehouse soak (Node ${process.version}, ${new Date().toISOString()}): ${requests} requests per scenario, ${leavers} leavers` +
+    (nodeFlags.length > 0 ? `, Node targets with ${nodeFlags.join(' ')}` : ''),
+);
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-soak-nginx-'));
 mkdirSync(join(dir, 'static'));
 writeFileSync(join(dir, 'static/1k.txt'), 'x'.repeat(1024));
@@ -112,7 +118,7 @@ await new Promise((resolve) => origin.stdout!.once('data', resolve));
 const originUrl = `http://127.0.0.1:${originPort}`;
 
 const rows: string[][] = [];
-const kinds = ['serve', 'fetch', 'http1', 'undici', 'nginx'];
+const kinds = (process.env.SOAK_ONLY ?? 'serve,fetch,http1,undici,nginx').split(',');
 for (const [index, kind] of kinds.entries()) {
   const port = 24001 + index;
   let target: Target;

@@ -50,6 +50,23 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * `promise`, or a rejection saying `what` did not happen within `ms`: the
+ * bound of a wait for an event, generous since only a failure reaches it.
+ * `onLate` runs first then, to end what was waited for (abort a request
+ * that would otherwise hold the test's teardown up).
+ */
+export function within<T>(promise: Promise<T>, ms: number, what: string, onLate?: () => void): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onLate?.();
+      reject(new Error(`${what} within ${ms} ms`));
+    }, ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /** An answer as a Node client read it, without the fields that change per connection or per second. */
 export interface Answer {
   status: number;
