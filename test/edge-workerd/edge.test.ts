@@ -22,7 +22,6 @@ const CSS = readFileSync(join(PUBLIC, CSS_PATH));
 const CSS_BR = readFileSync(join(PUBLIC, `${CSS_PATH}.br`));
 const DATA = readFileSync(join(PUBLIC, 'assets/data.bin'));
 const HTML = readFileSync(join(PUBLIC, 'index.html'));
-const SLOW_DELAY = 5_000;
 const RESPONSE_TIMEOUT = 1_000; // the `slow` pool's, in worker/index.ts
 
 interface Echo {
@@ -83,6 +82,7 @@ const CONFIG = join(HERE, 'worker/wrangler.toml');
 interface Origins {
   a: NodeServer;
   b: NodeServer;
+  /** It holds every answer until it closes. */
   slow: NodeServer;
   gate: { wait?: Promise<void> };
   close(): Promise<void>;
@@ -90,21 +90,12 @@ interface Origins {
 
 async function startOrigins(): Promise<Origins> {
   const gate: { wait?: Promise<void> } = {};
-  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const held = new Set<() => void>();
   const [a, b, slow] = await Promise.all([
     origin('A', gate),
     origin('B', gate),
     serve(
-      {
-        fetch: () =>
-          new Promise<Response>((resolve) => {
-            const timer = setTimeout(() => {
-              timers.delete(timer);
-              resolve(new Response('late'));
-            }, SLOW_DELAY);
-            timers.add(timer);
-          }),
-      },
+      { fetch: () => new Promise<Response>((resolve) => held.add(() => resolve(new Response('late')))) },
       { port: 0, hostname: '127.0.0.1' },
     ),
   ]);
@@ -114,7 +105,8 @@ async function startOrigins(): Promise<Origins> {
     slow,
     gate,
     async close() {
-      for (const timer of timers) clearTimeout(timer);
+      for (const release of held) release();
+      held.clear();
       for (const server of [a, b, slow]) cutConnections(server);
       await Promise.all([a.close(), b.close(), slow.close()]);
     },
@@ -354,13 +346,20 @@ describe.each([
   });
 
   it('a slow origin gets 504 within the pool responseTimeout', async () => {
+    // The origin never answers while the test runs: only a timer can end the exchange,
+    // and the one other timer is responseTimeout's 60 s default, far past the wait below.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('no answer within 15 s (the origin holds its answer until it closes)')), 15_000);
+    });
     const started = performance.now();
-    const response = await edge.fetch('/slow/anything');
+    const answer = edge.fetch('/slow/anything');
+    answer.catch(() => {}); // should it fail after the deadline, the deadline has already said so
+    const response = await Promise.race([answer, late]).finally(() => clearTimeout(timer));
     const elapsed = performance.now() - started;
     expect(response.status).toBe(504);
     expect(await response.text()).toMatch(/slow/);
     expect(elapsed).toBeGreaterThanOrEqual(RESPONSE_TIMEOUT - 50);
-    expect(elapsed).toBeLessThan(RESPONSE_TIMEOUT + 1_500);
   });
 });
 

@@ -1,18 +1,19 @@
 import type { App, ScheduledController } from '@gatehouse/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { testContext } from './_test-context.ts';
 import { defineEdge } from './define-edge.ts';
 
 const ctx = testContext;
 const controller: ScheduledController = { cron: '* * * * *', scheduledTime: Date.now(), noRetry() {} };
 
-/** An origin whose health endpoint says what `healthy` says, and that answers its name otherwise. */
-function origin(name: string, state: { healthy: boolean }): App {
+/** An origin whose health endpoint says what `healthy` says (and counts in `probes`), and that answers its name otherwise. */
+function origin(name: string, state: { healthy: boolean; probes?: number }): App {
   return {
-    fetch: (request) =>
-      new URL(request.url).pathname === '/healthz'
-        ? new Response(state.healthy ? 'ok' : 'sick', { status: state.healthy ? 200 : 503 })
-        : new Response(name),
+    fetch: (request) => {
+      if (new URL(request.url).pathname !== '/healthz') return new Response(name);
+      state.probes = (state.probes ?? 0) + 1;
+      return new Response(state.healthy ? 'ok' : 'sick', { status: state.healthy ? 200 : 503 });
+    },
   };
 }
 
@@ -45,24 +46,31 @@ describe('active health checks of an edge', () => {
   });
 
   it('runs the checks on their interval after startHealthChecks()', async () => {
-    const quick = { healthy: false };
+    const quick = { healthy: false, probes: 0 };
+    // A failed probe marks a server down for two intervals: with the clock still,
+    // it stays down until a probe passes, however late the requests below come.
+    const now = Date.now();
     const interval = defineEdge({
       pools: {
         app: {
           servers: [{ app: origin('a', { healthy: true }) }, { app: origin('q', quick) }],
           healthCheck: { path: '/healthz', interval: 20, timeout: 1_000 },
+          clock: () => now,
         },
       },
       routes: { '/': { proxy: 'app' } },
     });
     const stop = interval.startHealthChecks();
     try {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // The first run starts at once; a run starts only after the one before it
+      // has recorded what it found, and then on the interval's timer. So once q has
+      // been probed twice, the first run's finding is in, and the timer works.
+      await vi.waitFor(() => expect(quick.probes, 'probes of q').toBeGreaterThanOrEqual(2), { timeout: 5_000, interval: 10 });
       const seen = new Set<string>();
       for (let i = 0; i < 6; i++) seen.add(await (await interval.fetch(new Request('http://edge.test/'), {}, ctx)).text());
       expect(seen).toEqual(new Set(['a']));
     } finally {
       stop();
     }
-  });
+  }, 10_000);
 });

@@ -240,35 +240,28 @@ export function describeConformance(runtime: Runtime): void {
       // Only where bodies stream both ways: a runtime with payload limits
       // (Lambda's 6 MB) holds bodies whole by design, which other tests check.
       if (limits.requestBody === undefined && limits.responseBody === undefined && !limits.buffersRequest && !limits.buffersResponse) {
-        it('holds far less than the body in memory while 500 MiB go each way', async () => {
-          // In an instance of its own: the high-water mark the big bodies
-          // above left behind would hide a runtime that buffers this one.
-          const fresh = await runtime.start();
-          try {
-            expect(fresh.peakMemory, `${runtime.name} streams bodies, so it must report its memory`).toBeDefined();
-            const roundTrip = async (size: number): Promise<void> => {
-              const upload = await fetch(new URL('upload', fresh.url), { method: 'POST', body: patternStream(size), duplex: 'half' } as RequestInit);
-              expect(await upload.json()).toEqual({ bytes: size, checksum: checksumOf(size) });
-              const download = await fetch(new URL(`download?n=${size}`, fresh.url));
-              let received = 0;
-              for await (const chunk of download.body!) received += chunk.byteLength;
-              expect(received).toBe(size);
-            };
-            // A first 100 MiB lets the collectors and allocators grow to where
-            // they stay: garbage of up to about 90 MiB (Node) or 160 MiB
-            // (workerd) before a collection, whatever the body's size.
-            await roundTrip(100 * MiB);
-            const before = await fresh.peakMemory!();
-            await roundTrip(500 * MiB);
-            const after = await fresh.peakMemory!();
-            // A runtime that buffered the body would need 500 MiB at once,
-            // 400 MiB more than it ever needed for the first: one that streams
-            // needs little more (up to about 150 MiB on a loaded machine,
-            // where collections come late).
-            expect(after - before, `peak resident memory grew ${((after - before) / MiB).toFixed(1)} MiB`).toBeLessThan(250 * MiB);
-          } finally {
-            await fresh.stop();
-          }
+        it('holds far less than the body in memory while 150 MiB go each way', async () => {
+          expect(app.peakMemory, `${runtime.name} streams bodies, so it must report its memory`).toBeDefined();
+          const roundTrip = async (size: number): Promise<void> => {
+            const upload = await fetch(url('/upload'), { method: 'POST', body: patternStream(size), duplex: 'half' } as RequestInit);
+            expect(await upload.json()).toEqual({ bytes: size, checksum: checksumOf(size) });
+            const download = await fetch(url(`/download?n=${size}`));
+            let received = 0;
+            for await (const chunk of download.body!) received += chunk.byteLength;
+            expect(received).toBe(size);
+          };
+          await roundTrip(MiB);
+          const before = await app.peakMemory!();
+          await roundTrip(150 * MiB);
+          const after = await app.peakMemory!();
+          // A runtime that buffered the body would need all 150 MiB at once (and
+          // usually a copy). One that streams needs only the garbage its chunks
+          // leave until the collector runs, which V8 lets grow to about 64 MiB
+          // of buffers before it must: hence a body well past that. (The
+          // high-water mark the 50 MiB tests above left makes this bound
+          // loose for a runtime that holds one copy; a check in an instance
+          // of its own is an open item.)
+          expect(after - before, `peak resident memory grew ${((after - before) / MiB).toFixed(1)} MiB`).toBeLessThan(100 * MiB);
         });
       }
 

@@ -60,6 +60,69 @@ async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_000): Pr
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** An App whose `/held` requests wait for the test: see {@link holdingApp}. */
+interface Holding {
+  /** The App file: the fixture (as `writeApp` left it), with `/held`. */
+  readonly app: string;
+  /** The pid of the worker that has the first `/held` request, once it has it (at most 10 s). */
+  arrival(): Promise<number>;
+  /** Let every `/held` request answer, as `/` does. */
+  release(): void;
+}
+
+/**
+ * The fixture App with one more route: `/held` writes the worker's pid to a
+ * file, then answers (as `/` does) only once the test releases it, so that a
+ * test knows when a request is in flight and for how long.
+ */
+function holdingApp(): Holding {
+  const arrived = join(dir, `held-${Date.now()}.log`);
+  const released = join(dir, `released-${Date.now()}`);
+  const app = join(dir, 'holding.ts');
+  writeFileSync(arrived, '');
+  writeFileSync(
+    app,
+    `import { appendFileSync, existsSync } from 'node:fs';
+import app from './app.ts';
+export default {
+  ...app,
+  async fetch(request, env, ctx) {
+    const url = new URL(request.url);
+    if (url.pathname !== '/held') return app.fetch(request, env, ctx);
+    appendFileSync(${JSON.stringify(arrived)}, process.pid + '\\n');
+    while (!existsSync(${JSON.stringify(released)})) await new Promise((resolve) => setTimeout(resolve, 10));
+    return app.fetch(new Request(new URL('/', url)), env, ctx);
+  },
+};
+`,
+  );
+  return {
+    app,
+    async arrival() {
+      await waitFor(() => readFileSync(arrived, 'utf8').trim() !== '');
+      const pid = Number(readFileSync(arrived, 'utf8').trim().split('\n')[0]);
+      if (!(pid > 0)) throw new Error('no worker got the /held request within 10 s');
+      return pid;
+    },
+    release: () => writeFileSync(released, ''),
+  };
+}
+
+/**
+ * Once `pid` has been told to stop (its state reads 'stopping'), asks it for
+ * its figures. The question goes after the stop on the same channel, in
+ * order: an answer saying `inFlight: 1` shows the worker got the stop while
+ * it still had its request. Heartbeats must be far apart (the figures are
+ * then only its answer's).
+ */
+async function stoppingWithRequest(container: Container, pid: number): Promise<void> {
+  const state = (): string | undefined => container.stats().workers.find((worker) => worker.pid === pid)?.state;
+  await waitFor(() => state() === undefined || state() === 'stopping');
+  if (state() === undefined) throw new Error(`worker ${pid} exited with its request in flight`);
+  const stats = await container.currentStats(5_000);
+  expect(stats.workers.find((worker) => worker.pid === pid)).toMatchObject({ state: 'stopping', inFlight: 1 });
+}
+
 describe('workers', () => {
   it('runs N workers on one port and spreads requests over them', async () => {
     const container = await start({ workers: 2 });
@@ -197,24 +260,42 @@ describe('races', () => {
     for (let i = 0; i < 5; i++) await text(container.url);
     writeApp('v2');
     await container.reload();
-    await sleep(1_000);
+    // The retired worker drains on its own time (its kept-alive connection may
+    // still carry a request): once it and the others before the reload have exited,
+    // only the new code can answer.
+    const settled = (): unknown[] => container.stats().workers.map((w) => [w.slot, w.state, w.generation]);
+    await waitFor(() => JSON.stringify(settled()) === JSON.stringify([[1, 'ready', 1]]));
+    expect(settled()).toEqual([[1, 'ready', 1]]);
     const bodies = new Set<string>();
     for (let i = 0; i < 20; i++) bodies.add((await text(container.url)).split(' ')[0]!);
     expect(bodies).toEqual(new Set(['v2']));
+    // Those requests recycle it again (maxRequests): once that is done, one worker again.
     await waitFor(() => container.stats().workers.length === 1);
-    expect(container.stats().workers.map((w) => [w.slot, w.state, w.generation])).toEqual([[1, 'ready', 1]]);
+    expect(settled()).toEqual([[1, 'ready', 1]]);
   });
 });
 
 describe('graceful stop', () => {
   it('lets in-flight requests finish when the container closes', async () => {
-    const container = await start({ workers: 2 });
-    const slow = fetch(new URL('/slow?ms=500', container.url)).then(async (response) => [response.status, await response.text()]);
-    await sleep(100);
-    const closed = container.close();
-    expect(await slow).toEqual([200, expect.stringMatching(/^v1 \d+$/)]);
-    await closed;
-    await expect(fetch(container.url)).rejects.toThrow('fetch failed');
+    writeApp('v1');
+    const held = holdingApp();
+    // Heartbeats far apart: the figures read below are the worker's answer to the question.
+    const container = await start({ app: held.app, workers: 2, timeout: 60_000, heartbeatInterval: 30_000 });
+    try {
+      const slow = fetch(new URL('/held', container.url)).then(
+        async (response) => [response.status, await response.text()],
+        (error: unknown) => [undefined, String(error)],
+      );
+      const pid = await held.arrival();
+      const closed = container.close();
+      await stoppingWithRequest(container, pid);
+      held.release();
+      expect(await slow).toEqual([200, `v1 ${pid}`]);
+      await closed;
+      await expect(fetch(container.url)).rejects.toThrow('fetch failed');
+    } finally {
+      held.release();
+    }
   });
 });
 
@@ -240,13 +321,27 @@ describe('graceful reload', () => {
   });
 
   it('lets a long request finish on the old worker during a reload', async () => {
-    const container = await start({ workers: 1 });
-    const long = fetch(new URL('/slow?ms=800', container.url)).then((response) => response.text());
-    await sleep(100);
-    writeApp('v2');
-    await container.reload();
-    expect((await long).split(' ')[0]).toBe('v1');
-    expect((await text(container.url)).split(' ')[0]).toBe('v2');
+    writeApp('v1');
+    const held = holdingApp();
+    // Heartbeats far apart: the figures read below are the worker's answer to the question.
+    const container = await start({ app: held.app, workers: 1, timeout: 60_000, heartbeatInterval: 30_000 });
+    try {
+      const long = fetch(new URL('/held', container.url)).then(
+        (response) => response.text(),
+        (error: unknown) => String(error),
+      );
+      const pid = await held.arrival();
+      writeApp('v2');
+      // It ends once the old worker has exited, so only after the release.
+      const reloaded = container.reload();
+      await stoppingWithRequest(container, pid);
+      held.release();
+      expect(await long).toBe(`v1 ${pid}`);
+      await reloaded;
+      expect((await text(container.url)).split(' ')[0]).toBe('v2');
+    } finally {
+      held.release();
+    }
   });
 
   it('keeps the running workers when the new code fails to start', async () => {
