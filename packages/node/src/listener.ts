@@ -268,7 +268,8 @@ function sendError(res: OutgoingResponse, status: number, message: string, close
   };
   if (closeConnection && (res as { stream?: unknown }).stream === undefined) {
     headers.connection = 'close';
-    lastOnConnection.add((res as ServerResponse).socket!);
+    const socket = (res as ServerResponse).socket;
+    if (socket !== null) lastOnConnection.add(socket);
   }
   (res as ServerResponse).writeHead(status, headers);
   res.end(body);
