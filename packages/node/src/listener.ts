@@ -117,10 +117,10 @@ export function createListenerWithState<Env>(
       return;
     }
     if (UNSUPPORTED_METHODS.has(req.method ?? '')) {
-      // The connection stays usable: a body is dropped (a chunked one as it
-      // comes, within the limit), not answered by closing with it unread,
-      // which would reset the connection before the client read the 501.
-      if (req.headers['transfer-encoding'] !== undefined) discardUpTo(req, maxBodySize);
+      // The connection stays usable: the body is dropped, not answered by
+      // closing with it unread, which would reset the connection before
+      // the client read the 501.
+      dropChunkedBody(req, maxBodySize);
       sendError(res, 501, 'Not Implemented', false);
       return;
     }
@@ -138,9 +138,7 @@ export function createListenerWithState<Env>(
       return;
     }
     const current = request!;
-    // A chunked body on a request given none (a GET's): dropped as it
-    // comes, within the limit. Node would read it to its end, however long.
-    if (current._body === undefined && req.headers['transfer-encoding'] !== undefined) discardUpTo(req, maxBodySize);
+    if (current._body === undefined) dropChunkedBody(req, maxBodySize);
     const source = answer === undefined ? FROM_RESPONSE : FROM_HEAD;
     const isHeadRequest = req.method === 'HEAD';
     let timedOut = false;
@@ -251,6 +249,16 @@ function isBodyTooLarge(error: unknown): boolean {
 function sendBodyTooLarge(res: OutgoingResponse): void {
   // The body is not read: the connection cannot carry another request.
   sendError(res, 413, 'Content Too Large', true);
+}
+
+/**
+ * A chunked body on a request given none (a GET's, or one refused before a
+ * Request was made) is dropped as it comes, within the limit: Node would
+ * read it to its end, however long. A Content-Length body is bounded by
+ * the limit already.
+ */
+function dropChunkedBody(req: IncomingRequest, maxBodySize: number): void {
+  if (req.headers['transfer-encoding'] !== undefined) discardUpTo(req, maxBodySize);
 }
 
 /**

@@ -24,13 +24,13 @@ const DECODES_BODIES = !(typeof navigator !== 'undefined' && navigator.userAgent
  *   stretch of waiting for the server, from the call to the response head
  *   (connecting included), except while the body waits for the client,
  *   and past it the exchange fails as a 'timeout' (not retried for POST
- *   and PATCH, since the request may have been sent).
+ *   and PATCH, since the request may have been sent). The runtime's own
+ *   connect timeout still applies (undici's 10 s on Node, Cloudflare's on
+ *   Workers) and shows as 'connect-timeout' on Node. `undiciTransport()`
+ *   from `@gatehouse/edge-node/transport` enforces both.
  * - A failure of the client's body (too large, or silent past
  *   `clientBodyTimeout`) is thrown as it is, where fetch would report it
- *   as 'fetch failed': the client's doing, never the server's. The runtime's own connect timeout
- *   still applies (undici's 10 s on Node, Cloudflare's on Workers) and
- *   shows as 'connect-timeout' on Node. `undiciTransport()` from
- *   `@gatehouse/edge-node/transport` enforces both.
+ *   as 'fetch failed': the client's doing, never the server's.
  * - On Node, `fetch` decodes gzip, deflate, br and zstd bodies but keeps
  *   their `Content-Encoding` and `Content-Length`: those two are dropped
  *   so that the client gets a consistent, uncompressed answer.

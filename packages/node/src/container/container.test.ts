@@ -58,6 +58,25 @@ async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_000): Pr
   while (Date.now() < until && !(await check())) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
+/**
+ * Run `body` with the fixture's `/spin` writing the pid of the worker it
+ * reached to a log: `spinning()` waits until a request is spinning, and
+ * gives that worker's pid.
+ */
+async function withSpinLog(body: (spinning: () => Promise<number>) => Promise<void>): Promise<void> {
+  const log = join(dir, `spin-${Date.now()}.log`);
+  writeFileSync(log, '');
+  process.env.SPIN_LOG = log;
+  try {
+    await body(async () => {
+      await waitFor(() => readFileSync(log, 'utf8').trim() !== '');
+      return Number(readFileSync(log, 'utf8').trim());
+    });
+  } finally {
+    delete process.env.SPIN_LOG;
+  }
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** An App whose `/held` requests wait for the test: see {@link holdingApp}. */
@@ -156,10 +175,7 @@ describe('workers', () => {
   });
 
   it('currentStats() asks the workers for their figures now; one that does not answer in time keeps its last ones', async () => {
-    const log = join(dir, `spin-${Date.now()}.log`);
-    writeFileSync(log, '');
-    process.env.SPIN_LOG = log;
-    try {
+    await withSpinLog(async (spinning) => {
       // Heartbeats far apart: only an answer to the question can bring a figure this fast.
       const container = await start({ workers: 2, timeout: 20_000, heartbeatInterval: 10_000 });
       for (let i = 0; i < 4; i++) expect((await plainGet(new URL('/', container.url))).status).toBe(200);
@@ -167,8 +183,7 @@ describe('workers', () => {
       expect((await container.currentStats()).requests).toBe(4);
 
       const spin = plainGet(new URL('/spin?ms=3000', container.url));
-      await waitFor(() => readFileSync(log, 'utf8').trim() !== '');
-      const stuck = Number(readFileSync(log, 'utf8').trim());
+      const stuck = await spinning();
       expect((await plainGet(new URL('/', container.url))).body).not.toMatch(` ${stuck}`);
       const asked = Date.now();
       const stats = await container.currentStats(300);
@@ -177,9 +192,7 @@ describe('workers', () => {
       expect(stats.requests).toBe(5);
       expect(stats.workers.map((worker) => worker.state)).toEqual(['ready', 'ready']);
       expect((await spin).status).toBe(200);
-    } finally {
-      delete process.env.SPIN_LOG;
-    }
+    });
   });
 
   it('replaces a worker killed with SIGKILL under load; only its in-flight requests may fail', async () => {
@@ -221,20 +234,15 @@ describe('crashes', () => {
 
 describe('races', () => {
   it('closes even when a worker is stuck in a CPU loop', async () => {
-    const log = join(dir, `spin-${Date.now()}.log`);
-    writeFileSync(log, '');
-    process.env.SPIN_LOG = log;
-    try {
+    await withSpinLog(async (spinning) => {
       const container = await start({ workers: 1, timeout: 800, gracefulTimeout: 1_000 });
       const spin = fetch(new URL('/spin', container.url)).catch(() => 'cut');
       // The worker has the request and spins: only now is a cut the close's doing.
-      await waitFor(() => readFileSync(log, 'utf8').trim() !== '');
+      await spinning();
       await container.close();
       expect(await spin).toBe('cut');
       expect(container.stats().workers).toEqual([]);
-    } finally {
-      delete process.env.SPIN_LOG;
-    }
+    });
   });
 
   it('refills a slot whose respawn was pending when a reload failed', async () => {
@@ -380,15 +388,11 @@ describe('timeouts', () => {
   });
 
   it('cuts only the connections of the worker it kills for a CPU loop: the other workers answer, the stuck request gets no status', async () => {
-    const log = join(dir, `spin-${Date.now()}.log`);
-    writeFileSync(log, '');
-    process.env.SPIN_LOG = log;
-    try {
+    await withSpinLog(async (spinning) => {
       const container = await start({ workers: 2, timeout: 800 });
       const spin = plainGet(new URL('/spin', container.url));
       // The request is on a worker, which now answers nothing until it is killed.
-      await waitFor(() => readFileSync(log, 'utf8').trim() !== '');
-      const stuck = Number(readFileSync(log, 'utf8').trim());
+      const stuck = await spinning();
       // New connections go to the worker that still accepts them, while the other spins and is replaced.
       const others = await Promise.all(Array.from({ length: 20 }, () => plainGet(new URL('/', container.url))));
       expect(others.map((answer) => answer.status)).toEqual(Array.from({ length: 20 }, () => 200));
@@ -401,9 +405,7 @@ describe('timeouts', () => {
         return workers.every((w) => w.pid !== stuck) && workers.filter((w) => w.state === 'ready').length === 2;
       });
       expect(container.stats().restarts).toBe(1);
-    } finally {
-      delete process.env.SPIN_LOG;
-    }
+    });
   });
 
   it('kills a worker stuck in a CPU loop and replaces it', async () => {
