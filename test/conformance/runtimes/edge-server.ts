@@ -9,8 +9,8 @@ import { http1Transport, undiciTransport } from '@gatehouse/edge-node/transport'
 import { serve } from '@gatehouse/node';
 import { conformanceApp } from '../src/app.ts';
 
-// Above the suite's largest upload (150 MiB, for the memory check), on both tiers.
-const maxBodySize = 256 * 1024 * 1024;
+// Above the suite's largest upload (400 MiB, for the memory check), on both tiers.
+const maxBodySize = 512 * 1024 * 1024;
 const onError = (error: unknown): void => console.error(`[conformance] App error: ${(error as Error).message}`);
 
 const origin = await serve(conformanceApp, { port: 0, maxBodySize, onError });

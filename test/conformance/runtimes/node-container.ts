@@ -19,8 +19,8 @@ export const nodeContainerRuntime: Runtime = {
     const app = fileURLToPath(new URL('./container-app.ts', import.meta.url));
     const child = spawn(
       process.execPath,
-      // Above the suite's largest upload (150 MiB, for the memory check).
-      ['--conditions=@gatehouse/source', CLI, 'start', app, '--workers', '1', '--port', '0', '--max-body-size', String(256 * 1024 * 1024)],
+      // Above the suite's largest upload (400 MiB, for the memory check).
+      ['--conditions=@gatehouse/source', CLI, 'start', app, '--workers', '1', '--port', '0', '--max-body-size', String(512 * 1024 * 1024)],
       { stdio: ['ignore', 'inherit', 'pipe'] },
     );
     let log = '';

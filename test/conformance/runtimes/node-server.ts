@@ -5,8 +5,8 @@ import { conformanceApp } from '../src/app.ts';
 
 const server = await serve(conformanceApp, {
   port: 0,
-  // Above the suite's largest upload (150 MiB, for the memory check).
-  maxBodySize: 256 * 1024 * 1024,
+  // Above the suite's largest upload (400 MiB, for the memory check).
+  maxBodySize: 512 * 1024 * 1024,
   // The suite makes the App fail on purpose; one line each is enough.
   onError: (error) => console.error(`[conformance] App error: ${(error as Error).message}`),
 });

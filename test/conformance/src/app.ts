@@ -76,7 +76,8 @@ const routes: Record<string, Route> = {
           controller.close();
           return;
         }
-        controller.enqueue(patternBytes(sent, size));
+        // Every chunk starts at a multiple of the pattern's period, so each is a copy of the first.
+        controller.enqueue(DOWNLOAD_CHUNK.slice(0, size));
         sent += size;
       },
     });
@@ -242,11 +243,18 @@ const routes: Record<string, Route> = {
   },
 };
 
-/** Byte `i` of every download is (i * 7 + 3) & 255, wherever the chunks fall. */
+/** Byte `i` of every download, wherever the chunks fall; it repeats every 256 bytes. */
+export function patternByte(i: number): number {
+  return (i * 7 + 3) & 255;
+}
+
+/** Bytes `offset` to `offset + length` of every download. */
 export function patternBytes(offset: number, length: number): Uint8Array {
   const bytes = new Uint8Array(length);
-  for (let i = 0; i < length; i++) bytes[i] = ((offset + i) * 7 + 3) & 255;
+  for (let i = 0; i < length; i++) bytes[i] = patternByte(offset + i);
   return bytes;
 }
+
+const DOWNLOAD_CHUNK = patternBytes(0, 64 * 1024);
 
 export { SECRET };
