@@ -1,5 +1,5 @@
-// The root wrangler.toml (the demo's edge, apps/demo/src/edge-worker.ts,
-// with apps/demo/public as assets) bundles for deployment: `wrangler deploy
+// The demo's wrangler.toml (apps/demo: its edge, src/edge-worker.ts,
+// with public/ as assets) bundles for deployment: `wrangler deploy
 // --dry-run` builds everything a deploy uploads, offline and without an account.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 
-const ROOT = join(import.meta.dirname, '../..');
+const DEMO = join(import.meta.dirname, '../../apps/demo');
 const WRANGLER = join(dirname(createRequire(import.meta.url).resolve('wrangler/package.json')), 'bin/wrangler.js');
 const outdir = mkdtempSync(join(tmpdir(), 'gatehouse-deploy-'));
 
@@ -19,7 +19,7 @@ function run(args: string[]): Promise<{ code: number | null; output: string }> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(CLOUDFLARE_API|CF_API|CLOUDFLARE_ACCOUNT|WRANGLER_BUILD_)/.test(name)));
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [WRANGLER, ...args], {
-      cwd: ROOT,
+      cwd: DEMO,
       env: { ...env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', CI: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -31,7 +31,7 @@ function run(args: string[]): Promise<{ code: number | null; output: string }> {
   });
 }
 
-it('wrangler deploy --dry-run bundles the demo edge from the root wrangler.toml', async () => {
+it('wrangler deploy --dry-run bundles the demo edge from its wrangler.toml', async () => {
   const { code, output } = await run(['deploy', '--dry-run', '--outdir', outdir]);
   expect(code, output).toBe(0);
   expect(output).toMatch(/--dry-run: exiting now/);

@@ -1,4 +1,4 @@
-// The Worker the root wrangler.toml deploys: the demo's edge on Cloudflare.
+// The Worker the demo's wrangler.toml deploys: its edge on Cloudflare.
 import { worker } from '@gatehouse/cloudflare';
 import { edge } from './edge.ts';
 

@@ -1,4 +1,4 @@
-// The demo's edge, as deployed by the root wrangler.toml: /assets/ from the
+// The demo's edge, as its wrangler.toml deploys it: /assets/ from the
 // files in apps/demo/public, /api/ to the app servers, and everything else
 // from a file when there is one, else from the app servers.
 import { assetsBinding, defineEdge, type AssetsFetcher } from '@gatehouse/edge';

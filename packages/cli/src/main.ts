@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { ContainerError } from '@gatehouse/node/container';
+import { dev, DEV_HELP } from './commands/dev.ts';
 import { start, START_HELP } from './commands/start.ts';
 import { closest, UsageError } from './usage-error.ts';
 
 const HELP = `Usage: gatehouse <command> [options]
 
 Commands:
+  dev           run the whole stack locally: the edge in workerd, the origins behind it
   start [app]   run an App in worker processes (the application container)
 
 Options:
@@ -15,7 +17,7 @@ Options:
 Run "gatehouse <command> --help" for a command's options.
 `;
 
-const COMMANDS = ['start', 'help'];
+const COMMANDS = ['dev', 'start', 'help'];
 const OPTIONS = ['version', 'help'];
 
 /**
@@ -27,6 +29,12 @@ export async function main(args: readonly string[]): Promise<number> {
   const [command, ...rest] = args;
   try {
     switch (command) {
+      case 'dev':
+        if (rest.includes('--help') || rest.includes('-h')) {
+          process.stdout.write(DEV_HELP);
+          return 0;
+        }
+        return await dev(rest);
       case 'start':
         if (rest.includes('--help') || rest.includes('-h')) {
           process.stdout.write(START_HELP);
@@ -55,8 +63,9 @@ export async function main(args: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) {
       // The command's own usage when the error is about it: its options are not the top level's.
-      const program = command === 'start' ? 'gatehouse start' : 'gatehouse';
-      const help = error.seeHelp ? `Run "${program} --help" for the ${command === 'start' ? 'options' : 'commands and options'}.\n` : '';
+      const own = command === 'start' || command === 'dev';
+      const program = own ? `gatehouse ${command}` : 'gatehouse';
+      const help = error.seeHelp ? `Run "${program} --help" for the ${own ? 'options' : 'commands and options'}.\n` : '';
       process.stderr.write(`${program}: ${error.message}\n${help}`);
       return 2;
     }

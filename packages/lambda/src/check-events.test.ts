@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, expect, it, vi } from 'vitest';
+
+// Each test starts a Node process, which a busy machine can take seconds to do.
+vi.setConfig({ testTimeout: 30_000 });
 
 const script = fileURLToPath(new URL('../scripts/check-events.ts', import.meta.url));
 const folder = mkdtempSync(join(tmpdir(), 'gatehouse-check-events-'));

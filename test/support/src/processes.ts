@@ -1,9 +1,23 @@
-/** Whether a process with this id is still running (signal 0 tests for it without touching it). */
+import { existsSync, readFileSync } from 'node:fs';
+
+/**
+ * Whether a process with this id is still running: signal 0 tests for it
+ * without touching it. A zombie (exited, not yet reaped) counts as gone:
+ * where PID 1 does not reap, as in some containers, an orphan that exited
+ * stays one.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    // The state is the field after the command, which is in parentheses and may hold spaces.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    // Without /proc (not Linux) signal 0 is all there is to go on; with it, the process has just gone.
+    return !existsSync('/proc/self/stat');
   }
 }

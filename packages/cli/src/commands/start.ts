@@ -1,12 +1,11 @@
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
 import { startContainer, type Container, type ContainerOptions } from '@gatehouse/node/container';
-import type { GatehouseConfig } from '../config.ts';
+import { loadConfigFile } from '../config-file.ts';
+import { STOP_WITH_STDIN_ENV } from '../dev/node-origin.ts';
 import { formatStats } from '../format-stats.ts';
-import { closest, UsageError } from '../usage-error.ts';
+import { parseCommandArgs } from '../command-args.ts';
+import { UsageError } from '../usage-error.ts';
 
 export const START_HELP = `Usage: gatehouse start [app] [options]
 
@@ -58,63 +57,11 @@ const OPTIONS = {
   config: { type: 'string', short: 'c' },
 } as const;
 
-type Options = typeof OPTIONS;
-type Name = keyof Options;
-type Values = {
-  -readonly [K in Name]?: Options[K] extends { type: 'boolean' } ? boolean : Options[K] extends { multiple: true } ? string[] : string;
-};
-
-interface Parsed {
-  values: Values;
-  positionals: string[];
-  /** How each option given was typed (`-w`, `--workers`), to name it so in a message. */
-  typed: Map<Name, string>;
-}
-
-/**
- * parseArgs in its lenient mode, checked here: strict mode's errors are
- * Node's (several lines, a quote that does not close, `-w, --workers
- * <value>` for what was typed `--workers`), and it refuses `--max-requests
- * -1` before it can be said that -1 is no count.
- */
-function parse(args: readonly string[]): Parsed {
-  const { values, positionals, tokens } = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: true, strict: false, tokens: true });
-  const typed = new Map<Name, string>();
-  for (const token of tokens) {
-    if (token.kind !== 'option') continue;
-    const raw = args[token.index]!;
-    // `-workers` reads as -w with the value "orkers": a long option with one dash was meant.
-    const oneDash = /^-([^-=][^=]+)/.exec(raw)?.[1];
-    if (oneDash !== undefined && Object.hasOwn(OPTIONS, oneDash)) {
-      throw new UsageError(`unknown option -${oneDash} (did you mean --${oneDash}?)`, { seeHelp: true });
-    }
-    if (!Object.hasOwn(OPTIONS, token.name)) throw new UsageError(unknownOption(token.rawName), { seeHelp: true });
-    const name = token.name as Name;
-    const option: { type: 'string' | 'boolean' } = OPTIONS[name];
-    if (option.type === 'boolean' && token.value !== undefined) throw new UsageError(`${token.rawName} takes no value`, { seeHelp: true });
-    // The next argument is the value, unless it is an option (a negative number is not).
-    if (option.type === 'string' && (token.value === undefined || (token.inlineValue === false && /^-[^\d.]/.test(token.value)))) {
-      throw new UsageError(`${token.rawName} needs a value`, { seeHelp: true });
-    }
-    typed.set(name, token.rawName);
-  }
-  return { values: values as Values, positionals, typed };
-}
-
-function unknownOption(rawName: string): string {
-  const dashes = rawName.startsWith('--') ? '--' : '-';
-  const names = Object.entries(OPTIONS).flatMap(([name, option]) =>
-    dashes === '--' ? [name] : 'short' in option ? [option.short] : [],
-  );
-  const meant = closest(rawName.slice(dashes.length), names);
-  return `unknown option ${rawName}${meant === undefined ? '' : ` (did you mean ${dashes}${meant}?)`}`;
-}
-
-const CONFIG_NAMES = ['gatehouse.config.ts', 'gatehouse.config.mjs', 'gatehouse.config.js'];
+type Name = keyof typeof OPTIONS;
 
 /** `gatehouse start`: resolves with the exit code once the container has stopped. */
 export async function start(args: readonly string[]): Promise<number> {
-  const { values, positionals, typed } = parse(args);
+  const { values, positionals, typed } = parseCommandArgs(args, OPTIONS);
   if (positionals.length > 1) {
     throw new UsageError(`start takes one App, not ${positionals.length}: ${positionals.join(' ')}`, { seeHelp: true });
   }
@@ -231,6 +178,9 @@ export async function start(args: readonly string[]): Promise<number> {
   process.on('SIGUSR2', printStats);
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onInt);
+  // Under `gatehouse dev`: its end, however it came, closes our stdin.
+  const stopWithStdin = process.env[STOP_WITH_STDIN_ENV] === '1';
+  if (stopWithStdin) process.stdin.on('end', onTerm).resume();
   let statsTimer: NodeJS.Timeout | undefined;
   try {
     try {
@@ -259,31 +209,15 @@ export async function start(args: readonly string[]): Promise<number> {
     process.off('SIGUSR2', printStats);
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);
+    if (stopWithStdin) process.stdin.off('end', onTerm).destroy();
   }
 }
 
-interface LoadedConfig {
-  app: string | undefined;
-  options: Partial<ContainerOptions>;
-}
-
-async function loadConfig(explicit: string | undefined): Promise<LoadedConfig> {
-  const file =
-    explicit !== undefined ? resolve(explicit) : CONFIG_NAMES.map((name) => resolve(name)).find((path) => existsSync(path));
-  if (file === undefined) return { app: undefined, options: {} };
-  if (!existsSync(file)) throw new UsageError(`the config file ${file} does not exist`);
-  let module: { default?: unknown };
-  try {
-    module = (await import(pathToFileURL(file).href)) as { default?: unknown };
-  } catch (error) {
-    throw new UsageError(`could not load the config file ${file}: ${(error as Error).message}`);
-  }
-  const config = module.default as GatehouseConfig | undefined;
-  if (typeof config !== 'object' || config === null) {
-    throw new UsageError(`${file} must export default a config object: export default defineConfig({ start: {...} })`);
-  }
+/** `start`'s part of the config file, its App resolved from the file's folder. */
+async function loadConfig(explicit: string | undefined): Promise<{ app: string | undefined; options: Partial<ContainerOptions> }> {
+  const { root, config } = await loadConfigFile(explicit);
   const { app, ...options } = config.start ?? {};
-  return { app: app === undefined ? undefined : resolve(dirname(file), app), options };
+  return { app: app === undefined ? undefined : resolve(root, app), options };
 }
 
 function portFromEnv(): number | undefined {

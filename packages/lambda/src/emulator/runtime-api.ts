@@ -34,8 +34,13 @@ export interface RuntimeProcess {
   readonly handler: string;
   /** More environment for the process, over this process's own. */
   readonly env?: Record<string, string>;
-  /** Where the function's output goes. Defaults to `'inherit'`: this process's stdout and stderr. */
-  readonly stdio?: 'inherit' | 'ignore';
+  /**
+   * Where the function's output goes: `'inherit'` (the default), this
+   * process's stdout and stderr; `'ignore'`; or a function given each
+   * process's stdout and stderr as it starts (`gatehouse dev` prefixes
+   * their lines).
+   */
+  readonly stdio?: 'inherit' | 'ignore' | ((stdout: Readable, stderr: Readable) => void);
 }
 
 export interface RuntimeApiOptions {
@@ -113,11 +118,12 @@ export async function startRuntimeApi(options: RuntimeApiOptions = {}): Promise<
 
   const start = (runtime: RuntimeProcess): void => {
     initialized = false;
-    const stdio = runtime.stdio ?? 'inherit';
+    const stdio = typeof runtime.stdio === 'function' ? 'pipe' : (runtime.stdio ?? 'inherit');
     const started = spawn(process.execPath, [BOOTSTRAP], {
       env: { ...process.env, ...runtime.env, AWS_LAMBDA_RUNTIME_API: address, _HANDLER: runtime.handler, LAMBDA_TASK_ROOT: runtime.taskRoot },
       stdio: ['ignore', stdio, stdio],
     });
+    if (typeof runtime.stdio === 'function') runtime.stdio(started.stdout!, started.stderr!);
     child = started;
     started.once('exit', (code, signal) => exited(started, signal !== null ? `signal: ${signal}` : `exit status ${code}`));
     // Without a pid the process never ran, and will never emit 'exit'.

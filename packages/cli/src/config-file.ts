@@ -1,0 +1,95 @@
+import { existsSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { GatehouseConfig } from './config.ts';
+import { UsageError } from './usage-error.ts';
+
+const CONFIG_NAMES = ['gatehouse.config.ts', 'gatehouse.config.mjs', 'gatehouse.config.js'];
+
+/** A config file, loaded and checked. */
+export interface LoadedConfig {
+  /** The file, or undefined when there is none and none was asked for. */
+  readonly file: string | undefined;
+  /** Its folder, which relative paths in it are taken from (the working directory without a file). */
+  readonly root: string;
+  readonly config: GatehouseConfig;
+}
+
+/**
+ * Load `explicit`, else the first `gatehouse.config.{ts,mjs,js}` in the
+ * working directory, else nothing. Every field is checked: a wrong one is
+ * a {@link UsageError} naming its path (`origins.app.kind`) and what it
+ * should be.
+ */
+export async function loadConfigFile(explicit: string | undefined): Promise<LoadedConfig> {
+  const file = explicit !== undefined ? resolve(explicit) : CONFIG_NAMES.map((name) => resolve(name)).find((path) => existsSync(path));
+  if (file === undefined) return { file: undefined, root: process.cwd(), config: {} };
+  if (!existsSync(file)) throw new UsageError(`the config file ${file} does not exist`);
+  let module: { default?: unknown };
+  try {
+    module = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  } catch (error) {
+    throw new UsageError(`could not load the config file ${file}: ${(error as Error).message}`);
+  }
+  const name = relative(process.cwd(), file) || file;
+  const config = module.default;
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new UsageError(`${name} must export default a config object: export default defineConfig({ ... })`);
+  }
+  checkConfig(config as Record<string, unknown>, name);
+  return { file, root: dirname(file), config: config as GatehouseConfig };
+}
+
+type Check = (value: unknown) => string | undefined;
+
+const describe = (value: unknown): string =>
+  value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'string' ? `"${value}"` : typeof value === 'object' ? 'an object' : String(value);
+
+const string: Check = (value) => (typeof value === 'string' && value !== '' ? undefined : 'a non-empty string');
+const port: Check = (value) => (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65_535 ? undefined : 'a port number (0 to 65535)');
+const count: Check = (value) => (Number.isInteger(value) && (value as number) >= 1 ? undefined : 'a whole number of at least 1');
+const strings: Check = (value) => (Array.isArray(value) && value.every((item) => typeof item === 'string') ? undefined : 'an array of strings');
+const oneOf =
+  (...choices: string[]): Check =>
+  (value) =>
+    typeof value === 'string' && choices.includes(value) ? undefined : choices.map((choice) => `"${choice}"`).join(' or ');
+const object: Check = (value) => (typeof value === 'object' && value !== null && !Array.isArray(value) ? undefined : 'an object');
+
+/** Check `value`'s known fields against `fields`; unknown ones are refused, as a misspelt name would be. */
+function checkFields(value: Record<string, unknown>, path: string, file: string, fields: Record<string, Check>, required: readonly string[] = []): void {
+  for (const key of required) {
+    if (value[key] === undefined) throw new UsageError(`${file}: ${path}${key} is missing: it wants ${fields[key]!(undefined)}`);
+  }
+  for (const [key, field] of Object.entries(value)) {
+    if (field === undefined) continue;
+    const check = fields[key];
+    if (check === undefined) {
+      throw new UsageError(`${file}: ${path}${key} is not a field here (known: ${Object.keys(fields).join(', ')})`);
+    }
+    const wants = check(field);
+    if (wants !== undefined) throw new UsageError(`${file}: ${path}${key} wants ${wants}, not ${describe(field)}`);
+  }
+}
+
+function checkConfig(config: Record<string, unknown>, file: string): void {
+  // `start` has its own checks, in the container (they name its options as the command line does).
+  checkFields(config, '', file, { edge: object, origins: object, conditions: strings, start: object });
+  if (config.edge !== undefined) checkFields(config.edge as Record<string, unknown>, 'edge.', file, { wrangler: string, port });
+  const origins = Object.entries((config.origins ?? {}) as Record<string, unknown>);
+  for (const [name, origin] of origins) {
+    const path = `origins.${name}.`;
+    const wants = object(origin);
+    if (wants !== undefined) throw new UsageError(`${file}: origins.${name} wants ${wants}, not ${describe(origin)}`);
+    const fields = origin as Record<string, unknown>;
+    const kind = oneOf('node', 'lambda');
+    if (kind(fields.kind) !== undefined) {
+      throw new UsageError(`${file}: ${path}kind ${fields.kind === undefined ? 'is missing: it wants' : 'wants'} ${kind(fields.kind)}${fields.kind === undefined ? '' : `, not ${describe(fields.kind)}`}`);
+    }
+    const common = { kind, entry: string, edgeVar: string, port };
+    const specific: Record<string, Check> = fields.kind === 'node' ? { workers: count } : { source: oneOf('function-url', 'http', 'rest', 'alb') };
+    checkFields(fields, path, file, { ...common, ...specific }, ['entry']);
+    if (origins.length > 1 && fields.edgeVar === undefined && config.edge !== undefined) {
+      throw new UsageError(`${file}: ${path}edgeVar is missing: with several origins, each names the Worker var that tells the edge its URL`);
+    }
+  }
+}

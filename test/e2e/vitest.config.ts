@@ -1,0 +1,3 @@
+import { slowSuite } from '../../vitest.shared.ts';
+
+export default slowSuite;
