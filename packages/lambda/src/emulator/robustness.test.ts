@@ -2,8 +2,9 @@
 // would, and never goes down itself.
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { startRuntimeApi } from './runtime-api.ts';
+import { runtimeApiState, startRuntimeApi } from './runtime-api.ts';
 import { emulate } from './server.ts';
+import { until } from './_test-until.ts';
 
 /** One raw call to the Runtime API, as a runtime client makes it. */
 function call(address: string, method: string, path: string, body?: string, signal?: AbortSignal) {
@@ -48,16 +49,20 @@ describe('the Runtime API', () => {
     }
   });
 
-  it('hands the next event to a live poller, not to one that went away', async () => {
+  it('hands the next event to a live poller, not to one that went away', async ({ signal }) => {
     const api = await startRuntimeApi();
     try {
       const gone = new AbortController();
       const stale = call(api.address, 'GET', NEXT, undefined, gone.signal).catch(() => 'aborted');
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Aborted before the server holds it, the poll would prove nothing: wait until it waits there.
+      await until(() => runtimeApiState(api).polling === 1, signal);
       gone.abort();
       expect(await stale).toBe('aborted');
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // The server hears of the abort only some while later, and until then has no reason not to hand the event to that poll.
+      await until(() => runtimeApiState(api).polling === 0, signal);
       const outcome = api.invoke({ n: 2 });
+      // No live poll: the event must wait for one, not go to the one that went away.
+      expect(runtimeApiState(api)).toMatchObject({ queued: 1, running: 0 });
       const next = await call(api.address, 'GET', NEXT);
       expect(JSON.parse(next.body)).toEqual({ n: 2 });
       const id = String(next.headers['lambda-runtime-aws-request-id']);
@@ -68,7 +73,7 @@ describe('the Runtime API', () => {
     }
   });
 
-  it('fails waiting and later invocations with an init error at once, until a runtime asks for work', async () => {
+  it('fails waiting and later invocations with an init error at once, until a runtime asks for work', async ({ signal }) => {
     const api = await startRuntimeApi();
     try {
       const waiting = api.invoke({ n: 1 }, { timeout: 30_000 });
@@ -79,7 +84,8 @@ describe('the Runtime API', () => {
       expect(await api.invoke({ n: 2 }, { timeout: 30_000 })).toEqual(failed);
       // A runtime started again, by hand, that gets as far as polling.
       const next = call(api.address, 'GET', NEXT);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Until its poll reaches the server, the init error still stands and would fail the invocation.
+      await until(() => runtimeApiState(api).polling === 1, signal);
       const outcome = api.invoke({ n: 3 });
       const id = String((await next).headers['lambda-runtime-aws-request-id']);
       await call(api.address, 'POST', `/2018-06-01/runtime/invocation/${id}/response`, '"up"');

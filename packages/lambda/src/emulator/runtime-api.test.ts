@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BundledFunction, bundleFunction } from './bundle.ts';
 import { type Emulator, emulate } from './server.ts';
-import { type RuntimeApi, startRuntimeApi } from './runtime-api.ts';
+import { type RuntimeApi, runtimeApiState, startRuntimeApi } from './runtime-api.ts';
+import { until } from './_test-until.ts';
 import { isAlive } from '@gatehouse/test-support/processes';
 
 const bootstrap = fileURLToPath(new URL('./bootstrap.ts', import.meta.url));
@@ -285,12 +286,16 @@ describe('the runtime the emulator starts and watches', () => {
     }
   }, 20_000);
 
-  it('closes without waiting for requests that can no longer be answered, and stops the runtime', async () => {
+  it('closes without waiting for requests that can no longer be answered, and stops the runtime', async ({ signal }) => {
     const api = await startRuntimeApi({ runtime: { taskRoot: root, handler: 'index.handler' } });
     const front = await emulate(api, { source: 'http', timeout: 30_000 });
     const { body: pid } = await within(ask(front, '/pid'));
     const hanging = [ask(front, '/hang'), ask(front, '/hang')].map((answer) => answer.catch(() => 'cut'));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Closed before they arrive, the requests would be refused and prove nothing: wait until one runs and one queues behind it.
+    await until(() => {
+      const { running, queued } = runtimeApiState(api);
+      return running === 1 && queued === 1;
+    }, signal);
     await within(front.close());
     await within(api.close());
     expect(await within(Promise.all(hanging))).toEqual(['cut', 'cut']);

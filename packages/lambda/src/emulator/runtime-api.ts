@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
@@ -74,6 +74,38 @@ interface Pending {
   settle: (outcome: Outcome) => void;
 }
 
+/** A runtime's open `GET /next`, waiting for an event. */
+interface Poller {
+  /** The poll's connection: once destroyed, the runtime that asked has gone. */
+  readonly socket: Socket;
+  /** Answers the poll with the event; false if its runtime has gone. */
+  readonly take: (pending: Pending) => boolean;
+}
+
+/**
+ * @internal What a Runtime API holds at one moment: what its tests wait
+ * on, since the server sees a poll arrive or go away only some time after
+ * the client acts, and no fixed sleep covers that time on a loaded machine.
+ */
+export interface RuntimeApiState {
+  /** Polls still open on a live connection: runtimes that asked for an event and still wait. */
+  readonly polling: number;
+  /** Events no runtime has taken yet. */
+  readonly queued: number;
+  /** Events a runtime has taken and not yet answered. */
+  readonly running: number;
+}
+
+// Kept beside the Runtime API rather than on it, so that its public type shows nothing of this.
+const states = new WeakMap<RuntimeApi, () => RuntimeApiState>();
+
+/** @internal What `api` holds now; not exported from the package. */
+export function runtimeApiState(api: RuntimeApi): RuntimeApiState {
+  const state = states.get(api);
+  if (state === undefined) throw new TypeError('Not a Runtime API that startRuntimeApi() made');
+  return state();
+}
+
 /**
  * How long Lambda lets an execution environment start (its init phase)
  * before the first invocation: an event waits at most this long plus the
@@ -95,7 +127,7 @@ const INIT_LIMIT = 10_000;
  */
 export async function startRuntimeApi(options: RuntimeApiOptions = {}): Promise<RuntimeApi> {
   const queue: Pending[] = [];
-  const waiting: ((pending: Pending) => boolean)[] = [];
+  const waiting: Poller[] = [];
   const inFlight = new Map<string, Pending>();
   let reportInitError!: (outcome: ErrorOutcome) => void;
   const initError = new Promise<ErrorOutcome>((resolve) => (reportInitError = resolve));
@@ -108,7 +140,7 @@ export async function startRuntimeApi(options: RuntimeApiOptions = {}): Promise<
   let initialized = false;
 
   const dispatch = (pending: Pending): void => {
-    for (let waiter = waiting.shift(); waiter !== undefined; waiter = waiting.shift()) if (waiter(pending)) return;
+    for (let poller = waiting.shift(); poller !== undefined; poller = waiting.shift()) if (poller.take(pending)) return;
     queue.push(pending);
   };
 
@@ -160,8 +192,9 @@ export async function startRuntimeApi(options: RuntimeApiOptions = {}): Promise<
       // A runtime that asks for work has started, whatever one before it reported.
       initialized = true;
       failure = undefined;
-      const hand = (pending: Pending): boolean => {
-        if (req.socket.destroyed) return false;
+      const { socket } = req;
+      const take = (pending: Pending): boolean => {
+        if (socket.destroyed) return false;
         inFlight.set(pending.id, pending);
         const deadline = pending.begin();
         res.writeHead(200, {
@@ -177,13 +210,15 @@ export async function startRuntimeApi(options: RuntimeApiOptions = {}): Promise<
       };
       const next = queue.shift();
       if (next !== undefined) {
-        hand(next);
+        // A poller gone before its request was read keeps nothing: the event waits for the next one.
+        if (!take(next)) queue.unshift(next);
         return;
       }
-      waiting.push(hand);
+      const poller: Poller = { socket, take };
+      waiting.push(poller);
       // A function process that goes away mid-poll must not be handed the next event.
       res.once('close', () => {
-        const at = waiting.indexOf(hand);
+        const at = waiting.indexOf(poller);
         if (at !== -1) waiting.splice(at, 1);
       });
       return;
@@ -254,7 +289,7 @@ export async function startRuntimeApi(options: RuntimeApiOptions = {}): Promise<
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  return {
+  const api: RuntimeApi = {
     address,
     initError,
     invoke(event, invokeOptions = {}) {
@@ -309,6 +344,13 @@ export async function startRuntimeApi(options: RuntimeApiOptions = {}): Promise<
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  states.set(api, () => ({
+    // A poll whose connection is gone is no longer waiting, whether or not its 'close' has run yet: no event goes to it.
+    polling: waiting.filter((poller) => !poller.socket.destroyed).length,
+    queued: queue.length,
+    running: inFlight.size,
+  }));
+  return api;
 }
 
 const CLOSED: ErrorOutcome = { type: 'error', errorType: 'Emulator.Closed', errorMessage: 'The Runtime API closed before the function answered' };
