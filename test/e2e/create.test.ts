@@ -210,16 +210,18 @@ async function startDev(project: string): Promise<{ edge: string | undefined; ur
 }
 
 describe.each([
-  ['edge-lambda', '/api/hello?name=lambda', { hello: 'lambda' }],
-  ['worker', '/api/hello?name=worker', { hello: 'worker' }],
-  ['node', '/api/hello?name=node', { hello: 'node' }],
-])('the %s template: create → install → test → type-check → dev', (template, path, answer) => {
+  ['edge-lambda', '/api/hello?name=lambda', { hello: 'lambda' }, /^ {2}dist\/app\.zip +\d+\.\d KiB$/m],
+  ['worker', '/api/hello?name=worker', { hello: 'worker' }, /^ {2}dist\/edge\/index\.js +\d+\.\d KiB/m],
+  ['node', '/api/hello?name=node', { hello: 'node' }, /^ {2}dist\/app\/app\.mjs +\d+\.\d KiB/m],
+])('the %s template: create → install → test → type-check → build → dev', (template, path, answer, artifact) => {
   it('works from the packed tarballs alone', { timeout: 10 * MINUTES }, async () => {
     const { project } = await create(template, template);
     await install(project);
     const tested = await run('npm', ['test'], { cwd: project, env: SHELL_ENV, timeout: 3 * MINUTES });
     expect(stripVTControlCharacters(tested.stdout)).toMatch(/Tests\s+1 passed/);
     await run('npm', ['run', 'typecheck'], { cwd: project, env: SHELL_ENV, timeout: 3 * MINUTES });
+    const built = await run('npm', ['run', 'build'], { cwd: project, env: SHELL_ENV, timeout: 3 * MINUTES });
+    expect(built.stdout).toMatch(artifact);
     const dev = await startDev(project);
     try {
       // The edge where there is one (the Lambda origin behind it), else the App's own URL.

@@ -11,4 +11,4 @@ export { runRuntimeClient, type RuntimeClientOptions } from './runtime-client.ts
 export { buildEvent, type EmulatedSource, type ReceivedRequest } from './event-builders.ts';
 export { readPrelude, type Prelude } from './prelude.ts';
 export { installAwsLambdaGlobal } from '../awslambda.ts';
-export { bundleFunction, type BundledFunction, type BundleOptions } from './bundle.ts';
+export { bundleFunction, writeFunctionBundle, type BundledFunction, type BundleOptions } from './bundle.ts';
