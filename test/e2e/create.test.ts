@@ -5,13 +5,13 @@
 // edge + Node template `gatehouse dev` driven in headless Chromium.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify, stripVTControlCharacters } from 'node:util';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAlive } from '@gatehouse/test-support/processes';
+import { descendants, isAlive } from '@gatehouse/test-support/processes';
+import { freePort } from '@gatehouse/test-support/sockets';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '../..');
@@ -63,24 +63,7 @@ async function install(project: string): Promise<void> {
   await run('npm', ['install', '--no-audit', '--no-fund', ...own], { cwd: project, env: SHELL_ENV, timeout: 5 * MINUTES });
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
-/** Every process under `pid`, at any depth. */
-function descendants(pid: number): number[] {
-  let children: number[];
-  try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-  return children.flatMap((child) => [child, ...descendants(child)]);
-}
 
 describe('edge + Node origin: create → install → test → dev → the page in Chromium', () => {
   let browser: Browser;

@@ -3,11 +3,11 @@
 // real browser (Debian's chromium, driven by playwright-core).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { isAlive } from '@gatehouse/test-support/processes';
+import { descendants, isAlive } from '@gatehouse/test-support/processes';
+import { freePort } from '@gatehouse/test-support/sockets';
 
 const ROOT = join(import.meta.dirname, '../..');
 const ORIGIN_FILE = join(ROOT, 'apps/demo/src/app.ts');
@@ -21,13 +21,6 @@ let exited: Promise<number | null>;
 let browser: Browser;
 const original = readFileSync(ORIGIN_FILE, 'utf8');
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function waitForOutput(pattern: RegExp): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
@@ -43,16 +36,6 @@ function waitForOutput(pattern: RegExp): Promise<RegExpMatchArray> {
   });
 }
 
-/** Every process under `pid`, at any depth. */
-function descendants(pid: number): number[] {
-  let children: number[];
-  try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-  return children.flatMap((child) => [child, ...descendants(child)]);
-}
 
 beforeAll(async () => {
   const port = await freePort();

@@ -6,7 +6,8 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { isAlive } from '@gatehouse/test-support/processes';
+import { descendants, isAlive } from '@gatehouse/test-support/processes';
+import { freePort } from '@gatehouse/test-support/sockets';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
@@ -61,24 +62,7 @@ function startDev(cwd: string, args: string[] = [], env: Record<string, string> 
   };
 }
 
-/** Every process under `pid`, at any depth. */
-function descendants(pid: number): number[] {
-  let children: number[];
-  try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-  return children.flatMap((child) => [child, ...descendants(child)]);
-}
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Ask until `check` passes: a reload takes as long as it takes, and the test's timeout bounds it. */
 async function eventually(check: () => Promise<void>): Promise<void> {
@@ -214,5 +198,23 @@ describe('what stops gatehouse dev before it starts is one line', () => {
     const dev = startDev(newProject(), ['--prot', '1']);
     expect(await dev.exited).toBe(2);
     expect(dev.output()).toBe('gatehouse dev: unknown option --prot (did you mean --port?)\nRun "gatehouse dev --help" for the options.\n');
+  });
+});
+
+describe('help', () => {
+  it('gatehouse --help lists dev, build and start; each command its options with their defaults', async () => {
+    const project = newProject();
+    for (const [args, expected] of [
+      [['--help'], [/^ {2}dev {11}run the whole stack locally/m, /^ {2}build {9}build what each tier deploys/m, /^ {2}start \[app\]/m]],
+      [['dev', '--help'], [/-p, --port <n> +the edge's port \(default: edge\.port, else 8787\)/, /-H, --host <address> +address every tier listens on \(default 127\.0\.0\.1\)/]],
+      [['build', '--help'], [/-t, --target <kind> +workers, lambda or node; repeatable \(default: every tier\)/, /-o, --outdir <dir> +.*\(default: dist\)/]],
+    ] as const) {
+      const child = spawn(process.execPath, ['--conditions=@gatehouse/source', BIN, ...args], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+      const code = await new Promise((resolve) => child.once('exit', resolve));
+      expect(code).toBe(0);
+      for (const line of expected) expect(out).toMatch(line);
+    }
   });
 });

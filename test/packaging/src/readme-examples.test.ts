@@ -1,10 +1,10 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { freePort } from '@gatehouse/test-support/sockets';
 
 // The code the READMEs show, as a reader would copy it: every TypeScript
 // block type-checks against the packages, and the Worker project of
@@ -126,13 +126,6 @@ afterAll(() => {
   for (const child of running) if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 it("runs @gatehouse/cloudflare's Worker project under wrangler as its README shows", async () => {
   const project = projects.get('packages/cloudflare/README.md#0')!;

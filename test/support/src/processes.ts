@@ -21,3 +21,14 @@ export function isAlive(pid: number): boolean {
     return !existsSync('/proc/self/stat');
   }
 }
+
+/** Every process under `pid`, at any depth (Linux: read from /proc; elsewhere none). */
+export function descendants(pid: number): number[] {
+  let children: number[];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+  return children.flatMap((child) => [child, ...descendants(child)]);
+}

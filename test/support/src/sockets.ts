@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 
 /** A server under test: where it listens on 127.0.0.1. */
 export interface Listening {
@@ -89,4 +89,13 @@ export function request(server: Listening, path: string, method = 'GET', headers
     req.on('error', reject);
     req.end();
   });
+}
+
+/** A port free now on 127.0.0.1, for a process under test that must be told one before it starts. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
