@@ -39,13 +39,15 @@ afterAll(() => {
 
 describe('gatehouse build', () => {
   let output: string;
+  let built: { code: number | null; stderr: string };
   beforeAll(async () => {
     const result = await gatehouse(['build', '--outdir', outdir]);
-    expect(result.code, result.stderr).toBe(0);
+    built = result;
     output = result.stdout;
   });
 
   it("prints each artifact's path, size and gzip size", () => {
+    expect(built.code, built.stderr).toBe(0);
     expect(output).toMatch(/^edge \(workers\) built in \d+\.\d s$/m);
     expect(output).toMatch(/^api \(node\) built in \d+\.\d s$/m);
     expect(output).toMatch(/^fn \(lambda\) built in \d+\.\d s$/m);
