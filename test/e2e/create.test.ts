@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify, stripVTControlCharacters } from 'node:util';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { descendants, isAlive } from '@gatehouse/test-support/processes';
+import { descendants, survivors } from '@gatehouse/test-support/processes';
 import { freePort } from '@gatehouse/test-support/sockets';
 
 const run = promisify(execFile);
@@ -145,7 +145,7 @@ describe('edge + Node origin: create → install → test → dev → the page i
     process.kill(-dev.pid!, 'SIGINT');
     await exited;
     expect(log).toMatch(/Stopped\./);
-    expect(processes.filter(isAlive)).toEqual([]);
+    expect(await survivors(processes)).toEqual([]);
 
     // Figures for the issue's closing note; no test depends on them.
     console.log(

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { descendants, isAlive } from '@gatehouse/test-support/processes';
+import { descendants, survivors } from '@gatehouse/test-support/processes';
 import { freePort } from '@gatehouse/test-support/sockets';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -93,5 +93,5 @@ it('npm run dev prints the edge URL, which answers 200, and the page gets its AP
   process.kill(-dev.pid!, 'SIGINT');
   await exited;
   expect(output).toMatch(/Stopped\./);
-  expect(processes.filter(isAlive)).toEqual([]);
+  expect(await survivors(processes)).toEqual([]);
 });

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { descendants, isAlive } from '@gatehouse/test-support/processes';
+import { descendants, survivors } from '@gatehouse/test-support/processes';
 import { freePort } from '@gatehouse/test-support/sockets';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
@@ -148,7 +148,7 @@ describe('gatehouse dev', () => {
     dev.child.kill('SIGINT');
     expect(await dev.exited).toBe(0);
     expect(dev.output()).toMatch(/Stopped\.\n$/);
-    expect(processes.filter(isAlive)).toEqual([]);
+    expect(await survivors(processes)).toEqual([]);
     await expect(fetch(edge)).rejects.toThrow('fetch failed');
   });
 });

@@ -32,3 +32,16 @@ export function descendants(pid: number): number[] {
   }
   return children.flatMap((child) => [child, ...descendants(child)]);
 }
+
+/**
+ * Those of `pids` still running after up to `ms`: a process that is
+ * stopping gets that long to finish, one left behind is named.
+ */
+export async function survivors(pids: readonly number[], ms = 10_000): Promise<number[]> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const alive = pids.filter(isAlive);
+    if (alive.length === 0 || Date.now() >= until) return alive;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
