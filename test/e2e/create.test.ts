@@ -212,6 +212,14 @@ describe.each([
       const response = await fetch(new URL(path, url));
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual(answer);
+      // A save reloads the tier that imports the file: the origin, or the Worker.
+      const appFile = join(project, 'src/app.ts');
+      writeFileSync(appFile, readFileSync(appFile, 'utf8').replace("hello: c.req.query('name') ?? 'world'", "hello: `${c.req.query('name') ?? 'world'} again`"));
+      for (;;) {
+        const again = await fetch(new URL(path, url)).catch(() => undefined);
+        if (again?.status === 200 && ((await again.json()) as { hello: string }).hello.endsWith(' again')) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     } finally {
       expect(await dev.stop()).toMatch(/Stopped\./);
     }

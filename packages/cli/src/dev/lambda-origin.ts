@@ -16,8 +16,10 @@ type Emulator = typeof EmulatorModule;
 /**
  * A Lambda origin: the function bundled as it is deployed, run by a real
  * Runtime API client in a process of its own, behind the emulator's event
- * source. A reload bundles it again and starts a fresh runtime, as a
- * deploy does: requests in flight finish on the old one.
+ * source. A reload bundles it again and starts a fresh runtime, a cold
+ * start as after a deploy. The old front closes first (its requests in
+ * flight are answered), so for that moment the port refuses, and the edge
+ * answers those requests 502.
  */
 export class LambdaOrigin {
   readonly url: string;
