@@ -53,6 +53,13 @@ const oneOf =
   (...choices: string[]): Check =>
   (value) =>
     typeof value === 'string' && choices.includes(value) ? undefined : choices.map((choice) => `"${choice}"`).join(' or ');
+const boolean: Check = (value) => (typeof value === 'boolean' ? undefined : 'true or false');
+const between =
+  (least: number, most: number, unit: string): Check =>
+  (value) =>
+    Number.isInteger(value) && (value as number) >= least && (value as number) <= most ? undefined : `a whole number of ${unit} from ${least} to ${most}`;
+// Lambda's rule for a function name: 1 to 64 letters, digits, hyphens and underscores.
+const functionName: Check = (value) => (typeof value === 'string' && /^[\w-]{1,64}$/.test(value) ? undefined : 'a Lambda function name (1 to 64 letters, digits, - and _)');
 const object: Check = (value) => (typeof value === 'object' && value !== null && !Array.isArray(value) ? undefined : 'an object');
 
 /** Check `value`'s known fields against `fields`; unknown ones are refused, as a misspelt name would be. */
@@ -86,7 +93,18 @@ function checkConfig(config: Record<string, unknown>, file: string): void {
       throw new UsageError(`${file}: ${path}kind ${fields.kind === undefined ? 'is missing: it wants' : 'wants'} ${kind(fields.kind)}${fields.kind === undefined ? '' : `, not ${describe(fields.kind)}`}`);
     }
     const common = { kind, entry: string, edgeVar: string, port };
-    const specific: Record<string, Check> = fields.kind === 'node' ? { workers: count } : { source: oneOf('function-url', 'http', 'rest', 'alb') };
+    const specific: Record<string, Check> =
+      fields.kind === 'node'
+        ? { workers: count, url: string }
+        : {
+            source: oneOf('function-url', 'http', 'rest', 'alb'),
+            functionName: functionName,
+            memorySize: between(128, 10_240, 'MB'),
+            timeout: between(1, 900, 'seconds'),
+            architecture: oneOf('arm64', 'x86_64'),
+            role: (value) => (typeof value === 'string' && /^arn:aws[\w-]*:iam::\d{12}:role\/.+/.test(value) ? undefined : 'an IAM role ARN (arn:aws:iam::<account>:role/<name>)'),
+            stream: boolean,
+          };
     checkFields(fields, path, file, { ...common, ...specific }, ['entry']);
     if (origins.length > 1 && fields.edgeVar === undefined && config.edge !== undefined) {
       throw new UsageError(`${file}: ${path}edgeVar is missing: with several origins, each names the Worker var that tells the edge its URL`);

@@ -51,12 +51,29 @@ export interface NodeOriginConfig extends OriginBase {
   kind: 'node';
   /** Worker processes in `gatehouse dev`. Defaults to 1. */
   workers?: number;
+  /**
+   * Where it runs in production, comma-separated for several servers:
+   * `gatehouse deploy` gives it to the edge under `edgeVar`.
+   */
+  url?: string;
 }
 
 export interface LambdaOriginConfig extends OriginBase {
   kind: 'lambda';
-  /** The event source that fronts the function. Defaults to `'function-url'`. */
+  /** The event source that fronts the function in `gatehouse dev`. Defaults to `'function-url'`. */
   source?: 'function-url' | 'http' | 'rest' | 'alb';
+  /** The function's name on AWS. Defaults to `<package name>-<origin name>`. */
+  functionName?: string;
+  /** MB. Defaults to 512. */
+  memorySize?: number;
+  /** Seconds. Defaults to 30. */
+  timeout?: number;
+  /** Defaults to `'arm64'`. */
+  architecture?: 'arm64' | 'x86_64';
+  /** The execution role's ARN. Without one, `<functionName>-role` is found or made. */
+  role?: string;
+  /** The handler streams its response (`streamHandler`): the Function URL's invoke mode is then RESPONSE_STREAM. */
+  stream?: boolean;
 }
 
 /**

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { ContainerError } from '@gatehouse/node/container';
 import { build, BUILD_HELP, BuildError } from './commands/build.ts';
+import { deploy, DEPLOY_HELP } from './commands/deploy.ts';
 import { dev, DEV_HELP } from './commands/dev.ts';
+import { DeployError } from './deploy/lambda-function.ts';
 import { start, START_HELP } from './commands/start.ts';
 import { closest, UsageError } from './usage-error.ts';
 
@@ -10,6 +12,7 @@ const HELP = `Usage: gatehouse <command> [options]
 Commands:
   dev           run the whole stack locally: the edge in workerd, the origins behind it
   build         build what each tier deploys: the Worker, Lambda zips, Node bundles
+  deploy        ship the tiers: Lambda functions with Function URLs, then the edge Worker
   start [app]   run an App in worker processes (the application container)
 
 Options:
@@ -19,7 +22,7 @@ Options:
 Run "gatehouse <command> --help" for a command's options.
 `;
 
-const COMMANDS = ['dev', 'build', 'start', 'help'];
+const COMMANDS = ['dev', 'build', 'deploy', 'start', 'help'];
 const OPTIONS = ['version', 'help'];
 
 /**
@@ -43,6 +46,12 @@ export async function main(args: readonly string[]): Promise<number> {
           return 0;
         }
         return await build(rest);
+      case 'deploy':
+        if (rest.includes('--help') || rest.includes('-h')) {
+          process.stdout.write(DEPLOY_HELP);
+          return 0;
+        }
+        return await deploy(rest);
       case 'start':
         if (rest.includes('--help') || rest.includes('-h')) {
           process.stdout.write(START_HELP);
@@ -71,14 +80,14 @@ export async function main(args: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) {
       // The command's own usage when the error is about it: its options are not the top level's.
-      const own = command === 'start' || command === 'dev' || command === 'build';
+      const own = command === 'start' || command === 'dev' || command === 'build' || command === 'deploy';
       const program = own ? `gatehouse ${command}` : 'gatehouse';
       const help = error.seeHelp ? `Run "${program} --help" for the ${own ? 'options' : 'commands and options'}.\n` : '';
       process.stderr.write(`${program}: ${error.message}\n${help}`);
       return 2;
     }
-    if (error instanceof BuildError) {
-      process.stderr.write(`gatehouse build: ${error.message}\n`);
+    if (error instanceof BuildError || error instanceof DeployError) {
+      process.stderr.write(`gatehouse ${command}: ${error.message}\n`);
       return 1;
     }
     if (error instanceof ContainerError) {

@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { zipSync } from 'fflate';
 import { parseCommandArgs } from '../command-args.ts';
 import { loadConfigFile } from '../config-file.ts';
 import { UsageError } from '../usage-error.ts';
+import { runWrangler } from '../wrangler-command.ts';
 
 export const BUILD_HELP = `Usage: gatehouse build [options]
 
@@ -112,27 +111,8 @@ function filesUnder(folder: string): string[] {
  * (`deploy --dry-run --outdir`): bundling it again here would be a second
  * bundler whose output production never runs.
  */
-async function buildWorker(root: string, wranglerConfig: string, folder: string, conditions: readonly string[]): Promise<string[]> {
-  let bin: string;
-  try {
-    bin = join(dirname(createRequire(join(root, 'package.json')).resolve('wrangler/package.json')), 'bin/wrangler.js');
-  } catch {
-    throw new UsageError('the edge is built by wrangler, which is not installed here: npm install --save-dev wrangler');
-  }
-  const env: NodeJS.ProcessEnv = { ...process.env, WRANGLER_SEND_METRICS: 'false' };
-  if (conditions.length > 0) env.WRANGLER_BUILD_CONDITIONS ??= [...conditions, 'workerd', 'worker', 'browser'].join(',');
-  const { code, output } = await new Promise<{ code: number | null; output: string }>((resolveRun, reject) => {
-    const child = spawn(process.execPath, [bin, 'deploy', '--dry-run', '--outdir', folder, '--config', wranglerConfig], {
-      cwd: dirname(wranglerConfig),
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let text = '';
-    child.stdout.on('data', (chunk: Buffer) => (text += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (text += chunk));
-    child.on('error', reject);
-    child.on('close', (exit) => resolveRun({ code: exit, output: text }));
-  });
+export async function buildWorker(root: string, wranglerConfig: string, folder: string, conditions: readonly string[]): Promise<string[]> {
+  const { code, output } = await runWrangler(root, wranglerConfig, ['deploy', '--dry-run', '--outdir', folder], conditions);
   if (code !== 0) throw new BuildError(`wrangler could not build the edge (${basename(wranglerConfig)}):\n${output.trim()}`);
   return filesUnder(folder);
 }
@@ -161,7 +141,7 @@ async function buildNode(entry: string, folder: string, conditions: readonly str
 }
 
 /** The function as Lambda runs it (the emulator's own bundling), and a zip of it to upload. */
-async function buildLambda(entry: string, folder: string, conditions: readonly string[]): Promise<string[]> {
+export async function buildLambda(entry: string, folder: string, conditions: readonly string[]): Promise<string[]> {
   // An optional peer: only a project with a Lambda origin has it.
   const { writeFunctionBundle } = await import('@gatehouse/lambda/emulator');
   mkdirSync(folder, { recursive: true });

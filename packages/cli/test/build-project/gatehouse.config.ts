@@ -4,7 +4,7 @@ import { defineConfig } from '@gatehouse/cli';
 export default defineConfig({
   edge: { wrangler: './wrangler.toml' },
   origins: {
-    api: { kind: 'node', entry: './src/app.ts', edgeVar: 'ORIGIN' },
+    api: { kind: 'node', entry: './src/app.ts', edgeVar: 'ORIGIN', url: 'https://api.example.com' },
     fn: { kind: 'lambda', entry: './src/handler.ts', edgeVar: 'FUNCTION' },
   },
   conditions: ['@gatehouse/source'],
