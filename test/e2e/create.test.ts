@@ -93,6 +93,8 @@ describe('edge + Node origin: create → install → test → dev → the page i
     const tested = await run('npm', ['test'], { cwd: project, env: SHELL_ENV, timeout: 3 * MINUTES });
     expect(stripVTControlCharacters(tested.stdout)).toMatch(/Tests\s+1 passed/);
     await run('npm', ['run', 'typecheck'], { cwd: project, env: SHELL_ENV, timeout: 3 * MINUTES });
+    const planned = await run('npm', ['run', 'deploy', '--', '--dry-run'], { cwd: project, env: SHELL_ENV, timeout: 3 * MINUTES });
+    expect(planned.stdout).toContain('edge (workers): would run wrangler deploy --var ORIGIN:https://origin.example.com');
 
     const port = await freePort();
     const devStarted = Date.now();
@@ -193,10 +195,10 @@ async function startDev(project: string): Promise<{ edge: string | undefined; ur
 }
 
 describe.each([
-  ['edge-lambda', '/api/hello?name=lambda', { hello: 'lambda' }, /^ {2}dist\/app\.zip +\d+\.\d KiB$/m],
-  ['worker', '/api/hello?name=worker', { hello: 'worker' }, /^ {2}dist\/edge\/index\.js +\d+\.\d KiB/m],
-  ['node', '/api/hello?name=node', { hello: 'node' }, /^ {2}dist\/app\/app\.mjs +\d+\.\d KiB/m],
-])('the %s template: create → install → test → type-check → build → dev', (template, path, answer, artifact) => {
+  ['edge-lambda', '/api/hello?name=lambda', { hello: 'lambda' }, /^ {2}dist\/app\.zip +\d+\.\d KiB$/m, /would run wrangler deploy --var ORIGIN:<the Function URL of edge-lambda-app>/],
+  ['worker', '/api/hello?name=worker', { hello: 'worker' }, /^ {2}dist\/edge\/index\.js +\d+\.\d KiB/m, /^edge \(workers\): would run wrangler deploy$/m],
+  ['node', '/api/hello?name=node', { hello: 'node' }, /^ {2}dist\/app\/app\.mjs +\d+\.\d KiB/m, /^app \(node\): runs where you run it; nothing to ship from here$/m],
+])('the %s template: create → install → test → type-check → build → deploy --dry-run → dev', (template, path, answer, artifact, plan) => {
   it('works from the packed tarballs alone', { timeout: 10 * MINUTES }, async () => {
     const { project } = await create(template, template);
     await install(project);
@@ -205,6 +207,9 @@ describe.each([
     await run('npm', ['run', 'typecheck'], { cwd: project, env: SHELL_ENV, timeout: 3 * MINUTES });
     const built = await run('npm', ['run', 'build'], { cwd: project, env: SHELL_ENV, timeout: 3 * MINUTES });
     expect(built.stdout).toMatch(artifact);
+    const planned = await run('npm', ['run', 'deploy', '--', '--dry-run'], { cwd: project, env: SHELL_ENV, timeout: 3 * MINUTES });
+    expect(planned.stdout).toMatch(plan);
+    expect(planned.stdout).toContain('Dry run: nothing was called.');
     const dev = await startDev(project);
     try {
       // The edge where there is one (the Lambda origin behind it), else the App's own URL.

@@ -5,8 +5,9 @@ import { defineConfig } from '@gatehouse/cli';
 export default defineConfig({
   edge: { wrangler: './wrangler.toml', port: Number(process.env.PORT ?? 8787) },
   origins: {
-    // Its URL reaches the edge as the Worker var ORIGIN.
-    app: { kind: 'node', entry: './src/app.ts' },
+    // Its URL reaches the edge as the Worker var ORIGIN: the local one in
+    // dev, `url` (where you run it in production) in `gatehouse deploy`.
+    app: { kind: 'node', entry: './src/app.ts', url: 'https://origin.example.com' },
   },
   // What `gatehouse start` (production, and the Dockerfile) runs.
   start: { app: './src/app.ts' },
