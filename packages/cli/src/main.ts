@@ -3,8 +3,8 @@ import { ContainerError } from '@gatehouse/node/container';
 import { build, BUILD_HELP, BuildError } from './commands/build.ts';
 import { deploy, DEPLOY_HELP } from './commands/deploy.ts';
 import { dev, DEV_HELP } from './commands/dev.ts';
-import { DeployError } from './deploy/lambda-function.ts';
 import { start, START_HELP } from './commands/start.ts';
+import { DeployError } from './deploy/lambda-function.ts';
 import { closest, UsageError } from './usage-error.ts';
 
 const HELP = `Usage: gatehouse <command> [options]
@@ -22,7 +22,13 @@ Options:
 Run "gatehouse <command> --help" for a command's options.
 `;
 
-const COMMANDS = ['dev', 'build', 'deploy', 'start', 'help'];
+/** Each command: what runs it, and its help. */
+const COMMANDS: Readonly<Record<string, { run: (args: readonly string[]) => Promise<number>; help: string }>> = {
+  dev: { run: dev, help: DEV_HELP },
+  build: { run: build, help: BUILD_HELP },
+  deploy: { run: deploy, help: DEPLOY_HELP },
+  start: { run: start, help: START_HELP },
+};
 const OPTIONS = ['version', 'help'];
 
 /**
@@ -32,32 +38,16 @@ const OPTIONS = ['version', 'help'];
  */
 export async function main(args: readonly string[]): Promise<number> {
   const [command, ...rest] = args;
+  const own = command !== undefined && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   try {
+    if (own !== undefined) {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(own.help);
+        return 0;
+      }
+      return await own.run(rest);
+    }
     switch (command) {
-      case 'dev':
-        if (rest.includes('--help') || rest.includes('-h')) {
-          process.stdout.write(DEV_HELP);
-          return 0;
-        }
-        return await dev(rest);
-      case 'build':
-        if (rest.includes('--help') || rest.includes('-h')) {
-          process.stdout.write(BUILD_HELP);
-          return 0;
-        }
-        return await build(rest);
-      case 'deploy':
-        if (rest.includes('--help') || rest.includes('-h')) {
-          process.stdout.write(DEPLOY_HELP);
-          return 0;
-        }
-        return await deploy(rest);
-      case 'start':
-        if (rest.includes('--help') || rest.includes('-h')) {
-          process.stdout.write(START_HELP);
-          return 0;
-        }
-        return await start(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -73,16 +63,15 @@ export async function main(args: readonly string[]): Promise<number> {
           const meant = closest(command.replace(/^--?/, ''), OPTIONS);
           throw new UsageError(`unknown option ${command}${meant === undefined ? '' : ` (did you mean --${meant}?)`}`, { seeHelp: true });
         }
-        const meant = closest(command, COMMANDS);
+        const meant = closest(command, [...Object.keys(COMMANDS), 'help']);
         throw new UsageError(`unknown command "${command}"${meant === undefined ? '' : ` (did you mean ${meant}?)`}`, { seeHelp: true });
       }
     }
   } catch (error) {
     if (error instanceof UsageError) {
       // The command's own usage when the error is about it: its options are not the top level's.
-      const own = command === 'start' || command === 'dev' || command === 'build' || command === 'deploy';
-      const program = own ? `gatehouse ${command}` : 'gatehouse';
-      const help = error.seeHelp ? `Run "${program} --help" for the ${own ? 'options' : 'commands and options'}.\n` : '';
+      const program = own !== undefined ? `gatehouse ${command}` : 'gatehouse';
+      const help = error.seeHelp ? `Run "${program} --help" for the ${own !== undefined ? 'options' : 'commands and options'}.\n` : '';
       process.stderr.write(`${program}: ${error.message}\n${help}`);
       return 2;
     }
