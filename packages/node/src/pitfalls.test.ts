@@ -1,6 +1,12 @@
 // Bugs users have hit in peer adapters, each pinned down here.
 import { afterEach, describe, expect, it } from 'vitest';
+import type { NodeServer } from './options.ts';
 import { closeAll, deferred, readUntil, sleep, socketTo, start } from './_test-helpers.ts';
+
+/** Resolves once the server's side of its next connection has closed: the moment it knows the client left. */
+function nextConnectionClosed(server: NodeServer): Promise<void> {
+  return new Promise((resolve) => server.server.once('connection', (connection) => connection.once('close', () => resolve())));
+}
 
 afterEach(closeAll);
 
@@ -19,18 +25,22 @@ describe('request bodies', () => {
 
   it('keeps a body that arrived whole readable after the client left', async () => {
     const body = deferred<string>();
+    const left = deferred();
     const server = await start({
       fetch: async (request) => {
-        // Read only once the client is surely gone.
-        await sleep(100);
+        // Read only once the server knows the client is gone.
+        await left.promise;
         body.resolve(await request.text());
         return new Response('late');
       },
     });
+    const gone = nextConnectionClosed(server);
     const socket = await socketTo(server);
     const payload = 'all of it '.repeat(1000);
     socket.end(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${payload.length}\r\n\r\n${payload}`);
     socket.destroy();
+    await gone;
+    left.resolve();
     expect(await body.promise).toBe(payload);
   });
 
@@ -194,18 +204,26 @@ describe('the Request', () => {
   });
 
   it('has a signal that is already aborted when read after the client left', async () => {
+    const arrived = deferred();
+    const left = deferred();
     const result = deferred<boolean>();
     const server = await start({
       fetch: async (request) => {
-        await sleep(100);
+        arrived.resolve();
+        await left.promise;
+        // Read, not listened for: the state itself must say the client is gone.
         result.resolve(request.signal.aborted);
         return new Response('too late');
       },
     });
+    // The server's side of the connection: its close is the moment the server knows.
+    const serverSide = nextConnectionClosed(server);
     const socket = await socketTo(server);
     socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-    await sleep(20);
+    await arrived.promise;
     socket.destroy();
+    await serverSide;
+    left.resolve();
     expect(await result.promise).toBe(true);
   });
 });
@@ -239,9 +257,12 @@ describe('found in review', () => {
     const cancelled = deferred();
     const answered = deferred();
     let pulls = 0;
+    const arrived = deferred();
+    const left = deferred();
     const server = await start({
       fetch: async () => {
-        await sleep(100);
+        arrived.resolve();
+        await left.promise;
         answered.resolve();
         return new Response(
           new ReadableStream({
@@ -251,10 +272,13 @@ describe('found in review', () => {
         );
       },
     });
+    const gone = nextConnectionClosed(server);
     const socket = await socketTo(server);
     socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-    await sleep(20);
+    await arrived.promise;
     socket.destroy();
+    await gone;
+    left.resolve();
     await answered.promise;
     await cancelled.promise; // the test times out if the stream is left running
     // Cancelled before anything was produced for a client who was gone.
@@ -263,12 +287,14 @@ describe('found in review', () => {
 
   it('keeps the client address for code that asks after the socket closed', async () => {
     const address = deferred<string | undefined>();
+    let gone: Promise<void> | undefined;
     const server = await start({
       fetch: (_request, _env, ctx) => {
-        ctx.waitUntil(sleep(50).then(() => address.resolve(ctx.clientAddress)));
+        ctx.waitUntil(gone!.then(() => address.resolve(ctx.clientAddress)));
         return new Response('bye', { headers: { connection: 'close' } });
       },
     });
+    gone = nextConnectionClosed(server);
     await (await fetch(server.url, { headers: { connection: 'close' } })).text();
     expect(await address.promise).toBe('127.0.0.1');
   });

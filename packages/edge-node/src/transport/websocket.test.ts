@@ -116,7 +116,9 @@ async function refusal(url: string): Promise<{ status: number; body: string }> {
 
 describe('WebSocket through serve(edge) and undiciTransport', () => {
   it('closes a tunnel silent for upgradeIdleTimeout, and keeps one that talks', async () => {
-    const idle = 300;
+    // Long enough that a round trip through edge and origin stays well under it
+    // on a loaded machine (at 300 ms, one took longer, and the talking tunnel was cut).
+    const idle = 1_000;
     const origin = await echoOrigin();
     const server = await edgeTo(origin.url, { upgradeIdleTimeout: idle });
     const talking = await open(wsUrl(server));
