@@ -46,13 +46,15 @@ afterAll(async () => {
 });
 
 const MAX_BODY = 256 * 1024;
+const CLIENT_BODY_TIMEOUT = 3_000;
 
 async function edgeOver(transport: Transport): Promise<string> {
   const edge = defineEdge({
     transport,
     // A server's responseTimeout far shorter than the uploads below take.
     pools: { app: { servers: urls, maxFails: 1, failTimeout: 60_000, responseTimeout: 400 } },
-    routes: { '/': { proxy: { pool: 'app', clientBodyTimeout: 800 } } },
+    // Well past the pauses below, so that a loaded machine's late timers cannot reach it.
+    routes: { '/': { proxy: { pool: 'app', clientBodyTimeout: CLIENT_BODY_TIMEOUT } } },
   });
   return (await start(edge, { maxBodySize: MAX_BODY })).url;
 }
@@ -124,7 +126,8 @@ describe.each(kinds)('client faults through the edge with %s', (_name, make) => 
   });
 
   it('passes on an upload that pauses longer than responseTimeout, within clientBodyTimeout', async () => {
-    const { status, body } = await upload(`${url}/upload`, 3, 1024, 600);
+    // 1 s pauses: past responseTimeout (400 ms), within clientBodyTimeout.
+    const { status, body } = await upload(`${url}/upload`, 3, 1024, 1_000);
     expect(status).toBe(200);
     expect(body).toBe(`POST ${3 * 1024}`);
     expect(await spread(url)).toEqual([10, 10, 10]);
@@ -162,7 +165,7 @@ describe.each(kinds)('client faults through the edge with %s', (_name, make) => 
       req.write('a'.repeat(100));
     });
     expect(stalled.status).toBe(408);
-    expect(stalled.body).toMatch(/^Request Timeout: the client sent nothing of its body for 800 ms/);
+    expect(stalled.body).toMatch(new RegExp(`^Request Timeout: the client sent nothing of its body for ${CLIENT_BODY_TIMEOUT} ms`));
     expect(await spread(url)).toEqual([10, 10, 10]);
   });
 });

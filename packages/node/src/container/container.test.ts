@@ -308,7 +308,8 @@ describe('graceful stop', () => {
 });
 
 describe('graceful reload', () => {
-  it('reloads five times under load with zero failures, and the new workers run the new code', async () => {
+  // Ten workers start in turn: on a loaded machine each start can take seconds, past the usual 30 s.
+  it('reloads five times under load with zero failures, and the new workers run the new code', { timeout: 90_000 }, async () => {
     const container = await start({ workers: 2 });
     const reloads = (async () => {
       for (let version = 2; version <= 6; version++) {
