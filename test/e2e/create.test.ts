@@ -70,7 +70,7 @@ describe('edge + Node origin: create → install → test → dev → the page i
   let dev: ChildProcess | undefined;
   beforeAll(async () => {
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  });
+  }, MINUTES);
   afterAll(async () => {
     await browser?.close();
     if (dev !== undefined && dev.exitCode === null && dev.signalCode === null) process.kill(-dev.pid!, 'SIGKILL');
