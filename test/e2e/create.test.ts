@@ -4,7 +4,8 @@
 // the workspace's links), its own test and type-check run, and for the
 // edge + Node template `gatehouse dev` driven in headless Chromium.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify, stripVTControlCharacters } from 'node:util';
@@ -41,9 +42,10 @@ beforeAll(async () => {
   }
 }, 2 * MINUTES);
 
-afterAll(() => {
-  if (work !== undefined) rmSync(work, { recursive: true, force: true });
-});
+// Four installed projects (each with its own workerd) take a while to remove.
+afterAll(async () => {
+  if (work !== undefined) await rm(work, { recursive: true, force: true });
+}, 5 * MINUTES);
 
 /** `create-gatehouse` from its tarball, as `npm create gatehouse` runs it: no terminal, flags only. */
 async function create(folder: string, template: string): Promise<{ project: string; output: string }> {
