@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { GatehouseConfig } from './config.ts';
+import type { GatehouseConfig, OriginConfig } from './config.ts';
 import { UsageError } from './usage-error.ts';
 
 const CONFIG_NAMES = ['gatehouse.config.ts', 'gatehouse.config.mjs', 'gatehouse.config.js'];
@@ -110,4 +110,10 @@ function checkConfig(config: Record<string, unknown>, file: string): void {
       throw new UsageError(`${file}: ${path}edgeVar is missing: with several origins, each names the Worker var that tells the edge its URL`);
     }
   }
+}
+
+/** The Worker var that carries an origin's URL to the edge, in dev and deploy alike. */
+export function edgeVarOf(origin: OriginConfig, originCount: number): string {
+  // The config check made sure a var is named when there are several.
+  return origin.edgeVar ?? (originCount === 1 ? 'ORIGIN' : '');
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseCommandArgs } from '../command-args.ts';
-import { loadConfigFile } from '../config-file.ts';
+import { edgeVarOf, loadConfigFile } from '../config-file.ts';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type * as IamModule from '@aws-sdk/client-iam';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
@@ -60,7 +60,7 @@ export async function deploy(args: readonly string[]): Promise<number> {
   const outdir = join(root, 'dist');
   rmSync(outdir, { recursive: true, force: true });
   for (const [originName, origin] of origins) {
-    const edgeVar = origin.edgeVar ?? (origins.length === 1 ? 'ORIGIN' : originName);
+    const edgeVar = edgeVarOf(origin, origins.length);
     if (origin.kind === 'node') {
       if (config.edge !== undefined && origin.url === undefined) {
         throw new UsageError(`${name}: origins.${originName}.url is missing: the edge needs to know where the Node origin runs in production`);

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseCommandArgs } from '../command-args.ts';
-import { loadConfigFile } from '../config-file.ts';
-import type { OriginConfig } from '../config.ts';
+import { edgeVarOf, loadConfigFile } from '../config-file.ts';
 import { EdgeWorker } from '../dev/edge-worker.ts';
 import { LambdaOrigin } from '../dev/lambda-origin.ts';
 import { ModuleWatch } from '../dev/module-watch.ts';
@@ -128,12 +127,6 @@ export async function dev(args: readonly string[]): Promise<number> {
     process.off('SIGTERM', onSignal);
     if (stopping) log.say('Stopped.');
   }
-}
-
-/** The Worker var that carries this origin's URL. */
-function edgeVarOf(origin: OriginConfig, count: number): string {
-  // The config check made sure a var is named when there are several.
-  return origin.edgeVar ?? (count === 1 ? 'ORIGIN' : '');
 }
 
 /**
