@@ -3,6 +3,7 @@ import { ContainerError } from '@gatehouse/node/container';
 import { build, BUILD_HELP, BuildError } from './commands/build.ts';
 import { deploy, DEPLOY_HELP } from './commands/deploy.ts';
 import { dev, DEV_HELP } from './commands/dev.ts';
+import { IMPORT_HELP, importConfig } from './commands/import.ts';
 import { start, START_HELP } from './commands/start.ts';
 import { DeployError } from './deploy/lambda-function.ts';
 import { closest, UsageError } from './usage-error.ts';
@@ -14,6 +15,7 @@ Commands:
   build         build what each tier deploys: the Worker, Lambda zips, Node bundles
   deploy        ship the tiers: Lambda functions with Function URLs, then the edge Worker
   start [app]   run an App in worker processes (the application container)
+  import nginx  translate an nginx config into an edge config (edge.ts)
 
 Options:
   -v, --version print the version
@@ -28,6 +30,7 @@ const COMMANDS: Readonly<Record<string, { run: (args: readonly string[]) => Prom
   build: { run: build, help: BUILD_HELP },
   deploy: { run: deploy, help: DEPLOY_HELP },
   start: { run: start, help: START_HELP },
+  import: { run: importConfig, help: IMPORT_HELP },
 };
 const OPTIONS = ['version', 'help'];
 

@@ -1,0 +1,131 @@
+import type { Directive } from './nginx-config.ts';
+
+/** Why a directive has no place in the edge config, and whether that loses anything. */
+export interface Reason {
+  /** `false`: the edge does this by itself, or it is nginx's own business; nothing is lost. */
+  readonly lost: boolean;
+  readonly why: string;
+}
+
+const NGINX_ITSELF: Reason = { lost: false, why: "nginx's own process settings; the edge runs as a Worker or under `gatehouse start`" };
+const CONNECTIONS: Reason = { lost: false, why: "nginx's own connection handling; the runtime does this for the edge" };
+const TLS: Reason = { lost: false, why: 'TLS ends in front of the edge (Cloudflare on Workers, a load balancer on Node)' };
+const COMPRESSION: Reason = { lost: true, why: 'Cloudflare compresses in front of a Worker; on Node the edge does not compress yet' };
+const BUFFERS: Reason = { lost: false, why: 'the edge streams bodies; it has no buffers to size' };
+const OTHER_PROTOCOL: Reason = {
+  lost: true,
+  why: 'the edge proxies HTTP only: run the app on an HTTP server (gunicorn, uvicorn) and use proxy_pass',
+};
+
+const KNOWN: Readonly<Record<string, Reason>> = {
+  user: NGINX_ITSELF,
+  worker_processes: NGINX_ITSELF,
+  worker_rlimit_nofile: NGINX_ITSELF,
+  worker_cpu_affinity: NGINX_ITSELF,
+  pid: NGINX_ITSELF,
+  daemon: NGINX_ITSELF,
+  master_process: NGINX_ITSELF,
+  load_module: NGINX_ITSELF,
+  env: NGINX_ITSELF,
+  error_log: { lost: false, why: 'the edge reports upstream errors on its own output (console.warn)' },
+  events: CONNECTIONS,
+  sendfile: CONNECTIONS,
+  tcp_nopush: CONNECTIONS,
+  tcp_nodelay: CONNECTIONS,
+  reset_timedout_connection: CONNECTIONS,
+  keepalive_timeout: { lost: false, why: 'keep-alive is the server\'s: `gatehouse start --keep-alive <s>` on Node, Cloudflare\'s on Workers' },
+  keepalive_requests: CONNECTIONS,
+  send_timeout: CONNECTIONS,
+  server_tokens: { lost: false, why: 'the edge never names its version' },
+  types: { lost: false, why: 'the edge has its own table of MIME types (a static route\'s `types` adds more)' },
+  default_type: { lost: false, why: 'the edge has its own table of MIME types (a static route\'s `types` adds more)' },
+  types_hash_max_size: CONNECTIONS,
+  types_hash_bucket_size: CONNECTIONS,
+  server_names_hash_bucket_size: CONNECTIONS,
+  server_names_hash_max_size: CONNECTIONS,
+  variables_hash_max_size: CONNECTIONS,
+  charset: { lost: false, why: 'the edge sends charset=utf-8 with text files itself' },
+  client_body_buffer_size: BUFFERS,
+  client_header_buffer_size: BUFFERS,
+  large_client_header_buffers: BUFFERS,
+  client_body_temp_path: BUFFERS,
+  proxy_temp_path: BUFFERS,
+  proxy_buffer_size: BUFFERS,
+  proxy_buffers: BUFFERS,
+  proxy_busy_buffers_size: BUFFERS,
+  proxy_http_version: { lost: false, why: 'the edge speaks HTTP/1.1 to servers and keeps their connections open itself' },
+  proxy_buffering: { lost: true, why: 'the edge streams proxied responses as they come (nginx\'s proxy_buffering off); it does not buffer them yet' },
+  proxy_request_buffering: { lost: true, why: 'the edge streams request bodies to the server; it does not buffer them yet' },
+  proxy_send_timeout: { lost: true, why: 'the edge times the connect and the wait for the response head, not each write' },
+  proxy_intercept_errors: { lost: true, why: 'the edge passes the server\'s error answers through; it has no error pages' },
+  ssl_certificate: TLS,
+  ssl_certificate_key: TLS,
+  ssl_protocols: TLS,
+  ssl_ciphers: TLS,
+  ssl_prefer_server_ciphers: TLS,
+  ssl_session_cache: TLS,
+  ssl_session_timeout: TLS,
+  ssl_session_tickets: TLS,
+  ssl_dhparam: TLS,
+  ssl_stapling: TLS,
+  ssl_stapling_verify: TLS,
+  ssl_trusted_certificate: TLS,
+  ssl_ecdh_curve: TLS,
+  http2: TLS,
+  gzip: COMPRESSION,
+  gzip_vary: COMPRESSION,
+  gzip_proxied: COMPRESSION,
+  gzip_comp_level: COMPRESSION,
+  gzip_min_length: COMPRESSION,
+  gzip_types: COMPRESSION,
+  gzip_http_version: COMPRESSION,
+  gzip_disable: COMPRESSION,
+  gzip_buffers: COMPRESSION,
+  gzip_static: { lost: false, why: 'the edge serves .gz and .br files beside the original by itself' },
+  access_log: { lost: true, why: 'the edge writes no access log yet' },
+  log_format: { lost: true, why: 'the edge writes no access log yet' },
+  client_max_body_size: {
+    lost: true,
+    why: 'the edge has no per-location body limit yet; on Node, `gatehouse start` answers 413 past its maxBodySize for the whole server',
+  },
+  allow: { lost: true, why: 'the edge has no allow/deny rules yet' },
+  deny: { lost: true, why: 'the edge has no allow/deny rules yet' },
+  auth_basic: { lost: true, why: 'the edge has no basic auth yet' },
+  auth_basic_user_file: { lost: true, why: 'the edge has no basic auth yet' },
+  limit_req: { lost: true, why: 'the edge has no rate limits yet' },
+  limit_req_zone: { lost: true, why: 'the edge has no rate limits yet' },
+  limit_conn: { lost: true, why: 'the edge has no connection limits yet' },
+  limit_conn_zone: { lost: true, why: 'the edge has no connection limits yet' },
+  limit_except: { lost: true, why: 'the edge has no per-method rules yet' },
+  add_header: { lost: true, why: 'the edge adds response headers only to its own `respond` answers yet' },
+  expires: { lost: true, why: 'the edge sets Cache-Control only on the files it serves' },
+  error_page: { lost: true, why: 'the edge answers errors with its own pages; it has no error_page yet' },
+  proxy_cache: { lost: true, why: 'the edge does not cache proxied responses yet' },
+  proxy_cache_path: { lost: true, why: 'the edge does not cache proxied responses yet' },
+  proxy_cache_valid: { lost: true, why: 'the edge does not cache proxied responses yet' },
+  set_real_ip_from: { lost: true, why: 'the edge takes the client address from its own server, not from trusted proxies yet' },
+  real_ip_header: { lost: true, why: 'the edge takes the client address from its own server, not from trusted proxies yet' },
+  if: { lost: true, why: 'an `if` block has no counterpart: write the condition in a `fetch` route' },
+  set: { lost: true, why: 'the edge has no variables: write it in a `fetch` route' },
+  map: { lost: true, why: 'the edge has no variables: write it in a `fetch` route' },
+  geo: { lost: true, why: 'the edge has no variables: write it in a `fetch` route' },
+  split_clients: { lost: true, why: 'the edge has no variables: write it in a `fetch` route' },
+  autoindex: { lost: true, why: 'the edge does not list folders' },
+  internal: { lost: true, why: 'the edge has no internal-only locations' },
+  resolver: { lost: false, why: 'the runtime resolves names for the edge' },
+  fastcgi_pass: OTHER_PROTOCOL,
+  uwsgi_pass: OTHER_PROTOCOL,
+  scgi_pass: OTHER_PROTOCOL,
+  grpc_pass: OTHER_PROTOCOL,
+  memcached_pass: OTHER_PROTOCOL,
+};
+
+/** Why `directive` was left out, when nothing more particular was said about it. */
+export function reasonFor(directive: Directive): Reason {
+  const known = Object.hasOwn(KNOWN, directive.name) ? KNOWN[directive.name] : undefined;
+  if (known !== undefined) return known;
+  if (/^(fastcgi|uwsgi|scgi|grpc)_/.test(directive.name)) return OTHER_PROTOCOL;
+  if (directive.name.startsWith('ssl_')) return TLS;
+  if (directive.name.startsWith('gzip_') || directive.name.startsWith('brotli')) return COMPRESSION;
+  return { lost: true, why: 'no counterpart in the edge' };
+}

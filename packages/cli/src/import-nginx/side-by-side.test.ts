@@ -1,0 +1,362 @@
+// The import, checked against nginx itself: each real-world config runs in
+// Debian's nginx, its translation runs as an edge on Node, and the same
+// requests go to both. Status, the route that answered (which origin, or
+// which file) and the body must agree on every route the import translated.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { App } from '@gatehouse/core';
+import { serve } from '@gatehouse/node';
+import { freePort } from '@gatehouse/test-support/sockets';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { edgeSource } from './edge-source.ts';
+import { readNginxConfig } from './nginx-config.ts';
+import { translateNginx } from './translate.ts';
+
+const FIXTURES = fileURLToPath(new URL('../../test/nginx-import/', import.meta.url));
+// The translations are written inside the package, so that their imports resolve as a user's would.
+const GENERATED = fileURLToPath(new URL('../../.nginx-import-test/', import.meta.url));
+
+interface Exchange {
+  readonly method?: string;
+  readonly path: string;
+  readonly host: string;
+  readonly body?: string;
+}
+
+/** What the origins below answer: their name, the method and the path. */
+const ORIGIN_ANSWER = /^\w+ [A-Z]+ \//;
+
+interface Answer {
+  readonly status: number;
+  readonly body: string;
+  /** A redirect's target path: nginx makes it absolute, with its own port. */
+  readonly location?: string;
+}
+
+/** An origin that says who it is and what it got: the body shows the route taken. */
+async function origin(name: string): Promise<Server> {
+  const server = createServer((req, res) => {
+    let length = 0;
+    req.on('data', (chunk: Buffer) => (length += chunk.length));
+    req.on('end', () => res.end(`${name} ${req.method} ${req.url} host=${req.headers.host} body=${length}`));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+const portOf = (server: Server): number => (server.address() as { port: number }).port;
+
+function send(port: number, exchange: Exchange, tls = false): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const options = {
+      host: '127.0.0.1',
+      port,
+      method: exchange.method ?? 'GET',
+      path: exchange.path,
+      headers: { host: exchange.host, ...(exchange.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(exchange.body)) }) },
+      agent: false,
+    };
+    const req = tls ? httpsRequest({ ...options, rejectUnauthorized: false, servername: exchange.host }) : httpRequest(options);
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const location = res.headers.location;
+        const body = Buffer.concat(chunks).toString();
+        const status = res.statusCode!;
+        // Redirects and the servers' own error pages say the same in other words; an origin's answer is compared whole.
+        const own = (status >= 300 && status < 400) || (status >= 400 && !ORIGIN_ANSWER.test(body));
+        resolve({
+          status,
+          body: own ? '' : body,
+          ...(location === undefined ? {} : { location: new URL(location, 'http://x').pathname }),
+        });
+      });
+    });
+    req.on('error', reject);
+    req.end(exchange.body);
+  });
+}
+
+async function listening(port: number, nginx: ChildProcess, log: () => string): Promise<void> {
+  for (;;) {
+    if (nginx.exitCode !== null) throw new Error(`nginx exited: ${log()}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+interface Case {
+  readonly name: string;
+  /** The exchanges on routes the import translated. */
+  readonly exchanges: readonly Exchange[];
+  /** Put this machine's ports and folders in place of the config's. */
+  readonly adapt: (config: string, dir: string, ports: Ports) => string;
+  readonly files: Readonly<Record<string, string>>;
+  readonly origins: readonly string[];
+  readonly tls?: boolean;
+}
+
+interface Ports {
+  readonly nginx: number;
+  readonly nginxTls: number;
+  readonly origins: Readonly<Record<string, number>>;
+}
+
+/**
+ * One config, side by side: nginx on its own port, the edge from its
+ * translation on another, the same origins behind both.
+ */
+function sideBySide(test: Case): { compare: (exchanges?: readonly Exchange[]) => Promise<Answer[]>; origins: Map<string, Server>; generated: () => string } {
+  const origins = new Map<string, Server>();
+  let dir = '';
+  let nginx: ChildProcess | undefined;
+  let nginxLog = '';
+  let edge: (App & { close(): Promise<void> }) | undefined;
+  let edgeServer: Awaited<ReturnType<typeof serve>> | undefined;
+  let ports: Ports;
+  let source = '';
+
+  beforeAll(async () => {
+    try {
+      execFileSync('nginx', ['-v'], { stdio: 'ignore' });
+    } catch {
+      throw new Error('these tests run Debian\'s nginx, which is not installed here: apt-get install nginx-light');
+    }
+    dir = mkdtempSync(join(tmpdir(), `gatehouse-nginx-${test.name}-`));
+    // nginx's workers run as nobody where the config says `user`: they must read the files.
+    chmodSync(dir, 0o755);
+    for (const name of test.origins) origins.set(name, await origin(name));
+    ports = {
+      nginx: await freePort(),
+      nginxTls: await freePort(),
+      origins: Object.fromEntries([...origins].map(([name, server]) => [name, portOf(server)])),
+    };
+    for (const [path, content] of Object.entries(test.files)) {
+      mkdirSync(join(dir, path, '..'), { recursive: true });
+      writeFileSync(join(dir, path), content);
+    }
+    execFileSync('chmod', ['-R', 'a+rX', dir]);
+    for (const file of readdirSync(join(FIXTURES, test.name))) copyFileSync(join(FIXTURES, test.name, file), join(dir, file));
+    if (test.tls === true) {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=example.com', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    }
+    const config = join(dir, 'nginx.conf');
+    writeFileSync(config, test.adapt(readFileSync(config, 'utf8'), dir, ports));
+
+    source = edgeSource(translateNginx(readNginxConfig(config)), 'nginx.conf', dir);
+    const generated = join(GENERATED, test.name);
+    mkdirSync(generated, { recursive: true });
+    writeFileSync(join(generated, 'edge.ts'), source);
+    edge = ((await import(pathToFileURL(join(generated, 'edge.ts')).href)) as { default: App & { close(): Promise<void> } }).default;
+    edgeServer = await serve(edge, { port: 0, hostname: '127.0.0.1' });
+
+    nginx = spawn('nginx', ['-p', dir, '-c', config, '-g', `daemon off; error_log ${join(dir, 'nginx-stderr.log')};`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    nginx.stderr!.on('data', (chunk: Buffer) => (nginxLog += chunk.toString()));
+    await listening(test.tls === true ? ports.nginxTls : ports.nginx, nginx, () => nginxLog);
+  }, 30_000);
+
+  afterAll(async () => {
+    if (nginx !== undefined && nginx.exitCode === null) {
+      const exited = new Promise((resolve) => nginx!.once('exit', resolve));
+      nginx.kill('SIGTERM');
+      await exited;
+    }
+    await edgeServer?.close();
+    await edge?.close();
+    for (const server of origins.values()) server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  /** Each exchange with both; the answers, once they agree. */
+  const compare = async (exchanges: readonly Exchange[] = test.exchanges): Promise<Answer[]> => {
+    const answers: Answer[] = [];
+    for (const exchange of exchanges) {
+      const fromNginx = await send(test.tls === true ? ports.nginxTls : ports.nginx, exchange, test.tls === true);
+      const fromEdge = await send(edgeServer!.port, exchange);
+      expect({ exchange, answer: fromEdge }).toEqual({ exchange, answer: fromNginx });
+      answers.push(fromNginx);
+    }
+    return answers;
+  };
+  return { compare, origins, generated: () => source };
+}
+
+/** `listen 80` (and `[::]:80`) on this machine's port, 443 on the TLS one. */
+function listenOn(config: string, ports: Ports): string {
+  return config
+    .replace(/^\s*listen\s+\[::\]:\d+.*;\n/gm, '')
+    .replace(/listen\s+443 ssl/g, `listen 127.0.0.1:${ports.nginxTls} ssl`)
+    .replace(/listen\s+80\b/g, `listen 127.0.0.1:${ports.nginx}`);
+}
+
+describe('gunicorn\'s documented nginx config', () => {
+  const { compare, origins, generated } = sideBySide({
+    name: 'gunicorn',
+    origins: ['gunicorn'],
+    files: {
+      'public/index.html': '<h1>home</h1>',
+      'public/style.css': 'body { color: teal }',
+      'public/500.html': '<h1>sorry</h1>',
+      'public/images/logo.gif': 'GIF89a',
+    },
+    adapt: (config, dir, ports) =>
+      listenOn(config, ports)
+        // The example's comment gives the TCP form: "for a TCP configuration".
+        .replace('server unix:/tmp/gunicorn.sock fail_timeout=0;', `server 127.0.0.1:${ports.origins.gunicorn} fail_timeout=0;`)
+        .replaceAll('/path/to/app/current/public', join(dir, 'public'))
+        .replace('/tmp/nginx.pid', join(dir, 'nginx.pid'))
+        .replace('/tmp/nginx.error.log', join(dir, 'error.log'))
+        .replace('/tmp/nginx.access.log', join(dir, 'access.log')),
+    exchanges: [
+      { path: '/', host: 'example.com' },
+      { path: '/style.css', host: 'example.com' },
+      { path: '/style.css?v=2', host: 'www.example.com' },
+      { path: '/images/logo.gif', host: 'example.com' },
+      { path: '/500.html', host: 'example.com' },
+      { path: '/accounts/login/?next=/', host: 'example.com' },
+      { path: '/images', host: 'example.com' },
+      { path: '/missing.css', host: 'www.example.com' },
+      { method: 'POST', path: '/accounts/login/', host: 'example.com', body: 'user=a&password=b' },
+      { method: 'DELETE', path: '/api/items/7', host: 'example.com' },
+    ],
+  });
+
+  it('answers as nginx does: files from root, the rest from gunicorn with the client\'s Host', async () => {
+    await compare();
+    expect(generated().replace(/\s+/g, ' ')).toContain("tryFiles: { pool: 'app_server', host: 'client', index: [], directoryRedirect: false, }");
+  });
+
+  it('still answers as nginx does once gunicorn is gone: files, and 502 for the rest', async () => {
+    const server = origins.get('gunicorn')!;
+    await new Promise((resolve) => server.close(resolve));
+    server.closeAllConnections();
+    // nginx's error_page sends its 500.html with the 502, which the edge does not (listed as not translated).
+    const answers = await compare([
+      { path: '/style.css', host: 'example.com' },
+      { path: '/500.html', host: 'example.com' },
+      { path: '/accounts/login/', host: 'example.com' },
+    ]);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 502]);
+  });
+});
+
+describe("nginx's documented location examples", () => {
+  const { compare, generated } = sideBySide({
+    name: 'nginx-docs',
+    origins: ['user', 'login'],
+    files: {
+      'www/index.html': 'the index',
+      'www/logo.gif': 'GIF89a-logo',
+      'www/pics/a.PNG': 'PNG-a',
+      'www/docs/index.html': 'docs index',
+    },
+    adapt: (config, dir, ports) =>
+      listenOn(config, ports)
+        .replace('http://user.example.com', `http://127.0.0.1:${ports.origins.user}`)
+        .replace('http://login.example.com', `http://127.0.0.1:${ports.origins.login}`)
+        .replace('root        /data/www;', `root        ${join(dir, 'www')};`),
+    exchanges: [
+      // The examples the page gives for its five locations.
+      { path: '/', host: 'docs.example' },
+      { path: '/index.html', host: 'docs.example' },
+      { path: '/documents/document.html', host: 'docs.example' },
+      { path: '/images/1.gif', host: 'docs.example' },
+      { path: '/documents/1.jpg', host: 'docs.example' },
+      { path: '/DOCUMENTS/2.JPEG', host: 'docs.example' },
+      // "/user" goes to login, "/user/" and below to user.
+      { path: '/user', host: 'docs.example' },
+      { path: '/user/', host: 'docs.example' },
+      { path: '/user/profile?tab=2', host: 'docs.example' },
+      { method: 'POST', path: '/user/save', host: 'docs.example', body: '{"a":1}' },
+      // The simple PHP site, without its PHP.
+      { path: '/', host: 'example.org' },
+      { path: '/logo.gif', host: 'www.example.org' },
+      { path: '/pics/a.PNG', host: 'example.org' },
+      { path: '/docs', host: 'example.org' },
+      { path: '/docs/', host: 'example.org' },
+      { path: '/nothing.html', host: 'example.org' },
+    ],
+  });
+
+  it('chooses the same location for every example request', async () => {
+    await compare();
+    expect(generated()).toContain("'~* \\\\.(gif|jpg|jpeg)$'");
+    expect(generated()).toMatch(/location ~ \\\.php\$ \{ … \}\n\/\/ {5}the edge proxies HTTP only/);
+  });
+});
+
+describe('a Django + gunicorn production config', () => {
+  const { compare, origins, generated } = sideBySide({
+    name: 'django',
+    tls: true,
+    origins: ['primary', 'backup'],
+    files: {
+      'mysite/staticfiles/admin/css/base.css': '.admin { }',
+      'mysite/staticfiles/app.3f2a9c1b.js': 'console.log(1)',
+      'mysite/media/2026/avatar.png': 'PNG-avatar',
+    },
+    adapt: (config, dir, ports) =>
+      listenOn(config, ports)
+        .replace('127.0.0.1:8000', `127.0.0.1:${ports.origins.primary}`)
+        .replace('127.0.0.1:8001', `127.0.0.1:${ports.origins.backup}`)
+        .replaceAll('/srv/mysite', join(dir, 'mysite'))
+        .replace('/etc/letsencrypt/live/example.com/fullchain.pem', join(dir, 'cert.pem'))
+        .replace('/etc/letsencrypt/live/example.com/privkey.pem', join(dir, 'key.pem'))
+        .replace('/run/nginx.pid', join(dir, 'nginx.pid'))
+        .replaceAll('/var/log/nginx/', `${dir}/`)
+        .replace('user www-data;', 'user nobody nogroup;'),
+    exchanges: [
+      { path: '/static/admin/css/base.css', host: 'example.com' },
+      { path: '/static/app.3f2a9c1b.js', host: 'www.example.com' },
+      { path: '/static/missing.js', host: 'example.com' },
+      { path: '/media/2026/avatar.png', host: 'example.com' },
+      { path: '/media/2025/none.png', host: 'example.com' },
+      { path: '/', host: 'example.com' },
+      { path: '/admin/login/?next=/admin/', host: 'example.com' },
+      { method: 'POST', path: '/api/orders/', host: 'example.com', body: '{"qty":2}' },
+      { method: 'PUT', path: '/static-page', host: 'www.example.com', body: 'x' },
+    ],
+  });
+
+  it('answers as nginx does: static and media from disk, the rest from the primary server', async () => {
+    await compare();
+    expect(generated()).toContain("{ url: 'http://127.0.0.1:");
+  });
+
+  it('fails over to the backup server as nginx does once the primary is gone', async () => {
+    const primary = origins.get('primary')!;
+    await new Promise((resolve) => primary.close(resolve));
+    primary.closeAllConnections();
+    const answers = await compare([
+      { path: '/', host: 'example.com' },
+      { method: 'POST', path: '/api/orders/', host: 'example.com', body: '{"qty":3}' },
+      { path: '/static/admin/css/base.css', host: 'example.com' },
+    ]);
+    expect(answers.map((answer) => answer.body)).toEqual(['backup GET / host=example.com body=0', 'backup POST /api/orders/ host=example.com body=9', '.admin { }']);
+  });
+});
+
+it('writes translations that type-check', () => {
+  // Runs after the three above, which wrote their translations.
+  writeFileSync(
+    join(GENERATED, 'tsconfig.json'),
+    JSON.stringify({ extends: '../tsconfig.json', compilerOptions: { noEmit: true, declaration: false, isolatedDeclarations: false }, include: ['*/edge.ts'] }),
+  );
+  expect(readdirSync(GENERATED).filter((name) => name !== 'tsconfig.json').sort()).toEqual(['django', 'gunicorn', 'nginx-docs']);
+  const tsc = fileURLToPath(new URL('../../../../node_modules/typescript/bin/tsc', import.meta.url));
+  expect(() => execFileSync(process.execPath, [tsc, '-p', join(GENERATED, 'tsconfig.json')], { encoding: 'utf8', stdio: 'pipe' })).not.toThrow();
+}, 120_000);
