@@ -3,7 +3,7 @@
 // standard chain (AWS_ENDPOINT_URL, keys, region) against the local stand-in
 // for the Lambda and IAM APIs.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -111,5 +111,40 @@ describe('gatehouse deploy to Lambda', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('gatehouse deploy: no AWS region: set AWS_REGION, or a region in your AWS profile\n');
     expect(result.stdout + result.stderr).not.toContain('not-a-secret');
+  });
+});
+
+describe('gatehouse deploy: what a user can fix is one line', () => {
+  const lambdaOnly = (project: string): void =>
+    writeFileSync(join(project, 'gatehouse.config.ts'), `export default { origins: { fn: { kind: 'lambda', entry: './src/handler.ts' } }, conditions: ['@gatehouse/source'] };\n`);
+
+  it('a region that is no region, before any call', async () => {
+    const project = newProject();
+    lambdaOnly(project);
+    const result = await gatehouse(project, ['deploy'], { ...withFakeAws(), AWS_REGION: 'us-east1' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('gatehouse deploy: AWS_REGION (or the profile\'s region) is "us-east1", which is not an AWS region: regions look like us-east-1 or eu-west-3\n');
+    expect(aws.calls).toEqual([]);
+  });
+
+  it('an endpoint that cannot be found (a region AWS does not have)', async () => {
+    const project = newProject();
+    lambdaOnly(project);
+    const result = await gatehouse(project, ['deploy'], { ...withFakeAws(), AWS_ENDPOINT_URL: 'http://lambda.nowhere.invalid', AWS_MAX_ATTEMPTS: '1' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^gatehouse deploy: could not reach lambda\.nowhere\.invalid \((ENOTFOUND|EAI_AGAIN)\): check the region \(AWS_REGION, or the profile's\), and this machine's network\n$/);
+  });
+
+  it('a Worker name Cloudflare would refuse, before anything ships', async () => {
+    const project = newProject();
+    const toml = join(project, 'wrangler.toml');
+    writeFileSync(toml, readFileSync(toml, 'utf8').replace(/^name = .*$/m, 'name = "Shop_Edge"'));
+    const result = await gatehouse(project, ['deploy'], withFakeAws());
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'gatehouse deploy: wrangler.toml name "Shop_Edge" is not a Worker name: lowercase letters, digits and dashes, not starting or ending with a dash (e.g. "shop-edge")\n',
+    );
+    // The Lambda origin was not deployed either.
+    expect(aws.calls).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import type * as LambdaModule from '@aws-sdk/client-lambda';
 import type { LambdaOriginConfig } from '../config.ts';
 import { deployLambdaFunction, DeployError, type LambdaFunctionSpec } from '../deploy/lambda-function.ts';
 import { UsageError } from '../usage-error.ts';
-import { runWrangler } from '../wrangler-command.ts';
+import { runWrangler, workerNameOf, workerNameProblem } from '../wrangler-command.ts';
 import { buildLambda, buildWorker } from './build.ts';
 
 export const DEPLOY_HELP = `Usage: gatehouse deploy [options]
@@ -53,6 +53,15 @@ export async function deploy(args: readonly string[]): Promise<number> {
   const say = (text: string): void => void process.stdout.write(`${text}\n`);
   const step = (text: string): void => say(`  [${((Date.now() - started) / 1000).toFixed(1)} s] ${text}`);
 
+  // What would stop the edge is found before anything ships.
+  const wrangler = config.edge === undefined ? undefined : resolve(root, config.edge.wrangler ?? './wrangler.toml');
+  if (wrangler !== undefined) {
+    if (!existsSync(wrangler)) throw new UsageError(`${name}: edge.wrangler is ${config.edge!.wrangler ?? './wrangler.toml'}, which does not exist`);
+    const problem = workerNameProblem(await workerNameOf(root, wrangler));
+    if (problem !== undefined) throw new UsageError(`${relative(process.cwd(), wrangler) || wrangler} ${problem}`);
+  }
+  let clients: Awaited<ReturnType<typeof awsClients>> | undefined;
+
   // Every origin's address for the edge, known before the edge goes out.
   const vars: Record<string, string> = {};
   const urls: string[] = [];
@@ -81,15 +90,14 @@ export async function deploy(args: readonly string[]): Promise<number> {
       continue;
     }
     say(`${originName} (lambda): ${spec.functionName}`);
-    const deployed = await deployLambdaFunction(spec, await awsClients(), step).catch(explainAwsError);
+    clients ??= await awsClients();
+    const deployed = await deployLambdaFunction(spec, clients, step).catch(explainAwsError);
     step(`${deployed.created ? 'created' : 'updated'}: ${deployed.url}`);
     vars[edgeVar] = deployed.url.replace(/\/$/, '');
     urls.push(`${originName}: ${deployed.url}`);
   }
 
-  if (config.edge !== undefined) {
-    const wrangler = resolve(root, config.edge.wrangler ?? './wrangler.toml');
-    if (!existsSync(wrangler)) throw new UsageError(`${name}: edge.wrangler is ${config.edge.wrangler ?? './wrangler.toml'}, which does not exist`);
+  if (wrangler !== undefined) {
     const varArgs = Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]);
     if (dryRun) {
       const files = await buildWorker(root, wrangler, join(outdir, 'edge'), conditions);
@@ -153,8 +161,15 @@ async function awsClients(): Promise<{ lambda: LambdaClient; iam: IAMClient }> {
   } catch {
     throw new UsageError('deploying to Lambda needs the AWS SDK: npm install --save-dev @aws-sdk/client-lambda @aws-sdk/client-iam');
   }
-  return { lambda: new lambda.LambdaClient({}), iam: new iam.IAMClient({}) };
+  const clients = { lambda: new lambda.LambdaClient({}), iam: new iam.IAMClient({}) };
+  // A region that is no region would fail later as an unknown host: say so first.
+  const region = await clients.lambda.config.region().catch(explainAwsError);
+  if (!AWS_REGION.test(region)) throw new DeployError(`AWS_REGION (or the profile's region) is "${region}", which is not an AWS region: regions look like us-east-1 or eu-west-3`);
+  return clients;
 }
+
+/** How every AWS region is written: `us-east-1`, `ap-southeast-4`, `us-gov-west-1`, `eu-isoe-west-1`. */
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
 /** AWS's errors a person can fix, as one line with the fix; others as they are. */
 function explainAwsError(error: unknown): never {
@@ -168,6 +183,11 @@ function explainAwsError(error: unknown): never {
     throw new DeployError(`AWS refused the credentials (${name}): check the key and the region`);
   }
   if (name === 'AccessDeniedException' || name === 'AccessDenied') throw new DeployError(`AWS denied a call: ${message}`);
+  const code = (error as { code?: string }).code;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    const host = (error as { hostname?: string }).hostname ?? /ENOTFOUND (\S+)/.exec(message)?.[1] ?? 'AWS';
+    throw new DeployError(`could not reach ${host} (${code}): check the region (AWS_REGION, or the profile's), and this machine's network`);
+  }
   throw error instanceof DeployError ? error : new DeployError(`${name || 'error'}: ${message}`);
 }
 

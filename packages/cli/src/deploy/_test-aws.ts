@@ -23,6 +23,10 @@ export interface FakeAws {
   conflicts: number;
   /** The next code update ends Failed, with this reason. */
   failNextUpdate: string | undefined;
+  /** A function made outside this deploy (another tool's), Active, with this description. */
+  seedFunction(name: string, description?: string): void;
+  /** A role that exists already; `assumable: false` for one whose trust policy leaves Lambda out. */
+  seedRole(name: string, assumable: boolean): string;
   close(): Promise<void>;
 }
 
@@ -116,6 +120,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
         MemorySize: input.MemorySize ?? 128,
         Architectures: input.Architectures ?? ['x86_64'],
         Environment: input.Environment,
+        Description: input.Description ?? '',
         RevisionId: randomUUID(),
         State: 'Pending',
         StateReason: 'The function is being created.',
@@ -129,7 +134,10 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       record('GetFunction');
       if (fn === undefined) return notFound();
       advance(fn);
-      return json(res, 200, { Configuration: fn.configuration, Code: { RepositoryType: 'S3', Location: 'https://example.invalid/code.zip' } });
+      return json(res, 200, {
+        Configuration: fn.configuration,
+        Code: { RepositoryType: 'S3', Location: 'https://example.invalid/code.zip' },
+      });
     }
     if (version === '2015-03-31' && sub === 'code' && req.method === 'PUT') {
       record('UpdateFunctionCode');
@@ -151,7 +159,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       record('UpdateFunctionConfiguration');
       if (fn === undefined) return notFound();
       if (busy(fn) || takeConflict()) return conflict(res, fn);
-      for (const key of ['Role', 'Handler', 'Runtime', 'Timeout', 'MemorySize', 'Environment']) {
+      for (const key of ['Role', 'Handler', 'Runtime', 'Timeout', 'MemorySize', 'Environment', 'Description']) {
         if (input[key] !== undefined) fn.configuration[key] = input[key];
       }
       Object.assign(fn.configuration, { LastUpdateStatus: 'InProgress', RevisionId: randomUUID() });
@@ -233,6 +241,16 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     calls,
     functions,
     roles,
+    seedFunction: (name: string, description = ''): void => {
+      const configuration = { FunctionName: name, FunctionArn: arnOf(name), Runtime: 'python3.13', Description: description, State: 'Active', LastUpdateStatus: 'Successful', Version: '$LATEST' };
+      functions.set(name, { configuration, pollsLeft: 0, statements: new Map() });
+    },
+    seedRole: (name: string, assumable: boolean): string => {
+      const arn = `arn:aws:iam::${ACCOUNT}:role/${name}`;
+      roles.set(name, { arn, policies: [] });
+      if (!assumable) unassumable.set(arn, Number.POSITIVE_INFINITY);
+      return arn;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   });
 }

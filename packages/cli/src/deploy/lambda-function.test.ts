@@ -109,3 +109,27 @@ it('an update that ends Failed stops the deploy with the reason AWS gave', async
   );
   expect(aws.calls).not.toContain('Lambda:UpdateFunctionConfiguration');
 });
+
+it('a name another function already has is refused, and that function is left as it was', async () => {
+  aws.seedFunction('site-app', 'the billing job');
+  await expect(deployLambdaFunction(spec, clients, undefined, timing)).rejects.toThrow(
+    'the function name site-app is taken by a function gatehouse did not make (its description does not start "Made by gatehouse deploy"): give this origin another functionName',
+  );
+  expect(aws.calls.filter((call) => call.startsWith('Lambda:'))).toEqual(['Lambda:GetFunction']);
+  expect(aws.functions.get('site-app')!.configuration).toMatchObject({ Runtime: 'python3.13', Description: 'the billing job' });
+});
+
+it('a function gatehouse made says so, and is updated', async () => {
+  await deployLambdaFunction(spec, clients, undefined, timing);
+  expect(aws.functions.get('site-app')!.configuration.Description).toBe('Made by gatehouse deploy');
+  await expect(deployLambdaFunction(spec, clients, undefined, timing)).resolves.toMatchObject({ created: false });
+});
+
+it('a role that was there already and Lambda cannot assume fails at once, with the fix', async () => {
+  const arn = aws.seedRole('site-app-role', false);
+  await expect(deployLambdaFunction(spec, clients, undefined, { pollInterval: 5, maxWait: 60_000 })).rejects.toThrow(
+    `Lambda cannot assume the role ${arn}: its trust policy must let lambda.amazonaws.com assume it`,
+  );
+  // Not retried for maxWait, as a role just made would be.
+  expect(aws.calls.filter((call) => call === 'Lambda:CreateFunction')).toHaveLength(1);
+});

@@ -49,6 +49,13 @@ const TRUST_POLICY = JSON.stringify({
   Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
 });
 const BASIC_EXECUTION = 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
+/**
+ * The description every function gatehouse makes carries. A function of
+ * the same name without it was made by someone else: deploying over it
+ * would replace their code. (A description, not a tag: GetFunction returns
+ * tags only to callers allowed lambda:ListTags.)
+ */
+export const MADE_BY_GATEHOUSE = 'Made by gatehouse deploy';
 
 /** A step the deploy could not take, in AWS's words, with what to do. */
 export class DeployError extends Error {
@@ -79,7 +86,8 @@ export async function deployLambdaFunction(
   const maxWait = timing.maxWait ?? 300_000;
   const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-  const roleArn = spec.role ?? (await ensureRole(`${spec.functionName}-role`, clients.iam, step));
+  const role = spec.role === undefined ? await ensureRole(`${spec.functionName}-role`, clients.iam, step) : { arn: spec.role, created: false };
+  const roleArn = role.arn;
   const configuration = {
     Role: roleArn,
     Handler: spec.handler ?? 'index.handler',
@@ -87,6 +95,7 @@ export async function deployLambdaFunction(
     MemorySize: spec.memorySize ?? 512,
     Timeout: spec.timeout ?? 30,
     Environment: { Variables: { ...spec.environment } },
+    Description: MADE_BY_GATEHOUSE,
   } as const;
 
   /** Poll until the function leaves its transition; fail with AWS's reason if it ends Failed. */
@@ -115,13 +124,17 @@ export async function deployLambdaFunction(
   };
 
   let created = false;
-  const exists = await clients.lambda.send(new lambda.GetFunctionCommand({ FunctionName: spec.functionName })).then(
-    () => true,
-    (error: unknown) => {
-      if (errorName(error) === 'ResourceNotFoundException') return false;
-      throw error;
-    },
-  );
+  const existing = await clients.lambda.send(new lambda.GetFunctionCommand({ FunctionName: spec.functionName })).catch((error: unknown) => {
+    if (errorName(error) === 'ResourceNotFoundException') return undefined;
+    throw error;
+  });
+  const exists = existing !== undefined;
+  if (exists && existing.Configuration?.Description?.startsWith(MADE_BY_GATEHOUSE) !== true) {
+    throw new DeployError(
+      `the function name ${spec.functionName} is taken by a function gatehouse did not make (its description does not start "${MADE_BY_GATEHOUSE}"): ` +
+        'give this origin another functionName in gatehouse.config.ts, or set that description on it to let gatehouse replace its code',
+    );
+  }
   if (!exists) {
     step(`creating the function ${spec.functionName}`);
     const until = Date.now() + maxWait;
@@ -138,8 +151,12 @@ export async function deployLambdaFunction(
         break;
       } catch (error) {
         // A role IAM has only just made is not yet one Lambda can assume: AWS says to retry.
-        const notYet = errorName(error) === 'InvalidParameterValueException' && /cannot be assumed/.test((error as Error).message);
-        if (!notYet || Date.now() > until) throw error;
+        const unassumable = errorName(error) === 'InvalidParameterValueException' && /cannot be assumed/.test((error as Error).message);
+        // A role that was there before will not change by waiting: its trust policy is wrong.
+        if (unassumable && !role.created) {
+          throw new DeployError(`Lambda cannot assume the role ${roleArn}: its trust policy must let lambda.amazonaws.com assume it (or leave role out, and gatehouse makes one)`);
+        }
+        if (!unassumable || Date.now() > until) throw error;
         step(`the role is not usable yet; trying again in ${delay / 1000} s`);
         await sleep(delay);
       }
@@ -195,16 +212,16 @@ async function functionUrl(
 }
 
 /** The ARN of role `name`, made (trusting Lambda, with basic execution) when it does not exist. */
-async function ensureRole(name: string, client: IAMClient, step: (text: string) => void): Promise<string> {
+async function ensureRole(name: string, client: IAMClient, step: (text: string) => void): Promise<{ arn: string; created: boolean }> {
   const iam = await import('@aws-sdk/client-iam');
   try {
     const { Role } = await client.send(new iam.GetRoleCommand({ RoleName: name }));
-    return Role?.Arn ?? '';
+    return { arn: Role?.Arn ?? '', created: false };
   } catch (error) {
     if (errorName(error) !== 'NoSuchEntityException' && errorName(error) !== 'NoSuchEntity') throw error;
   }
   step(`creating the execution role ${name}`);
   const { Role } = await client.send(new iam.CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: TRUST_POLICY, Description: 'Made by gatehouse deploy' }));
   await client.send(new iam.AttachRolePolicyCommand({ RoleName: name, PolicyArn: BASIC_EXECUTION }));
-  return Role?.Arn ?? '';
+  return { arn: Role?.Arn ?? '', created: true };
 }

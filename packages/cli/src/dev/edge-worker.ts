@@ -1,7 +1,5 @@
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { UsageError } from '../usage-error.ts';
+import { importWrangler } from '../wrangler-command.ts';
 import type { TierLog } from './tier-log.ts';
 
 /** What `gatehouse dev` uses of wrangler's `unstable_startWorker`, stated here so wrangler stays an optional peer. */
@@ -117,15 +115,9 @@ export class EdgeWorker {
 }
 
 async function loadWrangler(root: string): Promise<StartWorker> {
-  let path: string;
-  try {
-    path = createRequire(join(root, 'package.json')).resolve('wrangler');
-  } catch {
-    throw new UsageError(`the edge runs in workerd through wrangler, which is not installed here: npm install --save-dev wrangler`);
-  }
-  const wrangler = (await import(pathToFileURL(path).href)) as { unstable_startWorker?: StartWorker };
+  const wrangler = await importWrangler(root, 'the edge runs in workerd');
   if (typeof wrangler.unstable_startWorker !== 'function') {
     throw new UsageError(`the installed wrangler has no unstable_startWorker: gatehouse dev needs wrangler 4`);
   }
-  return wrangler.unstable_startWorker;
+  return wrangler.unstable_startWorker as StartWorker;
 }
