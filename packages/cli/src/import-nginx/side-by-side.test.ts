@@ -39,14 +39,19 @@ interface Answer {
   readonly location?: string;
 }
 
-/** An origin that says who it is and what it got: the body shows the route taken. */
-async function origin(name: string): Promise<Server> {
+/** An origin that says who it is and what it got: the body shows the route taken. On a unix socket with `socket`. */
+async function origin(name: string, socket?: string): Promise<Server> {
   const server = createServer((req, res) => {
     let length = 0;
     req.on('data', (chunk: Buffer) => (length += chunk.length));
     req.on('end', () => res.end(`${name} ${req.method} ${req.url} host=${req.headers.host} body=${length}`));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  if (socket === undefined) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  else {
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    // nginx's workers (nobody) connect to it too.
+    chmodSync(socket, 0o777);
+  }
   return server;
 }
 
@@ -107,6 +112,8 @@ interface Case {
   readonly adapt: (config: string, dir: string, ports: Ports) => string;
   readonly files: Readonly<Record<string, string>>;
   readonly origins: readonly string[];
+  /** Origins listening on a unix socket in the test's folder, by name. */
+  readonly socketOrigins?: readonly string[];
   readonly tls?: boolean;
 }
 
@@ -140,10 +147,11 @@ function sideBySide(test: Case): { compare: (exchanges?: readonly Exchange[]) =>
     // nginx's workers run as nobody where the config says `user`: they must read the files.
     chmodSync(dir, 0o755);
     for (const name of test.origins) origins.set(name, await origin(name));
+    for (const name of test.socketOrigins ?? []) origins.set(name, await origin(name, join(dir, `${name}.sock`)));
     ports = {
       nginx: await freePort(),
       nginxTls: await freePort(),
-      origins: Object.fromEntries([...origins].map(([name, server]) => [name, portOf(server)])),
+      origins: Object.fromEntries([...origins].filter(([name]) => test.origins.includes(name)).map(([name, server]) => [name, portOf(server)])),
     };
     for (const [path, content] of Object.entries(test.files)) {
       mkdirSync(join(dir, path, '..'), { recursive: true });
@@ -203,10 +211,11 @@ function listenOn(config: string, ports: Ports): string {
     .replace(/listen\s+80\b/g, `listen 127.0.0.1:${ports.nginx}`);
 }
 
-describe('gunicorn\'s documented nginx config', () => {
+describe('gunicorn\'s documented nginx config, its app on a unix socket', () => {
   const { compare, origins, generated } = sideBySide({
     name: 'gunicorn',
-    origins: ['gunicorn'],
+    origins: [],
+    socketOrigins: ['gunicorn'],
     files: {
       'public/index.html': '<h1>home</h1>',
       'public/style.css': 'body { color: teal }',
@@ -215,8 +224,7 @@ describe('gunicorn\'s documented nginx config', () => {
     },
     adapt: (config, dir, ports) =>
       listenOn(config, ports)
-        // The example's comment gives the TCP form: "for a TCP configuration".
-        .replace('server unix:/tmp/gunicorn.sock fail_timeout=0;', `server 127.0.0.1:${ports.origins.gunicorn} fail_timeout=0;`)
+        .replace('unix:/tmp/gunicorn.sock', `unix:${join(dir, 'gunicorn.sock')}`)
         .replaceAll('/path/to/app/current/public', join(dir, 'public'))
         .replace('/tmp/nginx.pid', join(dir, 'nginx.pid'))
         .replace('/tmp/nginx.error.log', join(dir, 'error.log'))
@@ -238,6 +246,7 @@ describe('gunicorn\'s documented nginx config', () => {
   it('answers as nginx does: files from root, the rest from gunicorn with the client\'s Host', async () => {
     await compare();
     expect(generated().replace(/\s+/g, ' ')).toContain("tryFiles: { pool: 'app_server', host: 'client', index: [], directoryRedirect: false, }");
+    expect(generated()).toMatch(/url: 'http:\/\/app_server',\n\s+socket: '[^']*\/gunicorn\.sock',/);
   });
 
   it('still answers as nginx does once gunicorn is gone: files, and 502 for the rest', async () => {

@@ -24,21 +24,15 @@ const routesOf = (plan: EdgePlan, site = 0): Record<string, unknown> => Object.f
 describe("gunicorn's example as its documentation gives it", () => {
   const plan = translateNginx(readNginxConfig(GUNICORN));
 
-  it('lists what it cannot translate, with the line: the unix socket takes the app away, the files stay', () => {
-    expect(lostOf(plan)).toEqual([
-      '19 access_log',
-      '27 server', // unix:/tmp/gunicorn.sock
-      '33 server', // return 444
-      '43 client_max_body_size',
-      '53 location', // try_files $uri @proxy_to_app: its fallback went with the socket
-      '58 location', // @proxy_to_app
-      '66 proxy_pass',
-      '69 error_page',
-    ]);
-    expect(plan.skipped.find((skip) => skip.directive.line === 27)!.why).toMatch(/not unix sockets/);
+  it('translates the site and its unix-socket upstream, and lists the four lines it cannot translate', () => {
+    expect(lostOf(plan)).toEqual(['19 access_log', '33 server', '43 client_max_body_size', '69 error_page']);
     expect(plan.skipped.find((skip) => skip.directive.line === 33)!.why).toMatch(/return 444/);
-    expect(plan.pools).toEqual([]);
-    expect(routesOf(plan)).toEqual({ '= /500.html': { static: { folder: '/path/to/app/current/public' } } });
+    expect(plan.pools).toMatchObject([{ name: 'app_server', servers: [{ url: 'http://app_server', socket: '/tmp/gunicorn.sock', failTimeout: 0 }] }]);
+    expect(routesOf(plan)).toEqual({
+      // try_files $uri @proxy_to_app: files only (no index, no redirect to a folder's slash), else the app with the client's Host.
+      '/': { tryFiles: { folder: '/path/to/app/current/public', index: [], directoryRedirect: false, pool: 'app_server', host: 'client' } },
+      '= /500.html': { static: { folder: '/path/to/app/current/public' } },
+    });
   });
 
   it('says what it left out with nothing lost, nginx\'s own settings among them', () => {
@@ -81,6 +75,8 @@ describe('upstream blocks', () => {
       { name: 'byip', balance: { hash: 'client-address' } },
     ]);
     expect(lostOf(plan)).toEqual(['5 server', '7 server']);
+    // Without proxy_set_header Host, nginx sends the upstream's name ($proxy_host), not a server's address.
+    expect(routesOf(plan)['/b/']).toEqual({ proxy: { pool: 'sticky', host: 'sticky' } });
     expect(plan.skipped.map((skip) => skip.why)).toEqual(expect.arrayContaining(['marked down', 'no translated proxy_pass names it']));
   });
 });
@@ -96,6 +92,7 @@ describe('locations', () => {
       location /api/ { proxy_pass http://127.0.0.1:9000/v2/; proxy_set_header X-Custom 1; }
       location /old { rewrite ^/old/(.*)$ /$1 break; proxy_pass http://127.0.0.1:9000; }
       location = /favicon.ico { alias /srv/site/img/favicon.ico; }
+      location /sock/ { proxy_pass http://unix:/run/app.sock:/; }
       location / { if ($http_x) { return 403; } return 200 "hi"; add_header X-Frame-Options DENY; }
     } }`);
     expect(routesOf(plan)).toEqual({
@@ -105,9 +102,11 @@ describe('locations', () => {
       '/api/': { proxy: { pool: '127.0.0.1:9000', rewrite: { prefix: '/api/', replacement: '/v2/' } } },
       '/old': { proxy: { pool: '127.0.0.1:9000', rewrite: { pattern: '^/old/(.*)$', replacement: '/$1' } } },
       '= /favicon.ico': { static: { folder: '/srv/site/img' } },
+      '/sock/': { proxy: { pool: 'unix:/run/app.sock', rewrite: { prefix: '/sock/', replacement: '/' } } },
       '/': { respond: { status: 200, body: 'hi', headers: { 'X-Frame-Options': 'DENY' } } },
     });
-    expect(lostOf(plan)).toEqual(['6 alias', '6 location', '7 proxy_set_header', '10 if']);
+    expect(lostOf(plan)).toEqual(['6 alias', '6 location', '7 proxy_set_header', '11 if']);
+    expect(plan.pools.find((pool) => pool.name === 'unix:/run/app.sock')!.servers).toEqual([{ url: 'http://localhost', socket: '/run/app.sock' }]);
     expect(plan.skipped.find((skip) => skip.directive.name === 'alias')!.why).toMatch(/alias with captures/);
   });
 

@@ -43,6 +43,7 @@ export interface PlannedSite {
 
 export interface PlannedServer {
   readonly url: string;
+  readonly socket?: string;
   readonly weight?: number;
   readonly maxFails?: number;
   readonly failTimeout?: number;
@@ -129,7 +130,7 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
 
   const pools = new Map<string, { pool: PlannedPool; scheme: string }>();
   const poolFor = (proxyPass: Directive, target: ProxyTarget): string | undefined => {
-    const upstream = upstreams.get(target.host);
+    const upstream = target.socket === undefined ? upstreams.get(target.host) : undefined;
     const name = upstream === undefined ? target.authority : target.host;
     const known = pools.get(name);
     if (known !== undefined) {
@@ -140,8 +141,12 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
       return name;
     }
     const pool = upstream === undefined
-      ? { name, servers: [{ url: `${target.scheme}://${target.authority}` }], from: proxyPass }
-      : translateUpstream(upstream, target.scheme, use, skip);
+      ? {
+          name,
+          servers: [target.socket === undefined ? { url: `${target.scheme}://${target.authority}` } : { url: `${target.scheme}://localhost`, socket: target.socket }],
+          from: proxyPass,
+        }
+      : translateUpstream(upstream, target.scheme, target.host, use, skip);
     if (pool === undefined) {
       skip(proxyPass, `upstream ${name} has no server the edge can reach`);
       return undefined;
@@ -168,7 +173,7 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
     const url = proxyPass.args[0] ?? '';
     const target = proxyTarget(url);
     if (target === undefined) {
-      skip(proxyPass, url.includes('$') ? 'a proxy_pass with variables has no counterpart' : url.startsWith('http://unix:') ? 'the edge reaches servers over TCP, not unix sockets' : `${url} is not an http:// or https:// address`);
+      skip(proxyPass, url.includes('$') ? 'a proxy_pass with variables has no counterpart' : `${url} is not an http://, https:// or http://unix: address`);
       return undefined;
     }
     const pool = poolFor(proxyPass, target);
@@ -222,6 +227,8 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
         note(header, 'the edge sends no request headers of your own yet (X-Forwarded-For, -Proto and -Host it sends by itself)');
       }
     }
+    // nginx sends the name proxy_pass gives ($proxy_host) unless told otherwise; the edge would send a server's address.
+    if (upstreams.has(target.host) && !scope.proxyHeaders.some((header) => header.args[0]?.toLowerCase() === 'host')) proxy = { ...proxy, host: target.host };
     const connect = scope.connectTimeout === undefined ? undefined : nginxTime(scope.connectTimeout.args[0] ?? '');
     if (connect !== undefined) poolSetting(pool, 'connectTimeout', connect, scope.connectTimeout!);
     const read = scope.readTimeout === undefined ? undefined : nginxTime(scope.readTimeout.args[0] ?? '');
@@ -571,11 +578,19 @@ interface ProxyTarget {
   readonly authority: string;
   readonly host: string;
   readonly uri?: string;
+  /** nginx's `http://unix:/path/to.sock:/uri` form. */
+  readonly socket?: string;
 }
 
 function proxyTarget(url: string): ProxyTarget | undefined {
+  if (url.includes('$')) return undefined;
+  const unix = /^(https?):\/\/unix:(\/[^:]+)(?::(\/.*)?)?$/.exec(url);
+  if (unix !== null) {
+    // nginx's $proxy_host for a socket is "localhost".
+    return { scheme: unix[1] as 'http' | 'https', authority: `unix:${unix[2]}`, host: 'localhost', socket: unix[2]!, ...(unix[3] === undefined ? {} : { uri: unix[3] }) };
+  }
   const parsed = /^(https?):\/\/([^/]+)(\/.*)?$/.exec(url);
-  if (parsed === null || url.includes('$') || parsed[2]!.startsWith('unix:')) return undefined;
+  if (parsed === null || parsed[2]!.startsWith('unix:')) return undefined;
   const scheme = parsed[1] as 'http' | 'https';
   const host = parsed[2]!;
   const withPort = /:\d+$/.test(host) ? host : `${host}:${scheme === 'https' ? 443 : 80}`;
@@ -585,13 +600,13 @@ function proxyTarget(url: string): ProxyTarget | undefined {
 type Use = (directive: Directive | undefined) => void;
 type Skip = (directive: Directive, why: string, lost?: boolean) => void;
 
-function translateUpstream(upstream: Directive, scheme: string, use: Use, skip: Skip): PlannedPool | undefined {
+function translateUpstream(upstream: Directive, scheme: string, proxyHost: string, use: Use, skip: Skip): PlannedPool | undefined {
   const servers: PlannedServer[] = [];
   let balance: PlannedBalance | undefined;
   for (const directive of upstream.block ?? []) {
     switch (directive.name) {
       case 'server': {
-        const server = upstreamServer(directive, scheme);
+        const server = upstreamServer(directive, scheme, proxyHost);
         if (typeof server === 'string') skip(directive, server);
         else {
           servers.push(server);
@@ -635,12 +650,18 @@ function translateUpstream(upstream: Directive, scheme: string, use: Use, skip: 
   return { name: upstream.args[0]!, servers, ...(balance === undefined ? {} : { balance }), from: upstream };
 }
 
-/** One `server` line of an `upstream`, or why it cannot be one. */
-function upstreamServer(directive: Directive, scheme: string): PlannedServer | string {
+/**
+ * One `server` line of an `upstream`, or why it cannot be one. A unix
+ * socket's URL names the upstream (`http://app_server`): what nginx's
+ * `$proxy_host` is.
+ */
+function upstreamServer(directive: Directive, scheme: string, proxyHost: string): PlannedServer | string {
   const [address = '', ...parameters] = directive.args;
-  if (address.startsWith('unix:')) return 'the edge reaches servers over TCP, not unix sockets: bind the app to 127.0.0.1:<port> and name that';
+  const socket = address.startsWith('unix:') ? address.slice('unix:'.length) : undefined;
+  if (socket !== undefined && !socket.startsWith('/')) return 'a unix socket the edge reaches is an absolute path';
   const authority = /:\d+$/.test(address) ? address : `${address}:80`;
-  const server: { -readonly [K in keyof PlannedServer]: PlannedServer[K] } = { url: `${scheme}://${authority}` };
+  const server: { -readonly [K in keyof PlannedServer]: PlannedServer[K] } =
+    socket === undefined ? { url: `${scheme}://${authority}` } : { url: `${scheme}://${proxyHost}`, socket };
   for (const parameter of parameters) {
     const [name, value = ''] = parameter.split('=', 2);
     if (name === 'weight' && /^\d+$/.test(value)) server.weight = Number(value);

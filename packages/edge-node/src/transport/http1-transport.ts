@@ -91,14 +91,16 @@ export function http1Transport(options: Http1TransportOptions = {}): Http1Transp
     if (!TOKEN.test(request.method) || !isTarget(path)) {
       return Promise.reject(new TypeError(`http1Transport: not a valid request line: ${JSON.stringify(`${request.method} ${path}`)}`));
     }
-    let endpoint = endpoints.get(origin);
+    const socket = request.socket;
+    const key = socket === undefined ? origin : `${origin} unix:${socket}`;
+    let endpoint = endpoints.get(key);
     if (endpoint === undefined) {
       try {
-        endpoint = endpointOf(origin);
+        endpoint = endpointOf(origin, socket, key);
       } catch (error) {
         return Promise.reject(error);
       }
-      endpoints.set(origin, endpoint);
+      endpoints.set(key, endpoint);
     }
     const to = endpoint;
     return new Promise<T>((resolve, reject) => {
@@ -112,6 +114,7 @@ export function http1Transport(options: Http1TransportOptions = {}): Http1Transp
     return send<Response>(request, exchangeOptions, false);
   };
   transport.stripsHopByHop = true as const;
+  transport.unixSockets = true as const;
   // A WebSocket handshake has no answer but a Response; this refuses its Upgrade field (see #send).
   transport.answer = (request: UpstreamRequest, exchangeOptions: TransportOptions): Promise<HeadAnswer> =>
     send<HeadAnswer>(request, exchangeOptions, true);
@@ -122,12 +125,12 @@ export function http1Transport(options: Http1TransportOptions = {}): Http1Transp
   return transport;
 }
 
-function endpointOf(origin: string): Endpoint {
+function endpointOf(origin: string, socketPath: string | undefined, key: string): Endpoint {
   const url = new URL(origin);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`http1Transport speaks http and https, not ${url.protocol}`);
   const secure = url.protocol === 'https:';
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  return { key: origin, host, port: url.port === '' ? (secure ? 443 : 80) : Number(url.port), secure };
+  return { key, host, port: url.port === '' ? (secure ? 443 : 80) : Number(url.port), secure, socketPath };
 }
 
 /**

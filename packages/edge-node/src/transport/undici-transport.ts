@@ -76,7 +76,7 @@ export type UndiciTransport = PooledTransport;
  * ```
  */
 export function undiciTransport(options: UndiciTransportOptions = {}): UndiciTransport {
-  const agents = new Map<number, Agent>();
+  const agents = new Map<string, Agent>();
   const bodyTimeout = options.bodyTimeout ?? 0;
   const agentOptions: Agent.Options = {
     pipelining: 1,
@@ -85,12 +85,13 @@ export function undiciTransport(options: UndiciTransportOptions = {}): UndiciTra
     connections: options.connections ?? null,
     bodyTimeout,
   };
-  // One agent per connect timeout: undici sets it per agent, pools set it per pool.
-  const agentFor = (connectTimeout: number): Agent => {
-    let agent = agents.get(connectTimeout);
+  // One agent per connect timeout (undici sets it per agent, pools set it per pool), and per unix socket.
+  const agentFor = (connectTimeout: number, socketPath: string | undefined): Agent => {
+    const key = socketPath === undefined ? String(connectTimeout) : `${connectTimeout} ${socketPath}`;
+    let agent = agents.get(key);
     if (agent === undefined) {
-      agent = new Agent({ ...agentOptions, connectTimeout });
-      agents.set(connectTimeout, agent);
+      agent = new Agent({ ...agentOptions, connectTimeout, ...(socketPath === undefined ? {} : { connect: { socketPath } }) });
+      agents.set(key, agent);
     }
     return agent;
   };
@@ -104,7 +105,7 @@ export function undiciTransport(options: UndiciTransportOptions = {}): UndiciTra
       const exchange = new DispatchExchange(resolve, reject, request.method, request.body, exchangeOptions.clientBodyTimeout, signal);
       // A WebSocket handshake is always a GET (RFC 6455 §4.1).
       const upgrade = request.method === 'GET' ? upgradeOf(request.headers) : undefined;
-      agentFor(exchangeOptions.connectTimeout).dispatch(
+      agentFor(exchangeOptions.connectTimeout, request.socket).dispatch(
         {
           origin: pathStart === -1 ? url : url.slice(0, pathStart),
           path: pathStart === -1 ? '/' : url.slice(pathStart),
@@ -120,6 +121,7 @@ export function undiciTransport(options: UndiciTransportOptions = {}): UndiciTra
     });
   };
   transport.stripsHopByHop = true as const;
+  transport.unixSockets = true as const;
   transport.close = async (): Promise<void> => {
     const closing = [...agents.values()].map((agent) => agent.close());
     agents.clear();

@@ -178,6 +178,7 @@ function compile(pool: Pool, options: ProxyOptions): Proxy {
   }
   const transport: Transport = options.transport ?? fetchTransport;
   if (typeof transport !== 'function') throw new TypeError('proxy: transport must be a function (request, options) => Promise<Response>');
+  refuseSocketsWithout(transport, pool);
   return {
     pool,
     transport,
@@ -193,6 +194,14 @@ function compile(pool: Pool, options: ProxyOptions): Proxy {
       pool.servers.every((server) => server.origin !== undefined) &&
       typeof options.rewrite !== 'function',
   };
+}
+
+/** A pool with unix-socket servers needs a transport that reaches them: said when the proxy is made, not at the first request. */
+export function refuseSocketsWithout(transport: Transport, pool: Pool): void {
+  const server = pool.servers.find((candidate) => candidate.socket !== undefined);
+  if (server !== undefined && transport.unixSockets !== true) {
+    throw new TypeError(`pool "${pool.name}": ${server.id} is a unix socket, which this transport cannot reach (on Node, http1Transport() and undiciTransport() can; Workers cannot)`);
+  }
 }
 
 async function forward<A extends Answer>(proxy: Proxy, client: Client, env: unknown, ctx: Context, via: Via<A>): Promise<A> {
@@ -254,6 +263,7 @@ async function forward<A extends Answer>(proxy: Proxy, client: Client, env: unkn
       url: (server.origin === undefined ? target.origin : server.origin + server.basePath) + path + query,
       headers,
       body,
+      socket: server.socket,
     };
 
     if (counts) pool.started(server);

@@ -15,6 +15,8 @@ export interface UpstreamServer {
   readonly host: string | undefined;
   /** The path every request's path is appended to: `''`, or `/base` from `http://x/base/`. */
   readonly basePath: string;
+  /** For a URL server reached through a unix socket, its path. */
+  readonly socket: string | undefined;
   /** For a service binding, its name in `env`. */
   readonly binding: string | undefined;
   /** For an in-process server, the App. */
@@ -53,7 +55,7 @@ const POOL_KEYS = new Set([
   'name', 'servers', 'balance', 'maxFails', 'failTimeout', 'retry', 'connectTimeout',
   'responseTimeout', 'healthCheck', 'allDown', 'store', 'clock',
 ]);
-const SERVER_KEYS = new Set(['url', 'binding', 'app', 'weight', 'backup', 'maxFails', 'failTimeout', 'name']);
+const SERVER_KEYS = new Set(['url', 'socket', 'binding', 'app', 'weight', 'backup', 'maxFails', 'failTimeout', 'name']);
 const RETRY_KEYS = new Set(['on', 'tries', 'timeout']);
 const CHECK_KEYS = new Set(['path', 'interval', 'timeout', 'expectStatus']);
 
@@ -138,6 +140,7 @@ function normalizeServer(
   let origin: string | undefined;
   let host: string | undefined;
   let basePath = '';
+  let socket: string | undefined;
   let binding: string | undefined;
   let app: App<never> | undefined;
   if ('url' in config && config.url !== undefined) {
@@ -146,6 +149,14 @@ function normalizeServer(
     host = parsed.host;
     basePath = parsed.pathname === '/' ? '' : parsed.pathname.replace(/\/+$/, '');
     id = origin + basePath;
+    const given = (config as { socket?: unknown }).socket;
+    if (given !== undefined) {
+      if (typeof given !== 'string' || !given.startsWith('/')) fail(`socket must be the absolute path of a unix socket, not ${show(given)}`);
+      socket = given as string;
+      id = `unix:${socket}${basePath}`;
+    }
+  } else if ((config as { socket?: unknown }).socket !== undefined) {
+    return fail('socket goes with a url (the scheme and Host to use), not with a binding or an app');
   } else if ('binding' in config && config.binding !== undefined) {
     if (typeof config.binding !== 'string' || config.binding === '') fail(`binding must be the name of a service binding, not ${show(config.binding)}`);
     binding = config.binding;
@@ -159,7 +170,7 @@ function normalizeServer(
     id = `app:${index}`;
   }
   if (config.name !== undefined) id = config.name;
-  return { id, key: `${pool} ${id}`, origin, host, basePath, binding, app, weight, backup, maxFails, failTimeout };
+  return { id, key: `${pool} ${id}`, origin, host, basePath, socket, binding, app, weight, backup, maxFails, failTimeout };
 }
 
 function parseServerUrl(url: unknown, fail: (message: string) => never): URL {

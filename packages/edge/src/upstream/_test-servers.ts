@@ -10,6 +10,7 @@ export function servers(...weights: number[]): UpstreamServer[] {
       origin: `http://${id}.test`,
       host: `${id}.test`,
       basePath: '',
+      socket: undefined,
       binding: undefined,
       app: undefined,
       weight,

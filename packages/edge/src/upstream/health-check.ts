@@ -81,6 +81,7 @@ async function probe(
     url,
     headers: ['host', server.host ?? 'localhost', 'user-agent', 'gatehouse-health-check'],
     body: null,
+    socket: server.socket,
   };
   const timeout = check.timeout;
   const connectTimeout = pool.connectTimeout === 0 ? timeout : Math.min(pool.connectTimeout, timeout);

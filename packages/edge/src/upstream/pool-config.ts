@@ -73,6 +73,14 @@ export interface ServerSettings {
 /** A server reached over HTTP by the pool's transport. */
 export interface UrlServerConfig extends ServerSettings {
   readonly url: string;
+  /**
+   * A unix socket to connect to instead of the URL's host and port
+   * (nginx's `server unix:/run/gunicorn.sock`); the URL still gives the
+   * scheme and the Host sent (`http://localhost`). An absolute path. Only
+   * a transport that says `unixSockets` reaches one: `http1Transport()` and
+   * `undiciTransport()` on Node do; Workers' fetch does not.
+   */
+  readonly socket?: string;
 }
 
 /**

@@ -28,6 +28,8 @@ export interface UpstreamRequest {
    * another server only while the stream is still unlocked, i.e. untouched.
    */
   readonly body: ReadableStream<Uint8Array> | null;
+  /** The unix socket to connect to instead of the URL's host and port, for a server that has one. */
+  readonly socket?: string | undefined;
 }
 
 /**
@@ -77,6 +79,8 @@ export type Transport = ((request: UpstreamRequest, options: TransportOptions) =
    * `stripsHopByHop` is asked so.
    */
   readonly answer?: (request: UpstreamRequest, options: TransportOptions) => Promise<HeadAnswer>;
+  /** `true` when it connects to {@link UpstreamRequest.socket} (servers with a `socket`); a pool with one needs such a transport. */
+  readonly unixSockets?: boolean;
 };
 
 /** The limits of one exchange, from the pool's configuration and the client. */
@@ -190,6 +194,9 @@ const CODES: ReadonlyMap<string, TransportFailure | 'bug'> = new Map<string, Tra
   ['EHOSTDOWN', 'connect'],
   ['ENETUNREACH', 'connect'],
   ['EADDRNOTAVAIL', 'connect'],
+  // A unix socket's file is missing, or may not be opened.
+  ['ENOENT', 'connect'],
+  ['EACCES', 'connect'],
   ['UND_ERR_CONNECT_TIMEOUT', 'connect-timeout'],
   ['ETIMEDOUT', 'connect-timeout'],
   ['UND_ERR_HEADERS_TIMEOUT', 'timeout'],

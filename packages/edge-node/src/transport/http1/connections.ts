@@ -2,13 +2,15 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { ResponseParser, type ResponseEvents } from './response-parser.ts';
 
-/** Where one upstream server is, from its origin (`http://127.0.0.1:8080`). */
+/** Where one upstream server is, from its origin (`http://127.0.0.1:8080`), or its unix socket. */
 export interface Endpoint {
-  /** The origin, as the pool's key. */
+  /** The origin (and socket), as the pool's key. */
   readonly key: string;
   readonly host: string;
   readonly port: number;
   readonly secure: boolean;
+  /** Connect here instead of host and port. */
+  readonly socketPath: string | undefined;
 }
 
 /** What happens on a connection, reported to whoever is using it. */
@@ -102,15 +104,15 @@ export class Connections {
 
   /** Open a connection; `ready` once it can carry a request. */
   open(endpoint: Endpoint, ready: (connection: Connection) => void, failed: (error: Error) => void): Connection {
+    const where = endpoint.socketPath === undefined ? { host: endpoint.host, port: endpoint.port } : { path: endpoint.socketPath };
     const socket = endpoint.secure
       ? tlsConnect({
-          host: endpoint.host,
-          port: endpoint.port,
+          ...where,
           servername: isIP(endpoint.host) === 0 ? endpoint.host : undefined,
           ALPNProtocols: ['http/1.1'],
           ca: this.#ca as string | string[] | undefined,
         })
-      : netConnect({ host: endpoint.host, port: endpoint.port });
+      : netConnect(where);
     socket.setNoDelay(true);
     const connection = new Connection(socket, endpoint);
     const onError = (error: Error): void => failed(error);
