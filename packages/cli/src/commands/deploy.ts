@@ -146,7 +146,8 @@ function lambdaPlan(spec: LambdaFunctionSpec): string[] {
     ...(spec.role === undefined ? [`IAM GetRole ${role}; if missing: CreateRole ${role} (trusting lambda.amazonaws.com) and AttachRolePolicy AWSLambdaBasicExecutionRole`] : []),
     `Lambda GetFunction ${spec.functionName}`,
     `  if missing: CreateFunction (${settings}; role ${role}), then wait for State Active`,
-    `  if present: UpdateFunctionCode, wait for LastUpdateStatus Successful, UpdateFunctionConfiguration (${settings}), wait again`,
+    `  if present and made by gatehouse (its description): UpdateFunctionCode, wait for LastUpdateStatus Successful, UpdateFunctionConfiguration (${settings}), wait again`,
+    '  if present and not made by gatehouse: stop, the name is taken',
     `Lambda GetFunctionUrlConfig; CreateFunctionUrlConfig or UpdateFunctionUrlConfig (AuthType NONE, InvokeMode ${spec.invokeMode})`,
     'Lambda AddPermission lambda:InvokeFunctionUrl (Principal *, FunctionUrlAuthType NONE) and lambda:InvokeFunction (Principal *, InvokedViaFunctionUrl)',
   ];
