@@ -29,13 +29,15 @@ interface Echo {
   method: string;
   path: string;
   headers: Record<string, string>;
+  /** The request body's length. */
+  bytes: number;
 }
 
 /** An origin that answers with what it saw, and `/api/stream` in two chunks. */
 function origin(name: string, streamGate: { wait?: Promise<void> }): Promise<NodeServer> {
   return serve(
     {
-      fetch(request) {
+      async fetch(request) {
         const url = new URL(request.url);
         if (url.pathname === '/api/stream') {
           const encoder = new TextEncoder();
@@ -49,7 +51,9 @@ function origin(name: string, streamGate: { wait?: Promise<void> }): Promise<Nod
           });
           return new Response(body, { headers: { 'content-type': 'text/plain', 'x-origin': name } });
         }
-        const echo: Echo = { origin: name, method: request.method, path: url.pathname + url.search, headers: Object.fromEntries(request.headers) };
+        // A body is read whole first, as an app that parses it does.
+        const bytes = request.body === null ? 0 : (await request.arrayBuffer()).byteLength;
+        const echo: Echo = { origin: name, method: request.method, path: url.pathname + url.search, headers: Object.fromEntries(request.headers), bytes };
         return Response.json(echo, { headers: { 'x-origin': name } });
       },
     },
@@ -265,6 +269,44 @@ describe('static files through the real assets binding', () => {
     expect(headGzip.headers['content-encoding']).toBe('gzip');
     expect(headGzip.headers['content-length']).toBe(String(HTML.length));
     expect(headGzip.body.length).toBe(0);
+  });
+});
+
+describe('route rules in workerd', () => {
+  it('access: the client at 127.0.0.1 is allowed where it is listed, and 403 where it is not', async () => {
+    const admin = await harness.fetch('/rules/admin');
+    expect([admin.status, await admin.text()]).toEqual([200, 'admin']);
+    const denied = await harness.fetch('/rules/private');
+    expect([denied.status, await denied.text()]).toEqual([403, 'Forbidden\n']);
+  });
+
+  it('methods and maxBodySize in front of a proxied origin: 405 with Allow, 413 for a declared length or a streamed body past the limit', async () => {
+    const wrongMethod = await harness.fetch('/rules/upload');
+    expect([wrongMethod.status, wrongMethod.headers.get('allow')]).toEqual([405, 'POST']);
+    const fits = await harness.fetch('/rules/upload', { method: 'POST', body: 'x'.repeat(1_000) });
+    expect(fits.status).toBe(200);
+    expect(((await fits.json()) as Echo).bytes).toBe(1_000);
+    const declared = await harness.fetch('/rules/upload', { method: 'POST', body: 'x'.repeat(1_001) });
+    expect([declared.status, await declared.text()]).toEqual([413, 'Content Too Large\n']);
+    const chunks = [new Uint8Array(700), new Uint8Array(700)];
+    const streamed = await harness.fetch('/rules/upload', {
+      method: 'POST',
+      body: new ReadableStream({ pull: (controller) => (chunks.length > 0 ? controller.enqueue(chunks.shift()!) : controller.close()) }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
+  });
+
+  it('headers go on a proxied answer (whose fields workerd keeps immutable), and HTTP is sent to HTTPS', async () => {
+    const headed = await harness.fetch('/rules/headed/x');
+    expect(headed.status).toBe(200);
+    expect(headed.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(headed.headers.get('x-origin')).toMatch(/^[AB]$/);
+    // wrangler's local proxy rewrites the Location's scheme to its own: the redirect is told by status and path.
+    const plain = await raw(new URL('/rules/secure?a=1', base));
+    expect(plain.status).toBe(301);
+    expect(new URL(plain.headers.location as string).pathname + new URL(plain.headers.location as string).search).toBe('/rules/secure?a=1');
+
   });
 });
 

@@ -5,6 +5,7 @@ import { ServerNames } from './routing/server-names.ts';
 import { compileTemplate, namedGroups, type Template } from './routing/template.ts';
 import type { EdgeConfig, ProxyRoute, Route, Routes, StaticRoute } from './edge-config.ts';
 import { createProxy, type ProxyApp } from './proxy/proxy.ts';
+import { compileRules, type CompiledRules, type RouteRules } from './rules/route-rules.ts';
 import { safePath } from './static/safe-path.ts';
 import { createStaticHandler, type FilePlan, type FileRequestHead } from './static/static-handler.ts';
 import { checkPool, startHealthChecks } from './upstream/health-check.ts';
@@ -119,7 +120,7 @@ function compileEdge<Env>(config: EdgeConfig<Env>): CompiledEdge<Env> {
     sites.map((site) => ({
       names: typeof site.serverName === 'string' ? [site.serverName] : site.serverName,
       default: site.default,
-      value: compileRoutes(site.routes, shared),
+      value: compileRoutes(site.routes, shared, (site as { rules?: RouteRules }).rules),
     })),
   );
   // Every adapter builds the URL's authority from the Host header, so the
@@ -166,13 +167,40 @@ interface Shared<Env> {
   readonly pools: ReadonlyMap<string, Pool>;
 }
 
-function compileRoutes<Env>(routes: Routes<Env>, config: Shared<Env>): LocationTable<CompiledRoute<Env>> {
+function compileRoutes<Env>(routes: Routes<Env>, config: Shared<Env>, siteRules: RouteRules | undefined): LocationTable<CompiledRoute<Env>> {
   return new LocationTable(
     Object.entries(routes).map(([pattern, route]) => {
       const location = parseLocation(pattern, undefined);
-      return { ...location, value: compileRoute(pattern, route, namedGroups(location.regex), config) };
+      const rules = compileRules([config.config.rules, siteRules, route], `location "${pattern}"`);
+      return { ...location, value: guarded(compileRoute(pattern, route, namedGroups(location.regex), config), rules) };
     }),
   );
+}
+
+/** A route behind its rules: refusals before it runs, the rules' fields on what it answers. */
+function guarded<Env>(route: CompiledRoute<Env>, rules: CompiledRules | undefined): CompiledRoute<Env> {
+  if (rules === undefined) return route;
+  const answerHead = route.answerHead;
+  return {
+    run(request, target, match, env, ctx) {
+      const checked = rules.check(request, ctx);
+      if (checked instanceof Response) return rules.finish(request.url, checked);
+      let answer: Promise<Response> | Response;
+      try {
+        answer = route.run(checked.request, target, match, env, ctx);
+      } catch (error) {
+        answer = Promise.reject(error);
+      }
+      return rules.finish(request.url, answer, checked.cut);
+    },
+    // An answer from the head goes out as it is: only where the rules would not change it, and pass the request.
+    ...(answerHead === undefined || rules.changesAnswers
+      ? {}
+      : {
+          answerHead: (head: RequestHead, target: RequestTarget, env: Env, ctx: Context) =>
+            rules.passesHead(head.method, head.url, head.headers, ctx) ? answerHead(head, target, env, ctx) : undefined,
+        }),
+  };
 }
 
 function compileRoute<Env>(pattern: string, route: Route<Env>, groups: string[], shared: Shared<Env>): CompiledRoute<Env> {

@@ -1,5 +1,6 @@
 import type { FetchHandler } from '@gatehouse/core';
 import type { ProxyOptions } from './proxy/proxy-options.ts';
+import type { RouteRules } from './rules/route-rules.ts';
 import type { AssetStore } from './static/asset-store.ts';
 import type { StaticOptions } from './static/static-handler.ts';
 import type { PoolConfig } from './upstream/pool-config.ts';
@@ -27,6 +28,8 @@ export interface EdgeConfig<Env = {}> {
   routes?: Routes<Env>;
   /** Several sites, chosen by Host like nginx `server_name`. */
   sites?: readonly SiteConfig<Env>[];
+  /** Rules for every route of every site (nginx's `http` level); a site's and a route's replace them name by name. */
+  rules?: RouteRules;
 }
 
 /** One site (an nginx `server` block). */
@@ -39,6 +42,8 @@ export interface SiteConfig<Env = {}> {
   /** Serve requests whose Host no site names. Defaults to the first site. */
   default?: boolean;
   routes: Routes<Env>;
+  /** Rules for every route of the site (nginx's `server` level); a route's replace them name by name. */
+  rules?: RouteRules;
 }
 
 /**
@@ -48,8 +53,11 @@ export interface SiteConfig<Env = {}> {
  */
 export type Routes<Env = {}> = Readonly<Record<string, Route<Env>>>;
 
+/** What a location does, and the rules it keeps ({@link RouteRules}: access, methods, limits, headers). */
+export type Route<Env = {}> = RouteAction<Env> & RouteRules;
+
 /** What a location does. */
-export type Route<Env = {}> =
+export type RouteAction<Env = {}> =
   | {
       /** Answer directly: a status, a text body (200), or both with headers. */
       respond: number | string | { status?: number; body?: string; headers?: Record<string, string> };

@@ -7,7 +7,9 @@
 
 // the edge App and its config
 export { defineEdge, type EdgeApp } from './define-edge.ts';
-export type { EdgeConfig, ProxyRoute, Route, Routes, SiteConfig, StaticRoute } from './edge-config.ts';
+export type { EdgeConfig, ProxyRoute, Route, RouteAction, Routes, SiteConfig, StaticRoute } from './edge-config.ts';
+export { securityHeaders, type HttpsRules, type RouteRules } from './rules/route-rules.ts';
+export { addressMatcher, type AccessRule } from './rules/client-access.ts';
 
 // proxy and upstream pools
 export { createProxy, proxy, type ProxyApp } from './proxy/proxy.ts';

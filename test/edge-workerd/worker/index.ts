@@ -1,7 +1,7 @@
 // The edge as a Worker, for the tests in ../edge.test.ts: static files from
 // the real assets binding, proxying to real Node origins given in vars.
 import { worker } from '@gatehouse/cloudflare';
-import { assetsBinding, defineEdge } from '@gatehouse/edge';
+import { assetsBinding, defineEdge, securityHeaders } from '@gatehouse/edge';
 
 interface Env {
   ASSETS: Fetcher;
@@ -23,6 +23,12 @@ export default worker(
     },
     routes: {
       '= /healthz': { respond: 'ok' },
+      // Route rules (access, methods, limits, headers), as on Node.
+      '= /rules/admin': { respond: 'admin', access: ['allow 127.0.0.1', 'allow ::1', 'deny all'] },
+      '= /rules/private': { respond: 'private', access: ['allow 10.0.0.0/8', 'deny all'] },
+      '^~ /rules/upload': { proxy: 'app', maxBodySize: 1_000, methods: ['POST'] },
+      '^~ /rules/headed/': { proxy: 'app', headers: securityHeaders },
+      '= /rules/secure': { respond: 'secure', https: { redirect: 301, hsts: { maxAge: 600 } } },
       '^~ /assets/': { static: true },
       '/api/': { proxy: 'app' },
       '/slow/': { proxy: 'slow' },

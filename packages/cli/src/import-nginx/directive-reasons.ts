@@ -17,6 +17,8 @@ const OTHER_PROTOCOL: Reason = {
   why: 'the edge proxies HTTP only: run the app on an HTTP server (gunicorn, uvicorn) and use proxy_pass',
 };
 
+const HERE_ONLY: Reason = { lost: true, why: 'the edge keeps it for the edge, a site or a route: in http, server and location blocks, not here' };
+
 const KNOWN: Readonly<Record<string, Reason>> = {
   user: NGINX_ITSELF,
   worker_processes: NGINX_ITSELF,
@@ -84,12 +86,9 @@ const KNOWN: Readonly<Record<string, Reason>> = {
   gzip_static: { lost: false, why: 'the edge serves .gz and .br files beside the original by itself' },
   access_log: { lost: true, why: 'the edge writes no access log yet' },
   log_format: { lost: true, why: 'the edge writes no access log yet' },
-  client_max_body_size: {
-    lost: true,
-    why: 'the edge has no per-location body limit yet; on Node, `gatehouse start` answers 413 past its maxBodySize for the whole server',
-  },
-  allow: { lost: true, why: 'the edge has no allow/deny rules yet' },
-  deny: { lost: true, why: 'the edge has no allow/deny rules yet' },
+  client_max_body_size: HERE_ONLY,
+  allow: HERE_ONLY,
+  deny: HERE_ONLY,
   auth_basic: { lost: true, why: 'the edge has no basic auth yet' },
   auth_basic_user_file: { lost: true, why: 'the edge has no basic auth yet' },
   limit_req: { lost: true, why: 'the edge has no rate limits yet' },
@@ -97,7 +96,7 @@ const KNOWN: Readonly<Record<string, Reason>> = {
   limit_conn: { lost: true, why: 'the edge has no connection limits yet' },
   limit_conn_zone: { lost: true, why: 'the edge has no connection limits yet' },
   limit_except: { lost: true, why: 'the edge has no per-method rules yet' },
-  add_header: { lost: true, why: 'the edge adds response headers only to its own `respond` answers yet' },
+  add_header: HERE_ONLY,
   expires: { lost: true, why: 'the edge sets Cache-Control only on the files it serves' },
   error_page: { lost: true, why: 'the edge answers errors with its own pages; it has no error_page yet' },
   proxy_cache: { lost: true, why: 'the edge does not cache proxied responses yet' },

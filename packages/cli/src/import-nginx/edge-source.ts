@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import type { Directive } from './nginx-config.ts';
-import type { EdgePlan, PlannedAction, PlannedFiles, PlannedPool, PlannedProxy, PlannedRoute, PlannedSite } from './translate.ts';
+import { type EdgePlan, NGINX_MAX_BODY_SIZE, type PlannedAction, type PlannedFiles, type PlannedPool, type PlannedProxy, type PlannedRoute, type PlannedRules, type PlannedSite } from './translate.ts';
 
 /** A value of the generated config, with the comments to write above its entries. */
 type Code = string | number | boolean | readonly Code[] | Entries | Raw;
@@ -45,7 +45,22 @@ export function edgeSource(plan: EdgePlan, from: string, base: string): string {
     });
   }
   const routesOf = (site: PlannedSite): Entries =>
-    new Entries(site.routes.map((route) => ({ key: route.key, value: actionCode(route.action, assetsFolder ?? '/'), comments: routeComments(route, where) })));
+    new Entries(
+      site.routes.map((route) => {
+        const action = actionCode(route.action, assetsFolder ?? '/') as Entries;
+        return { key: route.key, value: route.rules === undefined ? action : new Entries([...action.entries, ...rulesEntries(route.rules)]), comments: routeComments(route, where) };
+      }),
+    );
+  const rulesComment = (rules: PlannedRules): string[] =>
+    rules.from.length === 0 ? [] : [rules.from.map((directive) => `${shown(directive)} (${where(directive)})`).join(' ')];
+  config.push({
+    key: 'rules',
+    value: new Entries(rulesEntries(plan.rules)),
+    comments: [
+      ...rulesComment(plan.rules),
+      ...(plan.rules.from.some((directive) => directive.name === 'client_max_body_size') ? [] : [`nginx's client_max_body_size where none is set: ${NGINX_MAX_BODY_SIZE} bytes (1m).`]),
+    ],
+  });
   const single = plan.sites.length === 1 && plan.sites[0]!.serverName.length === 1 && plan.sites[0]!.serverName[0] === '_';
   if (single) {
     config.push({ key: 'routes', value: routesOf(plan.sites[0]!), comments: [`${describe(plan.sites[0]!.from)} (${where(plan.sites[0]!.from)})`] });
@@ -57,6 +72,7 @@ export function edgeSource(plan: EdgePlan, from: string, base: string): string {
           { key: 'serverName', value: site.serverName.length === 1 ? site.serverName[0]! : site.serverName, comments: [`server (${where(site.from)})`, ...site.from.comments] },
         ];
         if (site.default) entries.push({ key: 'default', value: true });
+        if (site.rules !== undefined) entries.push({ key: 'rules', value: new Entries(rulesEntries(site.rules)), comments: rulesComment(site.rules) });
         entries.push({ key: 'routes', value: routesOf(site) });
         return new Entries(entries);
       }),
@@ -129,6 +145,14 @@ function poolCode(pool: PlannedPool): Entries {
   if (pool.responseTimeout !== undefined) entries.push({ key: 'responseTimeout', value: pool.responseTimeout });
   if (pool.retry !== undefined) entries.push({ key: 'retry', value: new Entries([{ key: 'on', value: pool.retry }]) });
   return new Entries(entries);
+}
+
+function rulesEntries(rules: PlannedRules): Entry[] {
+  const entries: Entry[] = [];
+  if (rules.access !== undefined) entries.push({ key: 'access', value: rules.access });
+  if (rules.maxBodySize !== undefined) entries.push({ key: 'maxBodySize', value: rules.maxBodySize === Infinity ? new Raw('Infinity') : rules.maxBodySize });
+  if (rules.headers !== undefined) entries.push({ key: 'headers', value: new Entries(Object.entries(rules.headers).map(([key, value]) => ({ key, value }))) });
+  return entries;
 }
 
 function filesEntries(files: PlannedFiles, assetsFolder: string): Entry[] {

@@ -27,6 +27,8 @@ interface Exchange {
   readonly path: string;
   readonly host: string;
   readonly body?: string;
+  /** A Content-Length sent with no body after it: the answer must come from the head. */
+  readonly declaredLength?: number;
 }
 
 /** What the origins below answer: their name, the method and the path. */
@@ -37,6 +39,8 @@ interface Answer {
   readonly body: string;
   /** A redirect's target path: nginx makes it absolute, with its own port. */
   readonly location?: string;
+  /** The add_header fields of the configs, on answers below 400 (nginx adds them to no others without `always`). */
+  readonly added?: string;
 }
 
 /** An origin that says who it is and what it got: the body shows the route taken. On a unix socket with `socket`. */
@@ -64,7 +68,11 @@ function send(port: number, exchange: Exchange, tls = false): Promise<Answer> {
       port,
       method: exchange.method ?? 'GET',
       path: exchange.path,
-      headers: { host: exchange.host, ...(exchange.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(exchange.body)) }) },
+      headers: {
+        host: exchange.host,
+        ...(exchange.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(exchange.body)) }),
+        ...(exchange.declaredLength === undefined ? {} : { 'content-length': String(exchange.declaredLength) }),
+      },
       agent: false,
     };
     const req = tls ? httpsRequest({ ...options, rejectUnauthorized: false, servername: exchange.host }) : httpRequest(options);
@@ -81,11 +89,14 @@ function send(port: number, exchange: Exchange, tls = false): Promise<Answer> {
           status,
           body: own ? '' : body,
           ...(location === undefined ? {} : { location: new URL(location, 'http://x').pathname }),
+          ...(status < 400 && res.headers['x-frame-options'] !== undefined ? { added: `${res.headers['x-frame-options']} ${res.headers['x-content-type-options']}` } : {}),
         });
+        req.destroy();
       });
     });
-    req.on('error', reject);
-    req.end(exchange.body);
+    req.on('error', (error) => (exchange.declaredLength === undefined ? reject(error) : undefined));
+    if (exchange.declaredLength === undefined) req.end(exchange.body);
+    else req.flushHeaders();
   });
 }
 
@@ -291,6 +302,8 @@ describe("nginx's documented location examples", () => {
       { path: '/user/', host: 'docs.example' },
       { path: '/user/profile?tab=2', host: 'docs.example' },
       { method: 'POST', path: '/user/save', host: 'docs.example', body: '{"a":1}' },
+      // No client_max_body_size: nginx's 1m holds, and the edge was given it.
+      { method: 'POST', path: '/user/save', host: 'docs.example', declaredLength: 1024 * 1024 + 1 },
       // The simple PHP site, without its PHP.
       { path: '/', host: 'example.org' },
       { path: '/logo.gif', host: 'www.example.org' },
@@ -302,7 +315,8 @@ describe("nginx's documented location examples", () => {
   });
 
   it('chooses the same location for every example request', async () => {
-    await compare();
+    const answers = await compare();
+    expect(answers.filter((answer) => answer.status === 413)).toHaveLength(1);
     expect(generated()).toContain("'~* \\\\.(gif|jpg|jpeg)$'");
     expect(generated()).toMatch(/location ~ \\\.php\$ \{ … \}\n\/\/ {5}the edge proxies HTTP only/);
   });
@@ -338,11 +352,18 @@ describe('a Django + gunicorn production config', () => {
       { path: '/admin/login/?next=/admin/', host: 'example.com' },
       { method: 'POST', path: '/api/orders/', host: 'example.com', body: '{"qty":2}' },
       { method: 'PUT', path: '/static-page', host: 'www.example.com', body: 'x' },
+      // client_max_body_size 20M.
+      { method: 'POST', path: '/api/upload/', host: 'example.com', declaredLength: 20 * 1024 * 1024 + 1 },
+      { method: 'POST', path: '/api/upload/', host: 'example.com', body: 'x'.repeat(2 * 1024 * 1024) },
+      // allow 10.0.0.0/8; deny all; and this client is 127.0.0.1.
+      { path: '/admin/', host: 'example.com' },
     ],
   });
 
-  it('answers as nginx does: static and media from disk, the rest from the primary server', async () => {
-    await compare();
+  it('answers as nginx does: static and media from disk, the rest from the primary server, its limits and access rules kept', async () => {
+    const answers = await compare();
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 404, 200, 404, 200, 403, 200, 200, 413, 200, 403]);
+    expect(answers[0]!.added).toBe('SAMEORIGIN nosniff');
     expect(generated()).toContain("{ url: 'http://127.0.0.1:");
   });
 

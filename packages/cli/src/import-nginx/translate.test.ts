@@ -24,8 +24,11 @@ const routesOf = (plan: EdgePlan, site = 0): Record<string, unknown> => Object.f
 describe("gunicorn's example as its documentation gives it", () => {
   const plan = translateNginx(readNginxConfig(GUNICORN));
 
-  it('translates the site and its unix-socket upstream, and lists the four lines it cannot translate', () => {
-    expect(lostOf(plan)).toEqual(['19 access_log', '33 server', '43 client_max_body_size', '69 error_page']);
+  it('translates the site, its body limit and its unix-socket upstream, and lists the three lines it cannot translate', () => {
+    expect(lostOf(plan)).toEqual(['19 access_log', '33 server', '69 error_page']);
+    expect(plan.sites[0]!.rules).toMatchObject({ maxBodySize: 4 * 1024 ** 3 });
+    // The http level sets none: nginx's 1m.
+    expect(plan.rules.maxBodySize).toBe(1024 * 1024);
     expect(plan.skipped.find((skip) => skip.directive.line === 33)!.why).toMatch(/return 444/);
     expect(plan.pools).toMatchObject([{ name: 'app_server', servers: [{ url: 'http://app_server', socket: '/tmp/gunicorn.sock', failTimeout: 0 }] }]);
     expect(routesOf(plan)).toEqual({
@@ -103,8 +106,9 @@ describe('locations', () => {
       '/old': { proxy: { pool: '127.0.0.1:9000', rewrite: { pattern: '^/old/(.*)$', replacement: '/$1' } } },
       '= /favicon.ico': { static: { folder: '/srv/site/img' } },
       '/sock/': { proxy: { pool: 'unix:/run/app.sock', rewrite: { prefix: '/sock/', replacement: '/' } } },
-      '/': { respond: { status: 200, body: 'hi', headers: { 'X-Frame-Options': 'DENY' } } },
+      '/': { respond: { status: 200, body: 'hi' } },
     });
+    expect(plan.sites[0]!.routes.find((route) => route.key === '/')!.rules).toMatchObject({ headers: { 'X-Frame-Options': 'DENY' } });
     expect(lostOf(plan)).toEqual(['6 alias', '6 location', '7 proxy_set_header', '11 if']);
     expect(plan.pools.find((pool) => pool.name === 'unix:/run/app.sock')!.servers).toEqual([{ url: 'http://localhost', socket: '/run/app.sock' }]);
     expect(plan.skipped.find((skip) => skip.directive.name === 'alias')!.why).toMatch(/alias with captures/);
@@ -154,11 +158,12 @@ describe('gatehouse import nginx', () => {
     const tcp = join(scratch, 'gunicorn-tcp.conf');
     writeFileSync(tcp, readFileSync(GUNICORN, 'utf8').replace('unix:/tmp/gunicorn.sock', '127.0.0.1:8000').replace('include mime.types;', ''));
     const { code, stdout, stderr } = await run('import', 'nginx', tcp);
-    expect({ code, stderr }).toMatchObject({ code: 0, stderr: expect.stringContaining('client_max_body_size 4G;\n      the edge has no per-location body limit') });
+    expect({ code, stderr }).toMatchObject({ code: 0, stderr: expect.stringContaining('error_page 500 502 503 504 /500.html;\n      the edge answers errors with its own pages') });
     expect(stdout).toContain('Wrote edge.ts: 1 pool, 1 site, 2 routes.');
     const written = readFileSync(join(scratch, 'edge.ts'), 'utf8');
     expect(written).toContain("servers: [{ url: 'http://127.0.0.1:8000', failTimeout: 0 }]");
-    expect(written).toContain('//   gunicorn-tcp.conf:43  client_max_body_size 4G;');
+    expect(written).toContain('//   gunicorn-tcp.conf:69  error_page 500 502 503 504 /500.html;');
+    expect(written).toContain('rules: { maxBodySize: 4294967296 },');
     // It does not replace a file without --force.
     expect(await run('import', 'nginx', tcp)).toMatchObject({ code: 2, stderr: expect.stringContaining('edge.ts exists: pass --force') });
     expect((await run('import', 'nginx', tcp, '--force', '-o', 'other.ts')).code).toBe(0);

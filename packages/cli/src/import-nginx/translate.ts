@@ -1,6 +1,9 @@
 import type { Directive } from './nginx-config.ts';
 import { reasonFor } from './directive-reasons.ts';
-import { nginxTime } from './nginx-values.ts';
+import { nginxSize, nginxTime } from './nginx-values.ts';
+
+/** nginx's client_max_body_size where a config sets none: 1m. */
+export const NGINX_MAX_BODY_SIZE: number = 1024 * 1024;
 
 /** Files served from a folder of the disk: a `static` route, or the file half of `tryFiles`. */
 export interface PlannedFiles {
@@ -26,10 +29,20 @@ export type PlannedAction =
   | { readonly proxy: PlannedProxy }
   | { readonly tryFiles: PlannedFiles & PlannedProxy };
 
+/** The edge's route rules a level of the config sets (allow/deny, client_max_body_size, add_header). */
+export interface PlannedRules {
+  readonly access?: readonly string[];
+  readonly maxBodySize?: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The directives they came from. */
+  readonly from: readonly Directive[];
+}
+
 export interface PlannedRoute {
   /** The location as the edge writes it: `= /x`, `^~ /x`, `~ re`, `~* re`, `/x`. */
   readonly key: string;
   readonly action: PlannedAction;
+  readonly rules?: PlannedRules;
   /** The nginx directive it came from (a `location`, a `return`…). */
   readonly from: Directive;
 }
@@ -38,6 +51,7 @@ export interface PlannedSite {
   readonly serverName: readonly string[];
   readonly default: boolean;
   readonly routes: readonly PlannedRoute[];
+  readonly rules?: PlannedRules;
   readonly from: Directive;
 }
 
@@ -75,6 +89,8 @@ export interface Skipped {
 export interface EdgePlan {
   readonly pools: readonly PlannedPool[];
   readonly sites: readonly PlannedSite[];
+  /** The http level's rules; `maxBodySize` is nginx's default (1m) when it sets none. */
+  readonly rules: PlannedRules;
   readonly skipped: readonly Skipped[];
 }
 
@@ -85,7 +101,6 @@ interface Scope {
   readonly expires?: Directive;
   /** nginx's rule: a level with any `proxy_set_header` (or `add_header`) replaces the whole list it would inherit. */
   readonly proxyHeaders: readonly Directive[];
-  readonly addHeaders: readonly Directive[];
   readonly connectTimeout?: Directive;
   readonly readTimeout?: Directive;
   readonly nextUpstream?: Directive;
@@ -242,7 +257,6 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
       if (directive.name === 'proxy_redirect' && directive.args[0] === 'off') skip(directive, 'the edge never rewrites Location, as with proxy_redirect off', false);
     }
     if (scope.expires !== undefined) note(scope.expires, 'the edge does not change the caching headers of proxied responses');
-    for (const header of scope.addHeaders) note(header, 'the edge adds no headers to proxied responses yet');
     return proxy;
   };
 
@@ -296,9 +310,50 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
         use(scope.expires);
       }
     }
-    for (const header of scope.addHeaders) note(header, 'the edge adds no headers to the files it serves yet');
     return files;
   };
+
+  /** The rules one level sets itself: nginx inherits each of them only into a level that sets none. */
+  const rulesOf = (block: readonly Directive[]): PlannedRules | undefined => {
+    const from: Directive[] = [];
+    const access: string[] = [];
+    let maxBodySize: number | undefined;
+    const headers: Record<string, string> = {};
+    for (const directive of block) {
+      const [first = '', second] = directive.args;
+      if (directive.name === 'allow' || directive.name === 'deny') {
+        if (first.startsWith('unix:')) {
+          skip(directive, 'the edge has no unix-socket clients to allow or deny');
+          continue;
+        }
+        access.push(`${directive.name} ${first}`);
+      } else if (directive.name === 'client_max_body_size') {
+        const size = nginxSize(first);
+        if (size === undefined) {
+          skip(directive, `${first} is not a size`);
+          continue;
+        }
+        maxBodySize = size === 0 ? Infinity : size;
+      } else if (directive.name === 'add_header') {
+        if (second === undefined || `${first}${second}`.includes('$')) {
+          skip(directive, 'add_header with variables has no counterpart');
+          continue;
+        }
+        headers[first] = second;
+      } else continue;
+      from.push(directive);
+      use(directive);
+    }
+    if (from.length === 0) return undefined;
+    return {
+      ...(access.length === 0 ? {} : { access }),
+      ...(maxBodySize === undefined ? {} : { maxBodySize }),
+      ...(Object.keys(headers).length === 0 ? {} : { headers }),
+      from,
+    };
+  };
+  const httpRules = rulesOf(httpLevel);
+  const edgeRules: PlannedRules = httpRules?.maxBodySize !== undefined ? httpRules : { ...httpRules, maxBodySize: NGINX_MAX_BODY_SIZE, from: httpRules?.from ?? [] };
 
   const sites: PlannedSite[] = [];
   const taken = new Map<string, PlannedSite>();
@@ -327,7 +382,7 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
     const serverRewrites = block.filter((directive) => directive.name === 'rewrite');
     let answeredByServer: Directive | undefined;
     if (serverReturn !== undefined) {
-      const action = returnAction(serverReturn, names, scope.addHeaders);
+      const action = returnAction(serverReturn, names);
       if (typeof action === 'string') {
         skip(server, serverReturn.args[0] === '444' ? 'return 444 closes the connection without an answer; the edge always answers, and sends Hosts no site names to the default site' : action);
         continue;
@@ -372,7 +427,8 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
       for (const nested of inner) if (nested.name === 'location') skip(nested, 'a location inside a location: write it at the server level');
       const action = locationAction(location, match, inner, scopeOf(scope, inner), named, scope);
       if (action !== undefined) {
-        routes.push({ key: match.key, action, from: location });
+        const rules = rulesOf(inner);
+        routes.push({ key: match.key, action, ...(rules === undefined ? {} : { rules }), from: location });
         use(location);
       } else if (!state.has(location)) {
         skip(location, 'not translated: see the lines inside it');
@@ -395,7 +451,8 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
       skip(server, `its names are already served by the server at line ${taker.from.line} (the edge is one listener: sites are told apart by Host only)`);
       continue;
     }
-    const site: PlannedSite = { serverName: names.length === 0 ? ['_'] : names, default: isDefault, routes, from: server };
+    const siteRules = rulesOf(block);
+    const site: PlannedSite = { serverName: names.length === 0 ? ['_'] : names, default: isDefault, routes, ...(siteRules === undefined ? {} : { rules: siteRules }), from: server };
     for (const name of site.serverName) taken.set(name, site);
     sites.push(site);
   }
@@ -411,13 +468,12 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
     const returned = block.find((directive) => directive.name === 'return');
     if (returned !== undefined) {
       const captures = match.modifier === '~' || match.modifier === '~*' ? [...match.path.matchAll(/\(\?<([A-Za-z_]\w*)>/g)].map((group) => group[1]!) : [];
-      const action = returnAction(returned, [], scope.addHeaders, captures);
+      const action = returnAction(returned, [], captures);
       if (typeof action === 'string') {
         skip(location, action);
         return undefined;
       }
       use(returned);
-      for (const header of scope.addHeaders) use(header);
       return action;
     }
     const proxyPass = block.find((directive) => directive.name === 'proxy_pass');
@@ -499,23 +555,21 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
   };
   sweep(config, true);
 
-  return { pools: [...pools.values()].map((entry) => entry.pool), sites, skipped: skipped.sort((a, b) => a.directive.file.localeCompare(b.directive.file) || a.directive.line - b.directive.line) };
+  return { pools: [...pools.values()].map((entry) => entry.pool), sites, rules: edgeRules, skipped: skipped.sort((a, b) => a.directive.file.localeCompare(b.directive.file) || a.directive.line - b.directive.line) };
 }
 
 function emptyScope(): Scope {
-  return { proxyHeaders: [], addHeaders: [] };
+  return { proxyHeaders: [] };
 }
 
 function scopeOf(outer: Scope, block: readonly Directive[]): Scope {
   const last = (name: string): Directive | undefined => block.findLast((directive) => directive.name === name);
   const proxyHeaders = block.filter((directive) => directive.name === 'proxy_set_header');
-  const addHeaders = block.filter((directive) => directive.name === 'add_header');
   return {
     root: last('root') ?? outer.root,
     index: last('index') ?? outer.index,
     expires: last('expires') ?? outer.expires,
     proxyHeaders: proxyHeaders.length > 0 ? proxyHeaders : outer.proxyHeaders,
-    addHeaders: addHeaders.length > 0 ? addHeaders : outer.addHeaders,
     connectTimeout: last('proxy_connect_timeout') ?? outer.connectTimeout,
     readTimeout: last('proxy_read_timeout') ?? outer.readTimeout,
     nextUpstream: last('proxy_next_upstream') ?? outer.nextUpstream,
@@ -678,7 +732,7 @@ function upstreamServer(directive: Directive, scheme: string, proxyHost: string)
 }
 
 /** `return`'s translation, or why there is none. */
-function returnAction(directive: Directive, names: readonly string[], addHeaders: readonly Directive[], captures: readonly string[] = []): PlannedAction | string {
+function returnAction(directive: Directive, names: readonly string[], captures: readonly string[] = []): PlannedAction | string {
   const [first = '', second] = directive.args;
   if (/^\d{3}$/.test(first)) {
     const status = Number(first);
@@ -688,26 +742,13 @@ function returnAction(directive: Directive, names: readonly string[], addHeaders
       return typeof target === 'string' && target.startsWith('!') ? target.slice(1) : { redirect: target, status: status as 301 };
     }
     if (second !== undefined && second.includes('$')) return 'a return text with variables has no counterpart';
-    const headers = responseHeaders(addHeaders, status);
-    if (typeof headers === 'string') return headers;
-    return { respond: { status, ...(second === undefined ? {} : { body: second }), ...(headers === undefined ? {} : { headers }) } };
+    return { respond: { status, ...(second === undefined ? {} : { body: second }) } };
   }
   if (/^(https?:\/\/|\$scheme)/.test(first)) {
     const target = redirectTarget(first, names, captures);
     return target.startsWith('!') ? target.slice(1) : { redirect: target, status: 302 };
   }
   return `return ${directive.args.join(' ')} is not a status or a URL`;
-}
-
-/** The add_header fields nginx sends with `status` (without `always`, only with 2xx and 3xx answers). */
-function responseHeaders(addHeaders: readonly Directive[], status: number): Record<string, string> | string | undefined {
-  const headers: Record<string, string> = {};
-  for (const header of addHeaders) {
-    const [name = '', value = '', always] = header.args;
-    if (value.includes('$')) return 'add_header with variables has no counterpart';
-    if (always === 'always' || [200, 201, 204, 206, 301, 302, 303, 304, 307, 308].includes(status)) headers[name] = value;
-  }
-  return Object.keys(headers).length === 0 ? undefined : headers;
 }
 
 /** A redirect target in the edge's terms, or `!` and why it cannot be one. */

@@ -1,0 +1,243 @@
+import type { Context } from '@gatehouse/core';
+import { compileAccess } from './client-access.ts';
+
+/**
+ * What a route may ask of a request before it runs, and add to its
+ * answer: nginx's `allow`/`deny`, `client_max_body_size`,
+ * `limit_except`, `large_client_header_buffers` and `add_header`. Set on a
+ * route, a site (`SiteConfig.rules`) or the whole edge (`EdgeConfig.rules`);
+ * each one a route sets replaces the site's, which replaces the edge's, as
+ * an nginx `location` replaces what it would inherit.
+ */
+export interface RouteRules {
+  /**
+   * Who may use the route, decided by the first rule that matches the
+   * client's address (`ctx.clientAddress`): `['allow 10.0.0.0/8', 'allow
+   * 2001:db8::/32', 'deny all']`. A client no rule matches is allowed; a
+   * denied one gets 403.
+   */
+  readonly access?: readonly string[];
+  /**
+   * The methods the route answers; any other gets 405 with `Allow`. HEAD
+   * goes with GET, as in nginx's `limit_except`.
+   */
+  readonly methods?: readonly string[];
+  /**
+   * The largest request body, in bytes: a larger `Content-Length` gets 413
+   * before any of the body is read, and a body without one is cut at the
+   * limit, with 413. The runtime's own limit still applies (on Node,
+   * `serve`'s `maxBodySize`, 10 MiB unless set).
+   */
+  readonly maxBodySize?: number;
+  /** The most request header fields, and their most bytes (names and values): past either, 431. */
+  readonly maxHeaderCount?: number;
+  readonly maxHeaderSize?: number;
+  /**
+   * Fields set on every answer, errors included (nginx's `add_header …
+   * always`): `headers: securityHeaders` for the usual ones.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * For a site that is served over HTTPS: `redirect` sends a plain-HTTP
+   * request to the same URL on https:// (301, or 308 so that a POST stays
+   * one), and `hsts` adds `Strict-Transport-Security` to HTTPS answers.
+   */
+  readonly https?: HttpsRules;
+}
+
+export interface HttpsRules {
+  readonly redirect?: 301 | 308 | false;
+  readonly hsts?: false | { readonly maxAge: number; readonly includeSubDomains?: boolean; readonly preload?: boolean };
+}
+
+/**
+ * Headers most sites want on every answer, as their recommendations
+ * (OWASP's secure headers project) give them; spread them into `headers`
+ * to add or change one.
+ */
+export const securityHeaders: Readonly<Record<string, string>> = Object.freeze({
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'SAMEORIGIN',
+  'referrer-policy': 'strict-origin-when-cross-origin',
+  'cross-origin-opener-policy': 'same-origin',
+});
+
+/** The names {@link RouteRules} has, to tell them from a route's own options. */
+export const RULE_NAMES: ReadonlySet<string> = new Set(['access', 'methods', 'maxBodySize', 'maxHeaderCount', 'maxHeaderSize', 'headers', 'https']);
+
+/**
+ * A request the rules let through: as it came, or with its body bounded to
+ * the limit, and then `cut` says whether the client sent more.
+ */
+export interface Passed {
+  readonly request: Request;
+  readonly cut?: () => boolean;
+}
+
+/** Rules compiled once per route: what checks a request, and what changes its answer. */
+export interface CompiledRules {
+  /** A refusal (403, 405, 413, 431, a redirect to https://), or the request to run the route with. */
+  check(request: Request, ctx: Context): Response | Passed;
+  /** Whether a request known only by its head passes every check, so that its answer may be made from the head. */
+  passesHead(method: string, url: string, headers: { forEach(callback: (value: string, name: string) => void): void }, ctx: Context): boolean;
+  /** The route's answer with the rules' headers on it; a 413 for a body cut at the limit. */
+  finish(url: string, answer: Promise<Response> | Response, cut?: () => boolean): Promise<Response> | Response;
+  /** Whether `finish` changes answers (then a route's answer from the head is not used). */
+  readonly changesAnswers: boolean;
+}
+
+/**
+ * The rules of the levels given (the edge's, the site's, the route's),
+ * each name taken from the last level that sets it; `undefined` when no
+ * level sets any.
+ */
+export function compileRules(levels: readonly (RouteRules | undefined)[], where: string): CompiledRules | undefined {
+  const rules: Record<string, unknown> = {};
+  for (const level of levels) {
+    if (level === undefined) continue;
+    for (const name of RULE_NAMES) {
+      const value = (level as Record<string, unknown>)[name];
+      if (value !== undefined) rules[name] = value;
+    }
+  }
+  if (Object.keys(rules).length === 0) return undefined;
+  const { access, methods, maxBodySize, maxHeaderCount, maxHeaderSize, headers, https } = rules as RouteRules;
+  const fail = (message: string): never => {
+    throw new Error(`${where}: ${message}`);
+  };
+
+  let allowed: ((address: string | undefined) => boolean) | undefined;
+  if (access !== undefined) {
+    if (!Array.isArray(access)) fail('access is a list of rules, like ["allow 10.0.0.0/8", "deny all"]');
+    try {
+      allowed = compileAccess(access);
+    } catch (error) {
+      fail((error as Error).message);
+    }
+  }
+  let allow: ReadonlySet<string> | undefined;
+  let allowField = '';
+  if (methods !== undefined) {
+    if (!Array.isArray(methods) || methods.length === 0 || !methods.every((method) => typeof method === 'string' && /^[A-Za-z]+$/.test(method))) {
+      fail(`methods is a list of methods, like ["GET", "POST"], not ${JSON.stringify(methods)}`);
+    }
+    const upper = methods.map((method) => method.toUpperCase());
+    if (upper.includes('GET') && !upper.includes('HEAD')) upper.push('HEAD');
+    allow = new Set(upper);
+    allowField = upper.join(', ');
+  }
+  for (const [name, value] of [['maxBodySize', maxBodySize], ['maxHeaderCount', maxHeaderCount], ['maxHeaderSize', maxHeaderSize]] as const) {
+    if (value !== undefined && !(typeof value === 'number' && value >= 0 && (Number.isInteger(value) || value === Infinity))) {
+      fail(`${name} is a number of ${name === 'maxHeaderCount' ? 'fields' : 'bytes'} ≥ 0, not ${JSON.stringify(value)}`);
+    }
+  }
+  const added: [string, string][] = [];
+  if (headers !== undefined) {
+    if (typeof headers !== 'object' || headers === null) fail('headers is an object of field names and values');
+    for (const [name, value] of Object.entries(headers)) {
+      if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name) || typeof value !== 'string' || /[\r\n\0]/.test(value)) {
+        fail(`headers: ${JSON.stringify(name)}: ${JSON.stringify(value)} is not a header field`);
+      }
+      added.push([name.toLowerCase(), value]);
+    }
+  }
+  const redirectStatus = https?.redirect === undefined || https.redirect === false ? undefined : https.redirect;
+  if (redirectStatus !== undefined && redirectStatus !== 301 && redirectStatus !== 308) fail('https.redirect is 301, 308 or false');
+  let hsts: string | undefined;
+  if (https?.hsts !== undefined && https.hsts !== false) {
+    const { maxAge, includeSubDomains = false, preload = false } = https.hsts;
+    if (!Number.isInteger(maxAge) || maxAge < 0) fail(`https.hsts.maxAge is a number of seconds, not ${JSON.stringify(maxAge)}`);
+    hsts = `max-age=${maxAge}${includeSubDomains ? '; includeSubDomains' : ''}${preload ? '; preload' : ''}`;
+  }
+
+  const refuse = (status: number, text: string, fields: Record<string, string> = {}): Response =>
+    new Response(`${text}\n`, { status, headers: { 'content-type': 'text/plain; charset=utf-8', ...fields } });
+
+  /** The check every request goes through, from its head; a refusal, or undefined to go on. */
+  const checkHead = (method: string, url: string, fields: { forEach(callback: (value: string, name: string) => void): void }, address: string | undefined): Response | undefined => {
+    if (redirectStatus !== undefined && url.startsWith('http://')) {
+      return new Response(null, { status: redirectStatus, headers: { location: `https://${url.slice('http://'.length)}` } });
+    }
+    if (maxHeaderCount !== undefined || maxHeaderSize !== undefined) {
+      let count = 0;
+      let size = 0;
+      fields.forEach((value, name) => {
+        count++;
+        size += name.length + value.length;
+      });
+      if (count > (maxHeaderCount ?? Infinity) || size > (maxHeaderSize ?? Infinity)) return refuse(431, 'Request Header Fields Too Large');
+    }
+    if (allow !== undefined && !allow.has(method)) return refuse(405, 'Method Not Allowed', { allow: allowField });
+    if (allowed !== undefined && !allowed(address)) return refuse(403, 'Forbidden');
+    return undefined;
+  };
+
+  return {
+    changesAnswers: added.length > 0 || hsts !== undefined || maxBodySize !== undefined,
+    passesHead: (method, url, fields, ctx) => checkHead(method, url, fields, ctx.clientAddress) === undefined,
+    check(request, ctx) {
+      const refused = checkHead(request.method, request.url, request.headers, ctx.clientAddress);
+      if (refused !== undefined) return refused;
+      if (maxBodySize === undefined || request.body === null || maxBodySize === Infinity) return { request };
+      const length = request.headers.get('content-length');
+      if (length !== null) {
+        // A declared length past the limit: refused before a byte is read (the runtime checks the body keeps to it).
+        return Number(length) > maxBodySize ? refuse(413, 'Content Too Large') : { request };
+      }
+      const limit = bodyLimit(maxBodySize);
+      return { request: new Request(request, { body: request.body.pipeThrough(limit.stream), duplex: 'half' } as RequestInit), cut: limit.cut };
+    },
+    finish(url, answer, cut) {
+      if (added.length === 0 && hsts === undefined && maxBodySize === undefined) return answer;
+      const decorate = (response: Response): Response => {
+        // The body was cut at the limit, and the route answered anyway (a
+        // server that answered on what it got, or a pipe that ended the
+        // body where it was cut): the answer was to a body the client did
+        // not send.
+        if (cut?.() === true && response.status !== 413) {
+          response.body?.cancel().catch(() => {});
+          return decorate(refuse(413, 'Content Too Large'));
+        }
+        // An upgraded answer (a WebSocket's 101) carries its socket: it goes as it is.
+        if (response.status === 101 || (added.length === 0 && (hsts === undefined || !url.startsWith('https://')))) return response;
+        const fields = hsts !== undefined && url.startsWith('https://') ? [...added, ['strict-transport-security', hsts] as [string, string]] : added;
+        try {
+          for (const [name, value] of fields) response.headers.set(name, value);
+          return response;
+        } catch {
+          // A fetched response's fields may be immutable (Workers): copy it once.
+          const copy = new Response(response.body, response);
+          for (const [name, value] of fields) copy.headers.set(name, value);
+          return copy;
+        }
+      };
+      const tooLarge = (error: unknown): Response => {
+        if ((error as { name?: unknown })?.name === 'BodyTooLargeError') return decorate(refuse(413, 'Content Too Large'));
+        throw error;
+      };
+      if (answer instanceof Response) return decorate(answer);
+      return answer.then(decorate, tooLarge);
+    },
+  };
+}
+
+/** The error a body cut at `maxBodySize` fails with: as `@gatehouse/node`'s, by name, so a proxy passes it on as the client's fault. */
+class BodyTooLargeError extends Error {
+  readonly status = 413;
+  constructor(limit: number) {
+    super(`Request body is larger than the limit of ${limit} bytes`);
+    this.name = 'BodyTooLargeError';
+  }
+}
+
+function bodyLimit(limit: number): { stream: TransformStream<Uint8Array, Uint8Array>; cut: () => boolean } {
+  let seen = 0;
+  const stream = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      seen += chunk.byteLength;
+      if (seen > limit) controller.error(new BodyTooLargeError(limit));
+      else controller.enqueue(chunk);
+    },
+  });
+  return { stream, cut: () => seen > limit };
+}
