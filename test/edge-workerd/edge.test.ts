@@ -297,6 +297,30 @@ describe('route rules in workerd', () => {
     expect(streamed.status).toBe(413);
   });
 
+  it('basic auth against a PBKDF2 hash, with Web Crypto in workerd', async () => {
+    const refused = await harness.fetch('/rules/staff');
+    expect([refused.status, refused.headers.get('www-authenticate')]).toEqual([401, 'Basic realm="Staff", charset="UTF-8"']);
+    expect((await harness.fetch('/rules/staff', { headers: { authorization: `Basic ${btoa('ada:wrong')}` } })).status).toBe(401);
+    const allowed = await harness.fetch('/rules/staff', { headers: { authorization: `Basic ${btoa('ada:open sesame')}` } });
+    expect([allowed.status, await allowed.text()]).toEqual([200, 'staff']);
+  });
+
+  it('cors: a preflight answered at the edge, and the fields on a proxied answer', async () => {
+    const preflight = await harness.fetch('/rules/cors/items', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' },
+    });
+    expect([preflight.status, preflight.headers.get('access-control-allow-origin'), preflight.headers.get('access-control-allow-credentials')]).toEqual([
+      204,
+      'https://app.example.com',
+      'true',
+    ]);
+    const answer = await harness.fetch('/rules/cors/items', { headers: { origin: 'https://app.example.com' } });
+    expect(((await answer.json()) as Echo).path).toBe('/rules/cors/items');
+    expect(answer.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    expect(answer.headers.get('vary')).toContain('Origin');
+  });
+
   it('headers go on a proxied answer (whose fields workerd keeps immutable), and HTTP is sent to HTTPS', async () => {
     const headed = await harness.fetch('/rules/headed/x');
     expect(headed.status).toBe(200);

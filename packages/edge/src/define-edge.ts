@@ -5,7 +5,7 @@ import { ServerNames } from './routing/server-names.ts';
 import { compileTemplate, namedGroups, type Template } from './routing/template.ts';
 import type { EdgeConfig, ProxyRoute, Route, Routes, StaticRoute } from './edge-config.ts';
 import { createProxy, type ProxyApp } from './proxy/proxy.ts';
-import { compileRules, type CompiledRules, type RouteRules } from './rules/route-rules.ts';
+import { compileRules, type CompiledRules, type Passed, type RouteRules } from './rules/route-rules.ts';
 import { safePath } from './static/safe-path.ts';
 import { createStaticHandler, type FilePlan, type FileRequestHead } from './static/static-handler.ts';
 import { checkPool, startHealthChecks } from './upstream/health-check.ts';
@@ -183,15 +183,18 @@ function guarded<Env>(route: CompiledRoute<Env>, rules: CompiledRules | undefine
   const answerHead = route.answerHead;
   return {
     run(request, target, match, env, ctx) {
+      const after = (checked: Response | Passed): Promise<Response> | Response => {
+        if (checked instanceof Response) return rules.finish(request, checked);
+        let answer: Promise<Response> | Response;
+        try {
+          answer = route.run(checked.request, target, match, env, ctx);
+        } catch (error) {
+          answer = Promise.reject(error);
+        }
+        return rules.finish(request, answer, checked.cut);
+      };
       const checked = rules.check(request, ctx);
-      if (checked instanceof Response) return rules.finish(request.url, checked);
-      let answer: Promise<Response> | Response;
-      try {
-        answer = route.run(checked.request, target, match, env, ctx);
-      } catch (error) {
-        answer = Promise.reject(error);
-      }
-      return rules.finish(request.url, answer, checked.cut);
+      return checked instanceof Promise ? checked.then(after) : after(checked);
     },
     // An answer from the head goes out as it is: only where the rules would not change it, and pass the request.
     ...(answerHead === undefined || rules.changesAnswers

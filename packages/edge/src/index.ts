@@ -9,6 +9,8 @@
 export { defineEdge, type EdgeApp } from './define-edge.ts';
 export type { EdgeConfig, ProxyRoute, Route, RouteAction, Routes, SiteConfig, StaticRoute } from './edge-config.ts';
 export { securityHeaders, type HttpsRules, type RouteRules } from './rules/route-rules.ts';
+export type { CorsRules } from './rules/cors.ts';
+export { hashPassword, type BasicAuthRules } from './rules/basic-auth.ts';
 export { addressMatcher, type AccessRule } from './rules/client-access.ts';
 
 // proxy and upstream pools

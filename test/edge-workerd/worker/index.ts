@@ -29,6 +29,12 @@ export default worker(
       '^~ /rules/upload': { proxy: 'app', maxBodySize: 1_000, methods: ['POST'] },
       '^~ /rules/headed/': { proxy: 'app', headers: securityHeaders },
       '= /rules/secure': { respond: 'secure', https: { redirect: 301, hsts: { maxAge: 600 } } },
+      // hashPassword('open sesame'), 100,000 iterations: the most workerd's PBKDF2 takes.
+      '= /rules/staff': {
+        respond: 'staff',
+        basicAuth: { realm: 'Staff', users: { ada: 'pbkdf2-sha256$100000$1MMPXIzW+AsqxC8KEJ6/0g==$uJo/x5TQYbuCM0urn78XW3eGGLbocdspiqodpQktvBE=' } },
+      },
+      '^~ /rules/cors/': { proxy: 'app', cors: { origins: ['https://app.example.com'], credentials: true } },
       '^~ /assets/': { static: true },
       '/api/': { proxy: 'app' },
       '/slow/': { proxy: 'slow' },

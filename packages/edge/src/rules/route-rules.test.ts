@@ -132,3 +132,80 @@ describe('rules on routes', () => {
     expect(() => defineEdge({ routes: { '/': { respond: 'x', headers: { 'x-a': 'b\r\nc' } } } })).toThrow('is not a header field');
   });
 });
+
+describe('cors', () => {
+  const edge = defineEdge({
+    routes: {
+      '/api/': {
+        fetch: () => new Response('data', { headers: { vary: 'Accept-Encoding' } }),
+        methods: ['GET', 'POST'],
+        cors: { origins: ['https://app.example.com'], methods: ['GET', 'POST', 'PUT'], exposeHeaders: ['x-request-id'], credentials: true, maxAge: 60 },
+      },
+      '/public/': { respond: 'open', cors: { origins: '*' } },
+    },
+  });
+  const fetch = (path: string, init?: RequestInit): Promise<Response> => Promise.resolve(edge.fetch(new Request(`http://example.com${path}`, init), {}, testContext));
+
+  it('answers a preflight at the edge, before the methods rule, naming the origin when credentials are allowed', async () => {
+    const preflight = await fetch('/api/items', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type, x-token' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(Object.fromEntries([...preflight.headers].filter(([name]) => name.startsWith('access-control-')))).toEqual({
+      'access-control-allow-origin': 'https://app.example.com',
+      'access-control-allow-credentials': 'true',
+      'access-control-allow-methods': 'GET, POST, PUT',
+      'access-control-allow-headers': 'content-type, x-token',
+      'access-control-max-age': '60',
+    });
+    // An origin not listed: no fields, and the browser refuses.
+    const stranger = await fetch('/api/items', { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
+    expect([stranger.status, stranger.headers.get('access-control-allow-origin')]).toEqual([204, null]);
+    // OPTIONS that is no preflight is the methods rule's.
+    expect((await fetch('/api/items', { method: 'OPTIONS' })).status).toBe(405);
+  });
+
+  it('puts the fields on the answer for an allowed origin, adding Origin to its Vary', async () => {
+    const answer = await fetch('/api/items', { headers: { origin: 'https://app.example.com' } });
+    expect(answer.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    expect(answer.headers.get('access-control-expose-headers')).toBe('x-request-id');
+    expect(answer.headers.get('vary')).toBe('Accept-Encoding, Origin');
+    const stranger = await fetch('/api/items', { headers: { origin: 'https://evil.example' } });
+    expect(stranger.headers.get('access-control-allow-origin')).toBeNull();
+    expect((await fetch('/public/x', { headers: { origin: 'https://anyone.example' } })).headers.get('access-control-allow-origin')).toBe('*');
+  });
+});
+
+describe('basicAuth', async () => {
+  const { hashPassword } = await import('./basic-auth.ts');
+  const hash = await hashPassword('s3cret pässword', 1_000);
+  const edge = defineEdge({
+    routes: {
+      '/private/': { respond: 'inside', basicAuth: { realm: 'Staff', users: { ada: hash, grace: '{SHA}qUqP5cyxm6YcTAhz05Hph5gvu9M=' } } },
+    },
+  });
+  const basic = (user: string, password: string): string => `Basic ${btoa(String.fromCharCode(...new TextEncoder().encode(`${user}:${password}`)))}`;
+  const fetch = (authorization?: string): Promise<Response> =>
+    Promise.resolve(edge.fetch(new Request('http://example.com/private/', authorization === undefined ? {} : { headers: { authorization } }), {}, testContext));
+
+  it('lets in the right user and password, UTF-8 included, from a PBKDF2 hash or an htpasswd {SHA} one', async () => {
+    expect(hash).toMatch(/^pbkdf2-sha256\$1000\$[A-Za-z0-9+/]+=*\$[A-Za-z0-9+/]+=*$/);
+    expect(await (await fetch(basic('ada', 's3cret pässword'))).text()).toBe('inside');
+    // htpasswd -s: {SHA} of "test".
+    expect((await fetch(basic('grace', 'test'))).status).toBe(200);
+  });
+
+  it('answers 401 with the challenge to no, wrong or malformed credentials, and to an unknown user', async () => {
+    for (const authorization of [undefined, basic('ada', 'wrong'), basic('nobody', 's3cret pässword'), 'Basic !!!', 'Bearer x', basic('ada', '')]) {
+      const refused = await fetch(authorization);
+      expect([refused.status, refused.headers.get('www-authenticate')]).toEqual([401, 'Basic realm="Staff", charset="UTF-8"']);
+    }
+  });
+
+  it('refuses a password that is not a hash when the edge is defined', () => {
+    expect(() => defineEdge({ routes: { '/': { respond: 'x', basicAuth: { realm: 'r', users: { ada: 'plain-text' } } } } })).toThrow(
+      "location \"/\": basicAuth.users: ada's password is not a hash gatehouse reads",
+    );
+  });
+});

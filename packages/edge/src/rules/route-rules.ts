@@ -1,5 +1,7 @@
 import type { Context } from '@gatehouse/core';
+import { type BasicAuthRules, compileBasicAuth } from './basic-auth.ts';
 import { compileAccess } from './client-access.ts';
+import { type CompiledCors, compileCors, type CorsRules } from './cors.ts';
 
 /**
  * What a route may ask of a request before it runs, and add to its
@@ -43,6 +45,10 @@ export interface RouteRules {
    * one), and `hsts` adds `Strict-Transport-Security` to HTTPS answers.
    */
   readonly https?: HttpsRules;
+  /** Cross-origin requests: preflights answered here, `Access-Control-*` on the answers. */
+  readonly cors?: CorsRules;
+  /** HTTP Basic authentication against hashed passwords (`hashPassword`); others get 401. */
+  readonly basicAuth?: BasicAuthRules;
 }
 
 export interface HttpsRules {
@@ -63,7 +69,7 @@ export const securityHeaders: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /** The names {@link RouteRules} has, to tell them from a route's own options. */
-export const RULE_NAMES: ReadonlySet<string> = new Set(['access', 'methods', 'maxBodySize', 'maxHeaderCount', 'maxHeaderSize', 'headers', 'https']);
+export const RULE_NAMES: ReadonlySet<string> = new Set(['access', 'methods', 'maxBodySize', 'maxHeaderCount', 'maxHeaderSize', 'headers', 'https', 'cors', 'basicAuth']);
 
 /**
  * A request the rules let through: as it came, or with its body bounded to
@@ -76,12 +82,12 @@ export interface Passed {
 
 /** Rules compiled once per route: what checks a request, and what changes its answer. */
 export interface CompiledRules {
-  /** A refusal (403, 405, 413, 431, a redirect to https://), or the request to run the route with. */
-  check(request: Request, ctx: Context): Response | Passed;
+  /** A refusal (401, 403, 405, 413, 431, a redirect to https://), a preflight's answer, or the request to run the route with. */
+  check(request: Request, ctx: Context): Response | Passed | Promise<Response | Passed>;
   /** Whether a request known only by its head passes every check, so that its answer may be made from the head. */
   passesHead(method: string, url: string, headers: { forEach(callback: (value: string, name: string) => void): void }, ctx: Context): boolean;
-  /** The route's answer with the rules' headers on it; a 413 for a body cut at the limit. */
-  finish(url: string, answer: Promise<Response> | Response, cut?: () => boolean): Promise<Response> | Response;
+  /** The route's answer to `request` with the rules' headers on it; a 413 for a body cut at the limit. */
+  finish(request: Request, answer: Promise<Response> | Response, cut?: () => boolean): Promise<Response> | Response;
   /** Whether `finish` changes answers (then a route's answer from the head is not used). */
   readonly changesAnswers: boolean;
 }
@@ -101,7 +107,7 @@ export function compileRules(levels: readonly (RouteRules | undefined)[], where:
     }
   }
   if (Object.keys(rules).length === 0) return undefined;
-  const { access, methods, maxBodySize, maxHeaderCount, maxHeaderSize, headers, https } = rules as RouteRules;
+  const { access, methods, maxBodySize, maxHeaderCount, maxHeaderSize, headers, https, cors, basicAuth } = rules as RouteRules;
   const fail = (message: string): never => {
     throw new Error(`${where}: ${message}`);
   };
@@ -150,6 +156,17 @@ export function compileRules(levels: readonly (RouteRules | undefined)[], where:
     hsts = `max-age=${maxAge}${includeSubDomains ? '; includeSubDomains' : ''}${preload ? '; preload' : ''}`;
   }
 
+  let crossOrigin: CompiledCors | undefined;
+  if (cors !== undefined) {
+    if (typeof cors !== 'object' || cors === null) fail('cors is an object with at least origins');
+    crossOrigin = compileCors(cors, (message) => fail(message));
+  }
+  let authorize: ((authorization: string | null) => Promise<Response | undefined>) | undefined;
+  if (basicAuth !== undefined) {
+    if (typeof basicAuth !== 'object' || basicAuth === null) fail('basicAuth is { realm, users }');
+    authorize = compileBasicAuth(basicAuth, (message) => fail(message));
+  }
+
   const refuse = (status: number, text: string, fields: Record<string, string> = {}): Response =>
     new Response(`${text}\n`, { status, headers: { 'content-type': 'text/plain; charset=utf-8', ...fields } });
 
@@ -167,28 +184,42 @@ export function compileRules(levels: readonly (RouteRules | undefined)[], where:
       });
       if (count > (maxHeaderCount ?? Infinity) || size > (maxHeaderSize ?? Infinity)) return refuse(431, 'Request Header Fields Too Large');
     }
-    if (allow !== undefined && !allow.has(method)) return refuse(405, 'Method Not Allowed', { allow: allowField });
     if (allowed !== undefined && !allowed(address)) return refuse(403, 'Forbidden');
+    if (allow !== undefined && !allow.has(method)) return refuse(405, 'Method Not Allowed', { allow: allowField });
     return undefined;
   };
 
+  /** The body limit, once every other check passed. */
+  const bounded = (request: Request): Response | Passed => {
+    if (maxBodySize === undefined || request.body === null || maxBodySize === Infinity) return { request };
+    const length = request.headers.get('content-length');
+    if (length !== null) {
+      // A declared length past the limit: refused before a byte is read (the runtime checks the body keeps to it).
+      return Number(length) > maxBodySize ? refuse(413, 'Content Too Large') : { request };
+    }
+    const limit = bodyLimit(maxBodySize);
+    return { request: new Request(request, { body: request.body.pipeThrough(limit.stream), duplex: 'half' } as RequestInit), cut: limit.cut };
+  };
+
   return {
-    changesAnswers: added.length > 0 || hsts !== undefined || maxBodySize !== undefined,
-    passesHead: (method, url, fields, ctx) => checkHead(method, url, fields, ctx.clientAddress) === undefined,
+    changesAnswers: added.length > 0 || hsts !== undefined || maxBodySize !== undefined || crossOrigin !== undefined || authorize !== undefined,
+    passesHead: (method, url, fields, ctx) => authorize === undefined && checkHead(method, url, fields, ctx.clientAddress) === undefined,
     check(request, ctx) {
       const refused = checkHead(request.method, request.url, request.headers, ctx.clientAddress);
-      if (refused !== undefined) return refused;
-      if (maxBodySize === undefined || request.body === null || maxBodySize === Infinity) return { request };
-      const length = request.headers.get('content-length');
-      if (length !== null) {
-        // A declared length past the limit: refused before a byte is read (the runtime checks the body keeps to it).
-        return Number(length) > maxBodySize ? refuse(413, 'Content Too Large') : { request };
+      if (refused !== undefined) {
+        // A preflight is not the method it asks about: it is answered here, before methods and credentials (it carries none).
+        const preflight = refused.status === 405 ? crossOrigin?.preflight(request.method, request.headers) : undefined;
+        return preflight ?? refused;
       }
-      const limit = bodyLimit(maxBodySize);
-      return { request: new Request(request, { body: request.body.pipeThrough(limit.stream), duplex: 'half' } as RequestInit), cut: limit.cut };
+      const preflight = crossOrigin?.preflight(request.method, request.headers);
+      if (preflight !== undefined) return preflight;
+      if (authorize === undefined) return bounded(request);
+      return authorize(request.headers.get('authorization')).then((unauthorized) => unauthorized ?? bounded(request));
     },
-    finish(url, answer, cut) {
-      if (added.length === 0 && hsts === undefined && maxBodySize === undefined) return answer;
+    finish(request, answer, cut) {
+      const url = request.url;
+      if (added.length === 0 && hsts === undefined && maxBodySize === undefined && crossOrigin === undefined) return answer;
+      const origin = crossOrigin === undefined ? undefined : request.headers.get('origin');
       const decorate = (response: Response): Response => {
         // The body was cut at the limit, and the route answered anyway (a
         // server that answered on what it got, or a pipe that ended the
@@ -198,16 +229,26 @@ export function compileRules(levels: readonly (RouteRules | undefined)[], where:
           response.body?.cancel().catch(() => {});
           return decorate(refuse(413, 'Content Too Large'));
         }
+        const fields: (readonly [string, string])[] = [...added];
+        if (hsts !== undefined && url.startsWith('https://')) fields.push(['strict-transport-security', hsts]);
+        // A preflight's answer has its own.
+        if (crossOrigin !== undefined && !response.headers.has('access-control-allow-methods')) fields.push(...crossOrigin.answerFields(origin ?? null));
         // An upgraded answer (a WebSocket's 101) carries its socket: it goes as it is.
-        if (response.status === 101 || (added.length === 0 && (hsts === undefined || !url.startsWith('https://')))) return response;
-        const fields = hsts !== undefined && url.startsWith('https://') ? [...added, ['strict-transport-security', hsts] as [string, string]] : added;
+        if (response.status === 101 || fields.length === 0) return response;
+        const set = (target: Headers): void => {
+          for (const [name, value] of fields) {
+            // Vary lists what the answer depends on: a name is added to it, never put in its place.
+            const had = name === 'vary' ? target.get('vary') : null;
+            target.set(name, had === null || had.toLowerCase().split(/\s*,\s*/).includes(value.toLowerCase()) ? (had ?? value) : `${had}, ${value}`);
+          }
+        };
         try {
-          for (const [name, value] of fields) response.headers.set(name, value);
+          set(response.headers);
           return response;
         } catch {
           // A fetched response's fields may be immutable (Workers): copy it once.
           const copy = new Response(response.body, response);
-          for (const [name, value] of fields) copy.headers.set(name, value);
+          set(copy.headers);
           return copy;
         }
       };
