@@ -53,7 +53,7 @@ export function compileBasicAuth(rules: BasicAuthRules, fail: (message: string) 
     if (match === null) return refuse();
     let decoded: string;
     try {
-      decoded = new TextDecoder('utf-8', { fatal: true }).decode(fromBase64(match[1]!));
+      decoded = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(fromBase64(match[1]!));
     } catch {
       return refuse();
     }
