@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { parseCommandArgs } from '../command-args.ts';
-import { edgeSource, shown } from '../import-nginx/edge-source.ts';
+import { edgeSource, shown, startCommand } from '../import-nginx/edge-source.ts';
 import { NginxSyntaxError, readNginxConfig } from '../import-nginx/nginx-config.ts';
 import { translateNginx } from '../import-nginx/translate.ts';
 import { UsageError } from '../usage-error.ts';
@@ -38,14 +38,14 @@ export async function importConfig(args: readonly string[]): Promise<number> {
   if (kind !== 'nginx') throw new UsageError(kind === undefined ? 'import what? gatehouse import nginx <nginx.conf>' : `gatehouse can import nginx configs, not "${kind}"`, { seeHelp: true });
   if (file === undefined) throw new UsageError('which nginx config? gatehouse import nginx <nginx.conf>', { seeHelp: true });
   if (extra.length > 0) throw new UsageError(`one nginx config at a time, not also ${extra.join(' ')}`, { seeHelp: true });
-  const source = resolve(file);
-  if (!existsSync(source)) throw new UsageError(`${file} does not exist`);
+  const configFile = resolve(file);
+  if (!existsSync(configFile)) throw new UsageError(`${file} does not exist`);
   const out = resolve(values.out ?? 'edge.ts');
   if (existsSync(out) && values.force !== true) throw new UsageError(`${relative(process.cwd(), out) || out} exists: pass --force to replace it, or --out to write elsewhere`);
 
   let plan;
   try {
-    plan = translateNginx(readNginxConfig(source));
+    plan = translateNginx(readNginxConfig(configFile));
   } catch (error) {
     if (error instanceof NginxSyntaxError) {
       process.stderr.write(`gatehouse import: ${relative(process.cwd(), error.file) || error.file}:${error.line}: ${error.message.slice(error.message.indexOf(': ', error.file.length) + 2)}\n`);
@@ -53,7 +53,7 @@ export async function importConfig(args: readonly string[]): Promise<number> {
     }
     throw error;
   }
-  const base = dirname(source);
+  const base = dirname(configFile);
   const where = (path: string, line: number): string => `${relative(process.cwd(), path) || path}:${line}`;
   const routes = plan.sites.reduce((sum, site) => sum + site.routes.length, 0);
   const lost = plan.skipped.filter((skip) => skip.lost);
@@ -62,7 +62,7 @@ export async function importConfig(args: readonly string[]): Promise<number> {
     process.stderr.write(`gatehouse import: nothing in ${file} could be translated into a route; ${relative(process.cwd(), out) || out} was not written\n`);
     return 1;
   }
-  writeFileSync(out, edgeSource(plan, relative(dirname(out), source) || source, base));
+  writeFileSync(out, edgeSource(plan, relative(dirname(out), configFile) || configFile, base));
   const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
   const summary = `${count(plan.pools.length, 'pool')}, ${count(plan.sites.length, 'site')}, ${count(routes, 'route')}`;
   const left = plan.skipped.length - lost.length;
@@ -70,7 +70,7 @@ export async function importConfig(args: readonly string[]): Promise<number> {
     `Wrote ${relative(process.cwd(), out) || out}: ${summary}.\n` +
       (lost.length === 0 ? 'Every directive that matters was translated.\n' : `${count(lost.length, 'directive')} not translated (listed above and at the end of the file).\n`) +
       (left === 0 ? '' : `${count(left, 'directive')} left out with nothing lost (nginx's own settings, or what the edge does by itself).\n`) +
-      `Run it: gatehouse start ${relative(process.cwd(), out) || out}  (needs @gatehouse/edge-node)\n`,
+      `Run it: ${startCommand(plan, relative(process.cwd(), out) || out)}  (needs @gatehouse/edge-node)\n`,
   );
   return 0;
 }

@@ -81,7 +81,7 @@ export function edgeSource(plan: EdgePlan, from: string, base: string): string {
 
   const lines = [
     `// Translated by \`gatehouse import nginx\` from ${from}.`,
-    '// Run it on Node with `gatehouse start edge.ts`; on Workers, export it',
+    `// Run it on Node with \`${startCommand(plan, 'edge.ts')}\`; on Workers, export it`,
     "// through `worker()` from '@gatehouse/cloudflare' with `assets: assetsBinding(env.ASSETS)`.",
     "import { defineEdge } from '@gatehouse/edge-node';",
     ...(assetsFolder === undefined ? [] : ["import { folderAssets } from '@gatehouse/edge-node/assets';"]),
@@ -99,6 +99,18 @@ export function edgeSource(plan: EdgePlan, from: string, base: string): string {
     for (const skip of done) lines.push(`//   ${where(skip.directive)}  ${shown(skip.directive)}`, `//     ${skip.why}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * How to run the edge written to `file` on Node: with the largest body a
+ * route accepts, when that is past the server's own limit (gatehouse
+ * start's 10 MiB), which comes first.
+ */
+export function startCommand(plan: EdgePlan, file: string): string {
+  const largest = Math.max(
+    ...[plan.rules, ...plan.sites.flatMap((site) => [site.rules, ...site.routes.map((route) => route.rules)])].map((rules) => rules?.maxBodySize ?? 0),
+  );
+  return `gatehouse start ${file}${largest > 10 * 1024 * 1024 ? ` --max-body-size ${largest === Infinity ? 'Infinity' : largest}` : ''}`;
 }
 
 /** A directive as written, shortened, for the lists. */

@@ -160,6 +160,8 @@ describe('gatehouse import nginx', () => {
     const { code, stdout, stderr } = await run('import', 'nginx', tcp);
     expect({ code, stderr }).toMatchObject({ code: 0, stderr: expect.stringContaining('error_page 500 502 503 504 /500.html;\n      the edge answers errors with its own pages') });
     expect(stdout).toContain('Wrote edge.ts: 1 pool, 1 site, 2 routes.');
+    // client_max_body_size 4G is past gatehouse start's own 10 MiB: the command says so.
+    expect(stdout).toContain('Run it: gatehouse start edge.ts --max-body-size 4294967296  (needs @gatehouse/edge-node)');
     const written = readFileSync(join(scratch, 'edge.ts'), 'utf8');
     expect(written).toContain("servers: [{ url: 'http://127.0.0.1:8000', failTimeout: 0 }]");
     expect(written).toContain('//   gunicorn-tcp.conf:69  error_page 500 502 503 504 /500.html;');
