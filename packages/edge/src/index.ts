@@ -58,5 +58,6 @@ export {
   type StaticOptions,
 } from './static/static-handler.ts';
 export { defaultCacheControl, hasContentHash } from './static/cache-control.ts';
+export { negotiateEncoding } from './static/_accept-encoding.ts';
 export { assetsBinding, type AssetsBindingOptions, type AssetsFetcher } from './static/assets-binding.ts';
 export type { Asset, AssetBody, AssetStore, ByteRange } from './static/asset-store.ts';

@@ -35,11 +35,13 @@ import { type Load, type LoadResult, wrk } from './wrk.ts';
  * pass that row.
  */
 
-const SCENARIOS = [
+const SCENARIOS: readonly { name: string; path: string; goal: number; headers?: Record<string, string>; gzip?: true }[] = [
   { name: 'proxy (GET /)', path: '/', goal: 0.6 },
   { name: 'static 1 KiB', path: '/static/1k.txt', goal: 0.5 },
   { name: 'static 100 KiB', path: '/static/100k.txt', goal: 0.5 },
-] as const;
+  // On-the-fly gzip of a 100 KiB text file: nginx's `gzip on` (level 1) against the edge wrapped in compress() (level 1).
+  { name: 'gzip 100 KiB', path: '/static/100k.txt', goal: 0.8, headers: { 'Accept-Encoding': 'gzip' }, gzip: true },
+];
 
 const EDGE = '@gatehouse/edge on Node';
 /** The same edge with undiciTransport to the origin: proxy only, the static rows would repeat the first. */
@@ -108,6 +110,8 @@ export async function benchEdge(options: EdgeBenchOptions): Promise<void> {
     const nginxPort = 23002;
     const barePort = 23004;
     const edgeUndiciPort = 23005;
+    const edgeGzipPort = 23006;
+    const nginxGzipPort = 23007;
     const origin = `http://127.0.0.1:${originPort}`;
     running.push(await startNode('origin.ts', [String(originPort)], options.loadCpu));
     const edge = await startNode('edge-node.ts', [String(edgePort), origin, dir], options.serverCpu);
@@ -118,6 +122,12 @@ export async function benchEdge(options: EdgeBenchOptions): Promise<void> {
     running.push(bare);
     const edgeUndici = await startNode('edge-node.ts', [String(edgeUndiciPort), origin, dir, 'undici'], options.serverCpu);
     running.push(edgeUndici);
+    const edgeGzip = await startNode('edge-node.ts', [String(edgeGzipPort), origin, dir, 'http1', 'gzip'], options.serverCpu);
+    running.push(edgeGzip);
+    const nginxGzip = await startNginx(join(dir, 'gzip'), nginxGzipPort, originPort, options.serverCpu, dir);
+    running.push(nginxGzip);
+    /** Which server stands for whom in the gzip row: the compressing ones. */
+    const gzipPorts = new Map([[EDGE, { port: edgeGzipPort, pid: edgeGzip.pid! }], [NGINX, { port: nginxGzipPort, pid: nginxGzip.pid! }]]);
     const servers = [
       { name: EDGE, port: edgePort, pid: edge.pid!, proxyOnly: false },
       { name: EDGE_UNDICI, port: edgeUndiciPort, pid: edgeUndici.pid!, proxyOnly: true },
@@ -134,13 +144,16 @@ export async function benchEdge(options: EdgeBenchOptions): Promise<void> {
       for (let round = 0; round < options.rounds; round++) {
         for (const server of servers) {
           if (server.proxyOnly && scenario.path !== '/') continue;
+          const gzipping = scenario.gzip === true ? gzipPorts.get(server.name) : undefined;
+          if (scenario.gzip === true && gzipping === undefined) continue;
           const load = {
-            url: `http://127.0.0.1:${server.port}${scenario.path}`,
+            url: `http://127.0.0.1:${gzipping?.port ?? server.port}${scenario.path}`,
             connections: options.connections,
             cpu: options.loadCpu,
+            ...(scenario.headers === undefined ? {} : { headers: scenario.headers }),
           };
           if (round === 0) await wrk({ ...load, seconds: 1 }); // warm the JIT and the caches up
-          runs.set(server.name, [...(runs.get(server.name) ?? []), await measure(load, options.seconds, server.pid)]);
+          runs.set(server.name, [...(runs.get(server.name) ?? []), await measure(load, options.seconds, gzipping?.pid ?? server.pid)]);
         }
       }
       const summary = new Map(
@@ -170,11 +183,11 @@ export async function benchEdge(options: EdgeBenchOptions): Promise<void> {
       }
       // Per CPU second: what the ratio would be were both servers the bottleneck.
       const perCpu = theirs.cpu / theirs.rps / (ours.cpu / ours.rps);
-      const ceiling = summary.get(BARE)!;
+      const ceiling = summary.get(BARE);
       goals.push(
         `${scenario.name}: edge ÷ nginx ${ratio.toFixed(2)}×, goal ≥ ${scenario.goal}× — ${ratio >= scenario.goal ? 'MET' : 'NOT MET'}` +
-          ` (per CPU second of the server: ${perCpu.toFixed(2)}×; bare node:http + undici: ${(ceiling.rps / theirs.rps).toFixed(2)}×,` +
-          ` the edge reaches ${(ours.rps / ceiling.rps).toFixed(2)}× of it)`,
+          ` (per CPU second of the server: ${perCpu.toFixed(2)}×` +
+          (ceiling === undefined ? ')' : `; bare node:http + undici: ${(ceiling.rps / theirs.rps).toFixed(2)}×, the edge reaches ${(ours.rps / ceiling.rps).toFixed(2)}× of it)`),
       );
     }
     console.log('\n### Edge on Node vs nginx (medians)\n');
@@ -304,8 +317,15 @@ function text(size: number): string {
   return line.repeat(Math.ceil(size / line.length)).slice(0, size);
 }
 
-/** nginx (one process, no master) on `port`, proxying to the origin and serving `dir`/static/; waits for `/static/1k.txt`. */
-export async function startNginx(dir: string, port: number, originPort: number, cpu: number): Promise<ChildProcess> {
+/**
+ * nginx (one process, no master) on `port`, proxying to the origin and
+ * serving `root`/static/ (`root` defaults to `dir`, where its own files
+ * go); waits for `/static/1k.txt`. With a `root` of its own, it compresses
+ * as `gzip on` does (level 1, nginx's default).
+ */
+export async function startNginx(dir: string, port: number, originPort: number, cpu: number, root = dir): Promise<ChildProcess> {
+  mkdirSync(dir, { recursive: true });
+  const gzip = root !== dir ? '\n  gzip on;\n  gzip_types text/plain;\n  gzip_min_length 20;' : '';
   const conf = join(dir, 'nginx.conf');
   // Tuned as a real deployment would be: sendfile and an open-file cache for
   // static files, keep-alive connections to the origin.
@@ -323,7 +343,7 @@ http {
   proxy_temp_path ${join(dir, 'proxy')};
   fastcgi_temp_path ${join(dir, 'fastcgi')};
   types { text/plain txt; }
-  default_type application/octet-stream;
+  default_type application/octet-stream;${gzip}
   sendfile on;
   tcp_nopush on;
   tcp_nodelay on;
@@ -339,7 +359,7 @@ http {
   }
   server {
     listen 127.0.0.1:${port};
-    root ${dir};
+    root ${root};
     location ^~ /static/ { }
     location / {
       proxy_pass http://app;

@@ -21,6 +21,8 @@ export interface Load {
   method?: 'GET' | 'POST';
   body?: string;
   contentType?: string;
+  /** Request header fields, e.g. `{ 'Accept-Encoding': 'gzip' }`. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** Make sure wrk is there; on a Debian machine where we are root, install it. */
@@ -58,6 +60,7 @@ export async function wrk(load: Load): Promise<LoadResult> {
     );
     args.push('-s', script);
   }
+  for (const [name, value] of Object.entries(load.headers ?? {})) args.push('-H', `${name}: ${value}`);
   args.push(load.url);
   const { stdout } = await run(args[0]!, args.slice(1));
   return parseWrk(stdout);

@@ -1,12 +1,15 @@
 import { defineEdge } from '@gatehouse/edge';
 import { serve } from '@gatehouse/node';
 import { folderAssets } from '@gatehouse/edge-node/assets';
+import { compress } from '@gatehouse/edge-node/compress';
 import { http1Transport, undiciTransport } from '@gatehouse/edge-node/transport';
 
 // The Node-hosted edge, the Django layout: /static/ from a folder, the rest to the origin.
-// Arguments: port, origin URL, the folder that holds static/, and the
-// transport to the origin: http1 (the default) or undici.
-const [port, origin, dir, transport] = process.argv.slice(2);
+// Arguments: port, origin URL, the folder that holds static/, the
+// transport to the origin: http1 (the default) or undici, and `gzip` to
+// compress answers as nginx's `gzip on` does (gzip only, level 1: nginx's
+// gzip_comp_level).
+const [port, origin, dir, transport, gzip] = process.argv.slice(2);
 const edge = defineEdge({
   pools: { app: { servers: [origin!] } },
   transport: transport === 'undici' ? undiciTransport() : http1Transport(),
@@ -16,5 +19,5 @@ const edge = defineEdge({
     '/': { proxy: 'app' },
   },
 });
-await serve(edge, { port: Number(port), hostname: '127.0.0.1' });
+await serve(gzip === 'gzip' ? compress(edge, { encodings: ['gzip'], level: { gzip: 1 }, minLength: 20 }) : edge, { port: Number(port), hostname: '127.0.0.1' });
 console.log('ready');

@@ -26,6 +26,8 @@ const bundle = await build({
   format: 'esm',
   platform: 'neutral',
   conditions: ['@gatehouse/source', 'workerd', 'worker'],
+  // As wrangler resolves packages: a dependency with only "main" (ipaddr.js) is found too.
+  mainFields: ['module', 'main'],
   minify: true,
   write: false,
   logLevel: 'error',
