@@ -19,6 +19,13 @@ export interface CompressOptions {
   readonly types?: (contentType: string) => boolean;
   /** gzip's level (default 6), brotli's quality (default 4) and zstd's level (default 3). */
   readonly level?: { readonly gzip?: number; readonly br?: number; readonly zstd?: number };
+  /**
+   * A body whose Content-Length is at most this many bytes is read whole
+   * and compressed in one call, which costs far less than a compressing
+   * stream; a longer one, or one without a length, streams through the
+   * compressor. Defaults to 1 MiB (so at most that much is held per answer).
+   */
+  readonly wholeUpTo?: number;
 }
 
 const HAS_ZSTD = typeof (zlib as { createZstdCompress?: unknown }).createZstdCompress === 'function';
@@ -65,6 +72,8 @@ export function compress<A extends App<never>>(app: A, options: CompressOptions 
   const minLength = options.minLength ?? 1024;
   const types = options.types ?? compressibleType;
   const levels = { gzip: options.level?.gzip ?? 6, br: options.level?.br ?? 4, zstd: options.level?.zstd ?? 3 };
+  const wholeUpTo = options.wholeUpTo ?? 1024 * 1024;
+  const readsWhole = (length: string | null): boolean => length !== null && Number(length) <= wholeUpTo;
 
   /** The coding for an answer, `null` when it is compressible but the client takes none, `undefined` when it is not for compressing. */
   const choose = (acceptEncoding: string | null, status: number, field: (name: string) => string | null): Coding | null | undefined => {
@@ -85,12 +94,17 @@ export function compress<A extends App<never>>(app: A, options: CompressOptions 
     const headers = new Headers(response.headers);
     addVary(headers);
     if (coding === null) return withHeaders(response, headers);
+    const length = headers.get('content-length');
     headers.delete('content-length');
     headers.set('content-encoding', coding);
     weakenETag(headers);
-    const body = request.method === 'HEAD' || response.body === null ? null : response.body.pipeThrough(compressor(coding, levels));
-    if (body === null) void response.body?.cancel().catch(() => {});
-    return new Response(body, { status: response.status, statusText: response.statusText, headers });
+    const init = { status: response.status, statusText: response.statusText, headers };
+    if (request.method === 'HEAD' || response.body === null) {
+      void response.body?.cancel().catch(() => {});
+      return new Response(null, init);
+    }
+    if (readsWhole(length)) return new Response(compressNow(coding, new Uint8Array(await response.arrayBuffer()), levels), init);
+    return new Response(response.body.pipeThrough(compressor(coding, levels)), init);
   };
 
   const wrapped = { ...app, fetch: fetch as App<never>['fetch'] } as App<never> & Record<PropertyKey, unknown>;
@@ -100,12 +114,12 @@ export function compress<A extends App<never>>(app: A, options: CompressOptions 
       const answer = answerHead(head, env, ctx);
       if (answer === undefined) return undefined;
       const accept = head.headers.get('accept-encoding');
-      const compressAnswer = (made: HeadAnswer): HeadAnswer => compressHeadAnswer(made, head.method, accept);
+      const compressAnswer = (made: HeadAnswer): HeadAnswer | Promise<HeadAnswer> => compressHeadAnswer(made, head.method, accept);
       return answer instanceof Promise ? answer.then(compressAnswer) : compressAnswer(answer);
     };
   }
 
-  function compressHeadAnswer(answer: HeadAnswer, method: string, accept: string | null): HeadAnswer {
+  function compressHeadAnswer(answer: HeadAnswer, method: string, accept: string | null): HeadAnswer | Promise<HeadAnswer> {
     const fields = answer.headers;
     const field = (name: string): string | null => {
       for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1]!;
@@ -131,8 +145,10 @@ export function compress<A extends App<never>>(app: A, options: CompressOptions 
       if (body instanceof ReadableStream) void body.cancel().catch(() => {});
       return { ...answer, headers, body: null };
     }
-    // A whole body is compressed at once, as nginx does in its worker; a streamed one as it comes.
-    return { ...answer, headers, body: body instanceof Uint8Array ? compressNow(coding, body, levels) : body.pipeThrough(compressor(coding, levels)) };
+    // A whole body is compressed at once, as nginx does in its worker; a short streamed one is read first; a long one as it comes.
+    if (body instanceof Uint8Array) return { ...answer, headers, body: compressNow(coding, body, levels) };
+    if (readsWhole(field('content-length'))) return readAll(body).then((whole) => ({ ...answer, headers, body: compressNow(coding, whole, levels) }));
+    return { ...answer, headers, body: body.pipeThrough(compressor(coding, levels)) };
   }
 
   return wrapped as unknown as A;
@@ -158,6 +174,23 @@ function compressNow(coding: Coding, body: Uint8Array, levels: Levels): Uint8Arr
   return (zlib as unknown as { zstdCompressSync(body: Uint8Array, options: object): Uint8Array }).zstdCompressSync(body, {
     params: { [(zlib.constants as unknown as Record<string, number>).ZSTD_c_compressionLevel!]: levels.zstd },
   });
+}
+
+async function readAll(body: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    length += chunk.byteLength;
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const whole = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return whole;
 }
 
 function varyWithAcceptEncoding(vary: string | null): string {
