@@ -79,14 +79,26 @@ export function edgeSource(plan: EdgePlan, from: string, base: string): string {
     });
   }
 
+  const gzip = plan.gzip;
+  const edge = `defineEdge(${render(new Entries(config), gzip === undefined ? '' : '  ')})`;
   const lines = [
     `// Translated by \`gatehouse import nginx\` from ${from}.`,
     `// Run it on Node with \`${startCommand(plan, 'edge.ts')}\`; on Workers, export it`,
     "// through `worker()` from '@gatehouse/cloudflare' with `assets: assetsBinding(env.ASSETS)`.",
     "import { defineEdge } from '@gatehouse/edge-node';",
     ...(assetsFolder === undefined ? [] : ["import { folderAssets } from '@gatehouse/edge-node/assets';"]),
+    ...(gzip === undefined ? [] : ["import { compress } from '@gatehouse/edge-node/compress';"]),
     '',
-    `export default defineEdge(${render(new Entries(config), '')});`,
+    ...(gzip === undefined
+      ? [`export default ${edge};`]
+      : [
+          `// ${gzip.from.map((directive) => `${shown(directive)} (${where(directive)})`).join(' ')}`,
+          `// On Workers, leave compression to Cloudflare: export the edge without compress().`,
+          'export default compress(',
+          `  ${edge},`,
+          `  ${render(gzipOptions(gzip), '  ')},`,
+          ');',
+        ]),
   ];
   const lost = plan.skipped.filter((skip) => skip.lost);
   const done = plan.skipped.filter((skip) => !skip.lost);
@@ -157,6 +169,16 @@ function poolCode(pool: PlannedPool): Entries {
   if (pool.responseTimeout !== undefined) entries.push({ key: 'responseTimeout', value: pool.responseTimeout });
   if (pool.retry !== undefined) entries.push({ key: 'retry', value: new Entries([{ key: 'on', value: pool.retry }]) });
   return new Entries(entries);
+}
+
+function gzipOptions(gzip: NonNullable<EdgePlan['gzip']>): Entries {
+  const types = gzip.types.includes('*') ? new Raw('() => true') : new Raw(`(type) => [${gzip.types.map(quote).join(', ')}].includes(type.split(';')[0]!.trim().toLowerCase())`);
+  return new Entries([
+    { key: 'encodings', value: ['gzip'] },
+    { key: 'level', value: new Entries([{ key: 'gzip', value: gzip.level }]) },
+    { key: 'minLength', value: gzip.minLength },
+    { key: 'types', value: types },
+  ]);
 }
 
 function rulesEntries(rules: PlannedRules): Entry[] {

@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import type { App } from '@gatehouse/core';
 import { serve } from '@gatehouse/node';
 import { freePort } from '@gatehouse/test-support/sockets';
@@ -29,6 +30,7 @@ interface Exchange {
   readonly body?: string;
   /** A Content-Length sent with no body after it: the answer must come from the head. */
   readonly declaredLength?: number;
+  readonly acceptEncoding?: string;
 }
 
 /** What the origins below answer: their name, the method and the path. */
@@ -41,6 +43,8 @@ interface Answer {
   readonly location?: string;
   /** The add_header fields of the configs, on answers below 400 (nginx adds them to no others without `always`). */
   readonly added?: string;
+  /** Content-Encoding, when there is one: the body is compared decoded. */
+  readonly encoding?: string;
 }
 
 /** An origin that says who it is and what it got: the body shows the route taken. On a unix socket with `socket`. */
@@ -72,6 +76,7 @@ function send(port: number, exchange: Exchange, tls = false): Promise<Answer> {
         host: exchange.host,
         ...(exchange.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(exchange.body)) }),
         ...(exchange.declaredLength === undefined ? {} : { 'content-length': String(exchange.declaredLength) }),
+        ...(exchange.acceptEncoding === undefined ? {} : { 'accept-encoding': exchange.acceptEncoding }),
       },
       agent: false,
     };
@@ -81,7 +86,9 @@ function send(port: number, exchange: Exchange, tls = false): Promise<Answer> {
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
         const location = res.headers.location;
-        const body = Buffer.concat(chunks).toString();
+        const encoding = res.headers['content-encoding'];
+        const raw = Buffer.concat(chunks);
+        const body = (encoding === 'gzip' ? gunzipSync(raw) : raw).toString();
         const status = res.statusCode!;
         // Redirects and the servers' own error pages say the same in other words; an origin's answer is compared whole.
         const own = (status >= 300 && status < 400) || (status >= 400 && !ORIGIN_ANSWER.test(body));
@@ -90,6 +97,7 @@ function send(port: number, exchange: Exchange, tls = false): Promise<Answer> {
           body: own ? '' : body,
           ...(location === undefined ? {} : { location: new URL(location, 'http://x').pathname }),
           ...(status < 400 && res.headers['x-frame-options'] !== undefined ? { added: `${res.headers['x-frame-options']} ${res.headers['x-content-type-options']}` } : {}),
+          ...(encoding === undefined ? {} : { encoding }),
         });
         req.destroy();
       });
@@ -330,6 +338,7 @@ describe('a Django + gunicorn production config', () => {
     files: {
       'mysite/staticfiles/admin/css/base.css': '.admin { }',
       'mysite/staticfiles/app.3f2a9c1b.js': 'console.log(1)',
+      'mysite/staticfiles/site.css': 'body { margin: 0; color: #222; }\n'.repeat(100),
       'mysite/media/2026/avatar.png': 'PNG-avatar',
     },
     adapt: (config, dir, ports) =>
@@ -357,12 +366,16 @@ describe('a Django + gunicorn production config', () => {
       { method: 'POST', path: '/api/upload/', host: 'example.com', body: 'x'.repeat(2 * 1024 * 1024) },
       // allow 10.0.0.0/8; deny all; and this client is 127.0.0.1.
       { path: '/admin/', host: 'example.com' },
+      // gzip on, for the types gzip_types lists: the CSS compressed by both, the origin's text/plain by neither.
+      { path: '/static/site.css', host: 'example.com', acceptEncoding: 'gzip, br' },
+      { path: '/', host: 'example.com', acceptEncoding: 'gzip' },
     ],
   });
 
   it('answers as nginx does: static and media from disk, the rest from the primary server, its limits and access rules kept', async () => {
     const answers = await compare();
-    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 404, 200, 404, 200, 403, 200, 200, 413, 200, 403]);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 404, 200, 404, 200, 403, 200, 200, 413, 200, 403, 200, 200]);
+    expect(answers.map((answer) => answer.encoding ?? '-').slice(-2)).toEqual(['gzip', '-']);
     expect(answers[0]!.added).toBe('SAMEORIGIN nosniff');
     expect(generated()).toContain("{ url: 'http://127.0.0.1:");
   });

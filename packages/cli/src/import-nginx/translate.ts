@@ -86,9 +86,19 @@ export interface Skipped {
 }
 
 /** What an nginx config becomes: the edge's pools and sites, and what was left out. */
+/** nginx's `gzip on` at the http level, as `compress()` of @gatehouse/edge-node does it. */
+export interface PlannedGzip {
+  readonly level: number;
+  readonly minLength: number;
+  /** The types compressed (text/html always); `*` for all. */
+  readonly types: readonly string[];
+  readonly from: readonly Directive[];
+}
+
 export interface EdgePlan {
   readonly pools: readonly PlannedPool[];
   readonly sites: readonly PlannedSite[];
+  readonly gzip?: PlannedGzip;
   /** The http level's rules; `maxBodySize` is nginx's default (1m) when it sets none. */
   readonly rules: PlannedRules;
   readonly skipped: readonly Skipped[];
@@ -353,6 +363,7 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
     };
   };
   const httpRules = rulesOf(httpLevel);
+  const gzip = gzipOf(httpLevel, use, skip);
   const edgeRules: PlannedRules = httpRules?.maxBodySize !== undefined ? httpRules : { ...httpRules, maxBodySize: NGINX_MAX_BODY_SIZE, from: httpRules?.from ?? [] };
 
   const sites: PlannedSite[] = [];
@@ -555,7 +566,51 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
   };
   sweep(config, true);
 
-  return { pools: [...pools.values()].map((entry) => entry.pool), sites, rules: edgeRules, skipped: skipped.sort((a, b) => a.directive.file.localeCompare(b.directive.file) || a.directive.line - b.directive.line) };
+  return { pools: [...pools.values()].map((entry) => entry.pool), sites, rules: edgeRules, ...(gzip === undefined ? {} : { gzip }), skipped: skipped.sort((a, b) => a.directive.file.localeCompare(b.directive.file) || a.directive.line - b.directive.line) };
+}
+
+/**
+ * The http level's gzip settings, when it says `gzip on`, with nginx's
+ * defaults (level 1, 20 bytes, text/html). Settings the edge's compress()
+ * has no use for are left to the sweep.
+ */
+function gzipOf(block: readonly Directive[], use: Use, skip: Skip): PlannedGzip | undefined {
+  const last = (name: string): Directive | undefined => block.findLast((directive) => directive.name === name);
+  const on = last('gzip');
+  if (on?.args[0] !== 'on') return undefined;
+  const from: Directive[] = [on];
+  let level = 1;
+  let minLength = 20;
+  const types = ['text/html'];
+  const levelDirective = last('gzip_comp_level');
+  if (levelDirective !== undefined) {
+    const value = Number(levelDirective.args[0]);
+    if (Number.isInteger(value) && value >= 1 && value <= 9) {
+      level = value;
+      from.push(levelDirective);
+    } else skip(levelDirective, 'not a level from 1 to 9');
+  }
+  const length = last('gzip_min_length');
+  if (length !== undefined) {
+    const value = nginxSize(length.args[0] ?? '');
+    if (value === undefined) skip(length, 'not a size');
+    else {
+      minLength = value;
+      from.push(length);
+    }
+  }
+  for (const directive of block.filter((candidate) => candidate.name === 'gzip_types')) {
+    types.push(...directive.args);
+    from.push(directive);
+  }
+  for (const directive of from) use(directive);
+  for (const directive of block) {
+    if (directive.name === 'gzip_vary') skip(directive, 'compress() always says Vary: Accept-Encoding', false);
+    if (directive.name === 'gzip_proxied' || directive.name === 'gzip_http_version' || directive.name === 'gzip_buffers') {
+      skip(directive, 'compress() compresses every answer it is given, proxied ones included, in memory', false);
+    }
+  }
+  return { level, minLength, types: [...new Set(types)], from };
 }
 
 function emptyScope(): Scope {
