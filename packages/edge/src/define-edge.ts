@@ -4,6 +4,7 @@ import { requestTarget, type RequestTarget } from './routing/request-target.ts';
 import { ServerNames } from './routing/server-names.ts';
 import { compileTemplate, namedGroups, type Template } from './routing/template.ts';
 import type { EdgeConfig, ProxyRoute, Route, Routes, StaticRoute } from './edge-config.ts';
+import { accessRecordOf, compileAccessLog, trackAccess } from './access-log/access-log.ts';
 import { createProxy, type ProxyApp } from './proxy/proxy.ts';
 import { compileRules, type CompiledRules, type Passed, type RouteRules } from './rules/route-rules.ts';
 import { safePath } from './static/safe-path.ts';
@@ -143,20 +144,41 @@ function compileEdge<Env>(config: EdgeConfig<Env>): CompiledEdge<Env> {
     handedOver = undefined;
     return routed;
   };
+  const log = config.accessLog === undefined ? undefined : compileAccessLog(config.accessLog);
   return {
     checked: [...pools.values()].filter((pool) => pool.healthCheck !== undefined),
     transport: config.transport,
     handle(request, env, ctx) {
       const { target, match } = routeOf(request.url);
-      if (match === undefined) return notFound();
-      return match.location.value.run(request, target, match, env, ctx);
+      if (log === undefined) return match === undefined ? notFound() : match.location.value.run(request, target, match, env, ctx);
+      const started = Date.now();
+      const record = log.begin(request, match?.location.pattern ?? '-');
+      const logged = (response: Response): Response => log.response(request, record, response, ctx, started);
+      let answer: Promise<Response> | Response;
+      try {
+        answer = match === undefined ? notFound() : match.location.value.run(request, target, match, env, ctx);
+      } catch (error) {
+        answer = Promise.reject(error);
+      }
+      if (!(answer instanceof Promise)) return logged(answer);
+      // A route that throws is answered 500 by the server: the line says so.
+      return answer.then(logged, (error: unknown) => {
+        logged(new Response(null, { status: 500 }));
+        throw error;
+      });
     },
     answerHead(head, env, ctx) {
       if (head.method !== 'GET' && head.method !== 'HEAD') return undefined;
       const routed = route(head.url);
-      const answer = routed.match?.location.value.answerHead?.(head, routed.target, env, ctx);
+      const location = routed.match?.location;
+      const started = log === undefined ? 0 : Date.now();
+      const record = log === undefined || location?.value.answerHead === undefined ? undefined : log.begin(head, location.pattern);
+      const answer = location?.value.answerHead?.(head, routed.target, env, ctx);
       if (answer === undefined) handedOver = routed;
-      return answer;
+      if (record === undefined || answer === undefined) return answer;
+      return answer instanceof Promise
+        ? answer.then((made) => log!.headAnswer(head, record, made, ctx, started))
+        : log!.headAnswer(head, record, answer, ctx, started);
     },
   };
 }
@@ -185,6 +207,10 @@ function guarded<Env>(route: CompiledRoute<Env>, rules: CompiledRules | undefine
     run(request, target, match, env, ctx) {
       const after = (checked: Response | Passed): Promise<Response> | Response => {
         if (checked instanceof Response) return rules.finish(request, checked);
+        if (checked.request !== request) {
+          const record = accessRecordOf(request);
+          if (record !== undefined) trackAccess(checked.request, record);
+        }
         let answer: Promise<Response> | Response;
         try {
           answer = route.run(checked.request, target, match, env, ctx);

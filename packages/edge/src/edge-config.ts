@@ -1,4 +1,5 @@
 import type { FetchHandler } from '@gatehouse/core';
+import type { AccessLogConfig } from './access-log/access-log.ts';
 import type { ProxyOptions } from './proxy/proxy-options.ts';
 import type { RouteRules } from './rules/route-rules.ts';
 import type { AssetStore } from './static/asset-store.ts';
@@ -30,6 +31,8 @@ export interface EdgeConfig<Env = {}> {
   sites?: readonly SiteConfig<Env>[];
   /** Rules for every route of every site (nginx's `http` level); a site's and a route's replace them name by name. */
   rules?: RouteRules;
+  /** A line per request, nginx's `combined` or JSON, written off the response path. Off unless given. */
+  accessLog?: AccessLogConfig;
 }
 
 /** One site (an nginx `server` block). */

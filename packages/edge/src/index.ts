@@ -12,6 +12,7 @@ export { securityHeaders, type HttpsRules, type RouteRules } from './rules/route
 export type { CorsRules } from './rules/cors.ts';
 export { hashPassword, type BasicAuthRules } from './rules/basic-auth.ts';
 export { addressMatcher, type AccessRule } from './rules/client-access.ts';
+export type { AccessLogConfig } from './access-log/access-log.ts';
 
 // proxy and upstream pools
 export { createProxy, proxy, type ProxyApp } from './proxy/proxy.ts';

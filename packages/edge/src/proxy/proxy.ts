@@ -16,6 +16,7 @@ import {
   type UpstreamRequest,
 } from '../upstream/transport.ts';
 import { CLIENT_CLOSED_ANSWER, clientClosed, clientTimeout, gatewayAnswer, gatewayError } from './_gateway-error.ts';
+import { accessRecordOf } from '../access-log/access-log.ts';
 import { forwardedHeaders, hasHopByHop, webSocketUpgrade, withoutHopByHop } from './_headers.ts';
 import { compileRewrite, type PathRewrite } from './_path.ts';
 import { cutUrl } from './_target.ts';
@@ -237,6 +238,7 @@ async function forward<A extends Answer>(proxy: Proxy, client: Client, env: unkn
   const retry = pool.retry;
   const counts = pool.countsInFlight;
   const started = pool.clock();
+  const record = accessRecordOf(client);
 
   let tried: UpstreamServer[] | undefined;
   let failure: TransportError | undefined;
@@ -267,10 +269,19 @@ async function forward<A extends Answer>(proxy: Proxy, client: Client, env: unkn
     };
 
     if (counts) pool.started(server);
+    const sentAt = record === undefined ? 0 : Date.now();
     let response: A;
     try {
       response = await via.exchange(proxy, server, upstream, options, env, ctx);
+      if (record !== undefined) {
+        record.upstreams.push(server.id);
+        record.upstreamTimes.push(Date.now() - sentAt);
+      }
     } catch (error) {
+      if (record !== undefined) {
+        record.upstreams.push(server.id);
+        record.upstreamTimes.push(Date.now() - sentAt);
+      }
       if (counts) pool.ended(server);
       if (signal.aborted) return via.clientClosed();
       // The client's own failures are never the server's: a stalled body is

@@ -1,0 +1,6 @@
+/**
+ * The edge's access log on Node: a file, reopened on SIGUSR1.
+ *
+ * @module
+ */
+export { accessLogFile, type AccessLogFile } from './access-log-file.ts';
