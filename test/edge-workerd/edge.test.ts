@@ -321,6 +321,19 @@ describe('route rules in workerd', () => {
     expect(answer.headers.get('vary')).toContain('Origin');
   });
 
+  it('rateLimit through the Workers rate-limiting binding: 429 with Retry-After past its limit, per key', async () => {
+    // A key of its own per run; the binding's windows are minutes on the wall clock, so
+    // seven calls may straddle two of them, and one window still holds four or more.
+    const key = `run-${Date.now()}-${Math.random()}`;
+    const answers = [];
+    for (let i = 0; i < 7; i++) answers.push(await harness.fetch('/rules/limited', { headers: { 'x-client': key } }));
+    expect(answers[0]!.status).toBe(200);
+    const refused = answers.filter((answer) => answer.status === 429);
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    expect(refused[0]!.headers.get('retry-after')).toBe('60');
+    expect((await harness.fetch('/rules/limited', { headers: { 'x-client': `${key}-other` } })).status).toBe(200);
+  });
+
   it('headers go on a proxied answer (whose fields workerd keeps immutable), and HTTP is sent to HTTPS', async () => {
     const headed = await harness.fetch('/rules/headed/x');
     expect(headed.status).toBe(200);

@@ -11,6 +11,7 @@ export type { EdgeConfig, ProxyRoute, Route, RouteAction, Routes, SiteConfig, St
 export { securityHeaders, type HttpsRules, type RouteRules } from './rules/route-rules.ts';
 export type { CorsRules } from './rules/cors.ts';
 export { hashPassword, type BasicAuthRules } from './rules/basic-auth.ts';
+export { memoryRateLimitStore, type RateLimitDecision, type RateLimitRules, type RateLimitStore } from './rules/rate-limit.ts';
 export { addressMatcher, type AccessRule } from './rules/client-access.ts';
 export type { AccessLogConfig } from './access-log/access-log.ts';
 

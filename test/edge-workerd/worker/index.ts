@@ -1,6 +1,6 @@
 // The edge as a Worker, for the tests in ../edge.test.ts: static files from
 // the real assets binding, proxying to real Node origins given in vars.
-import { worker } from '@gatehouse/cloudflare';
+import { type RateLimitBinding, worker, workersRateLimitStore } from '@gatehouse/cloudflare';
 import { assetsBinding, defineEdge, securityHeaders } from '@gatehouse/edge';
 
 interface Env {
@@ -11,6 +11,8 @@ interface Env {
   SLOW_ORIGIN: string;
   /** The Worker of the `svc` pool (bound only in wrangler.service.toml). */
   ORIGIN_SERVICE?: Fetcher;
+  /** The rate-limiting binding: 3 a minute per key. */
+  LIMITER: RateLimitBinding;
 }
 
 export default worker(
@@ -35,6 +37,7 @@ export default worker(
         basicAuth: { realm: 'Staff', users: { ada: 'pbkdf2-sha256$100000$1MMPXIzW+AsqxC8KEJ6/0g==$uJo/x5TQYbuCM0urn78XW3eGGLbocdspiqodpQktvBE=' } },
       },
       '^~ /rules/cors/': { proxy: 'app', cors: { origins: ['https://app.example.com'], credentials: true } },
+      '= /rules/limited': { respond: 'limited', rateLimit: { rate: 1, key: { header: 'x-client' }, store: workersRateLimitStore(env.LIMITER, 60) } },
       '^~ /assets/': { static: true },
       '/api/': { proxy: 'app' },
       '/slow/': { proxy: 'slow' },

@@ -2,6 +2,7 @@ import type { Context } from '@gatehouse/core';
 import { type BasicAuthRules, compileBasicAuth } from './basic-auth.ts';
 import { compileAccess } from './client-access.ts';
 import { type CompiledCors, compileCors, type CorsRules } from './cors.ts';
+import { compileRateLimit, type RateLimitRules } from './rate-limit.ts';
 
 /**
  * What a route may ask of a request before it runs, and add to its
@@ -49,6 +50,8 @@ export interface RouteRules {
   readonly cors?: CorsRules;
   /** HTTP Basic authentication against hashed passwords (`hashPassword`); others get 401. */
   readonly basicAuth?: BasicAuthRules;
+  /** Requests a client may make (nginx's `limit_req`): past it, 429 with `Retry-After`. */
+  readonly rateLimit?: RateLimitRules;
 }
 
 export interface HttpsRules {
@@ -69,7 +72,7 @@ export const securityHeaders: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /** The names {@link RouteRules} has, to tell them from a route's own options. */
-export const RULE_NAMES: ReadonlySet<string> = new Set(['access', 'methods', 'maxBodySize', 'maxHeaderCount', 'maxHeaderSize', 'headers', 'https', 'cors', 'basicAuth']);
+export const RULE_NAMES: ReadonlySet<string> = new Set(['access', 'methods', 'maxBodySize', 'maxHeaderCount', 'maxHeaderSize', 'headers', 'https', 'cors', 'basicAuth', 'rateLimit']);
 
 /**
  * A request the rules let through: as it came, or with its body bounded to
@@ -107,7 +110,7 @@ export function compileRules(levels: readonly (RouteRules | undefined)[], where:
     }
   }
   if (Object.keys(rules).length === 0) return undefined;
-  const { access, methods, maxBodySize, maxHeaderCount, maxHeaderSize, headers, https, cors, basicAuth } = rules as RouteRules;
+  const { access, methods, maxBodySize, maxHeaderCount, maxHeaderSize, headers, https, cors, basicAuth, rateLimit } = rules as RouteRules;
   const fail = (message: string): never => {
     throw new Error(`${where}: ${message}`);
   };
@@ -167,6 +170,12 @@ export function compileRules(levels: readonly (RouteRules | undefined)[], where:
     authorize = compileBasicAuth(basicAuth, (message) => fail(message));
   }
 
+  let limited: ReturnType<typeof compileRateLimit> | undefined;
+  if (rateLimit !== undefined) {
+    if (typeof rateLimit !== 'object' || rateLimit === null) fail('rateLimit is { rate, burst?, key?, store?, zone? }');
+    limited = compileRateLimit(rateLimit, where, (message) => fail(message));
+  }
+
   const refuse = (status: number, text: string, fields: Record<string, string> = {}): Response =>
     new Response(`${text}\n`, { status, headers: { 'content-type': 'text/plain; charset=utf-8', ...fields } });
 
@@ -202,8 +211,8 @@ export function compileRules(levels: readonly (RouteRules | undefined)[], where:
   };
 
   return {
-    changesAnswers: added.length > 0 || hsts !== undefined || maxBodySize !== undefined || crossOrigin !== undefined || authorize !== undefined,
-    passesHead: (method, url, fields, ctx) => authorize === undefined && checkHead(method, url, fields, ctx.clientAddress) === undefined,
+    changesAnswers: added.length > 0 || hsts !== undefined || maxBodySize !== undefined || crossOrigin !== undefined || authorize !== undefined || limited !== undefined,
+    passesHead: (method, url, fields, ctx) => authorize === undefined && limited === undefined && checkHead(method, url, fields, ctx.clientAddress) === undefined,
     check(request, ctx) {
       const refused = checkHead(request.method, request.url, request.headers, ctx.clientAddress);
       if (refused !== undefined) {
@@ -211,10 +220,16 @@ export function compileRules(levels: readonly (RouteRules | undefined)[], where:
         const preflight = refused.status === 405 ? crossOrigin?.preflight(request.method, request.headers) : undefined;
         return preflight ?? refused;
       }
-      const preflight = crossOrigin?.preflight(request.method, request.headers);
-      if (preflight !== undefined) return preflight;
-      if (authorize === undefined) return bounded(request);
-      return authorize(request.headers.get('authorization')).then((unauthorized) => unauthorized ?? bounded(request));
+      const rest = (): Response | Passed | Promise<Response | Passed> => {
+        const preflight = crossOrigin?.preflight(request.method, request.headers);
+        if (preflight !== undefined) return preflight;
+        if (authorize === undefined) return bounded(request);
+        return authorize(request.headers.get('authorization')).then((unauthorized) => unauthorized ?? bounded(request));
+      };
+      const overLimit = limited?.(request.headers, ctx.clientAddress);
+      if (overLimit === undefined) return rest();
+      if (overLimit instanceof Promise) return overLimit.then((refusal) => refusal ?? rest());
+      return overLimit;
     },
     finish(request, answer, cut) {
       const url = request.url;
