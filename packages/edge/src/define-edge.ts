@@ -217,7 +217,7 @@ function guarded<Env>(route: CompiledRoute<Env>, rules: CompiledRules | undefine
         } catch (error) {
           answer = Promise.reject(error);
         }
-        return rules.finish(request, answer, checked.cut);
+        return rules.finish(request, answer, checked.cut, checked.release);
       };
       const checked = rules.check(request, ctx);
       return checked instanceof Promise ? checked.then(after) : after(checked);

@@ -1,4 +1,5 @@
 import type { Context, HeadAnswer, RequestFields } from '@gatehouse/core';
+import { watchEnd } from '../_watch-end.ts';
 
 /** Where the edge's access log goes, and in which format. */
 export interface AccessLogConfig {
@@ -117,9 +118,9 @@ export function compileAccessLog(config: AccessLogConfig): AccessLog {
         ctx.waitUntil(Promise.resolve().then(() => done(0, true)));
         return response;
       }
-      const { stream, ended } = counted(response.body);
-      ctx.waitUntil(ended.then(({ bytes, completed }) => done(bytes, completed)));
-      return new Response(stream, response);
+      let ended!: (bytes: number, completed: boolean) => void;
+      ctx.waitUntil(new Promise<void>((resolve) => (ended = (bytes, completed) => resolve(done(bytes, completed)))));
+      return new Response(watchEnd(response.body, ended), response);
     },
     headAnswer(request, record, answer, ctx, started) {
       const done = finish(request, record, answer.status, ctx, started);
@@ -128,44 +129,11 @@ export function compileAccessLog(config: AccessLogConfig): AccessLog {
         ctx.waitUntil(Promise.resolve().then(() => done(body === null || request.method === 'HEAD' ? 0 : body.byteLength, true)));
         return answer;
       }
-      const { stream, ended } = counted(body);
-      ctx.waitUntil(ended.then(({ bytes, completed }) => done(bytes, completed)));
-      return { ...answer, body: stream };
+      let ended!: (bytes: number, completed: boolean) => void;
+      ctx.waitUntil(new Promise<void>((resolve) => (ended = (bytes, completed) => resolve(done(bytes, completed)))));
+      return { ...answer, body: watchEnd(body, ended) };
     },
   };
-}
-
-/** `body` passed on as it is read, its bytes counted; `ended` once it is done or the client cancelled it. */
-function counted(body: ReadableStream<Uint8Array>): { stream: ReadableStream<Uint8Array>; ended: Promise<{ bytes: number; completed: boolean }> } {
-  const reader = body.getReader();
-  let bytes = 0;
-  let end!: (result: { bytes: number; completed: boolean }) => void;
-  const ended = new Promise<{ bytes: number; completed: boolean }>((resolve) => (end = resolve));
-  const stream = new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          const { done, value } = await reader.read();
-          if (done) {
-            controller.close();
-            end({ bytes, completed: true });
-            return;
-          }
-          bytes += value.byteLength;
-          controller.enqueue(value);
-        } catch (error) {
-          end({ bytes, completed: false });
-          controller.error(error);
-        }
-      },
-      cancel(reason) {
-        end({ bytes, completed: false });
-        return reader.cancel(reason);
-      },
-    },
-    { highWaterMark: 0 },
-  );
-  return { stream, ended };
 }
 
 function pathOf(url: string): { path: string; query: string } {

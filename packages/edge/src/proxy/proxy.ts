@@ -20,7 +20,7 @@ import { accessRecordOf } from '../access-log/access-log.ts';
 import { forwardedHeaders, hasHopByHop, webSocketUpgrade, withoutHopByHop } from './_headers.ts';
 import { compileRewrite, type PathRewrite } from './_path.ts';
 import { cutUrl } from './_target.ts';
-import { watchEnd } from './_watch-end.ts';
+import { watchEnd } from '../_watch-end.ts';
 import { isIdempotent } from './idempotent.ts';
 import type { ProxyOptions } from './proxy-options.ts';
 

@@ -62,3 +62,29 @@ describe('rateLimit on a route', () => {
     expect(() => defineEdge({ routes: { '/': { respond: 'x', rateLimit: { rate: 0 } } } })).toThrow('location "/": rateLimit.rate is requests a second');
   });
 });
+
+describe('concurrency on a route', () => {
+  it('answers 429 to a request past the most in flight, and counts one as done once its body has gone', async () => {
+    const edge = defineEdge({
+      routes: {
+        '/download': {
+          fetch: () => new Response(new ReadableStream({ pull: (controller) => controller.enqueue(new Uint8Array(1)) }, { highWaterMark: 0 })),
+          concurrency: { max: 2 },
+        },
+      },
+    });
+    const download = (): Promise<Response> => Promise.resolve(edge.fetch(new Request('http://example.com/download'), {}, testContext));
+    const first = await download();
+    const second = await download();
+    const third = await download();
+    expect([first.status, second.status, third.status]).toEqual([200, 200, 429]);
+    expect(third.headers.get('retry-after')).toBe('1');
+    // Another client is counted apart.
+    expect((await Promise.resolve(edge.fetch(new Request('http://example.com/download'), {}, { ...testContext, clientAddress: '198.51.100.7' }))).status).toBe(200);
+    // The first download ends (the client left): a place is free again.
+    await first.body!.cancel();
+    const fourth = await download();
+    expect(fourth.status).toBe(200);
+    expect((await download()).status).toBe(429);
+  });
+});

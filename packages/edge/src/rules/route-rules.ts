@@ -2,6 +2,8 @@ import type { Context } from '@gatehouse/core';
 import { type BasicAuthRules, compileBasicAuth } from './basic-auth.ts';
 import { compileAccess } from './client-access.ts';
 import { type CompiledCors, compileCors, type CorsRules } from './cors.ts';
+import { compileConcurrency, type ConcurrencyRules } from './concurrency-limit.ts';
+import { watchEnd } from '../_watch-end.ts';
 import { compileRateLimit, type RateLimitRules } from './rate-limit.ts';
 
 /**
@@ -52,6 +54,8 @@ export interface RouteRules {
   readonly basicAuth?: BasicAuthRules;
   /** Requests a client may make (nginx's `limit_req`): past it, 429 with `Retry-After`. */
   readonly rateLimit?: RateLimitRules;
+  /** Requests a client may have in flight at once (nginx's `limit_conn`): one more gets 429. */
+  readonly concurrency?: ConcurrencyRules;
 }
 
 export interface HttpsRules {
@@ -72,7 +76,7 @@ export const securityHeaders: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /** The names {@link RouteRules} has, to tell them from a route's own options. */
-export const RULE_NAMES: ReadonlySet<string> = new Set(['access', 'methods', 'maxBodySize', 'maxHeaderCount', 'maxHeaderSize', 'headers', 'https', 'cors', 'basicAuth', 'rateLimit']);
+export const RULE_NAMES: ReadonlySet<string> = new Set(['access', 'methods', 'maxBodySize', 'maxHeaderCount', 'maxHeaderSize', 'headers', 'https', 'cors', 'basicAuth', 'rateLimit', 'concurrency']);
 
 /**
  * A request the rules let through: as it came, or with its body bounded to
@@ -81,6 +85,8 @@ export const RULE_NAMES: ReadonlySet<string> = new Set(['access', 'methods', 'ma
 export interface Passed {
   readonly request: Request;
   readonly cut?: () => boolean;
+  /** Ends the request's share of a concurrency limit: once its answer's body has gone. */
+  readonly release?: () => void;
 }
 
 /** Rules compiled once per route: what checks a request, and what changes its answer. */
@@ -90,7 +96,7 @@ export interface CompiledRules {
   /** Whether a request known only by its head passes every check, so that its answer may be made from the head. */
   passesHead(method: string, url: string, headers: { forEach(callback: (value: string, name: string) => void): void }, ctx: Context): boolean;
   /** The route's answer to `request` with the rules' headers on it; a 413 for a body cut at the limit. */
-  finish(request: Request, answer: Promise<Response> | Response, cut?: () => boolean): Promise<Response> | Response;
+  finish(request: Request, answer: Promise<Response> | Response, cut?: () => boolean, release?: () => void): Promise<Response> | Response;
   /** Whether `finish` changes answers (then a route's answer from the head is not used). */
   readonly changesAnswers: boolean;
 }
@@ -110,7 +116,7 @@ export function compileRules(levels: readonly (RouteRules | undefined)[], where:
     }
   }
   if (Object.keys(rules).length === 0) return undefined;
-  const { access, methods, maxBodySize, maxHeaderCount, maxHeaderSize, headers, https, cors, basicAuth, rateLimit } = rules as RouteRules;
+  const { access, methods, maxBodySize, maxHeaderCount, maxHeaderSize, headers, https, cors, basicAuth, rateLimit, concurrency } = rules as RouteRules;
   const fail = (message: string): never => {
     throw new Error(`${where}: ${message}`);
   };
@@ -176,6 +182,12 @@ export function compileRules(levels: readonly (RouteRules | undefined)[], where:
     limited = compileRateLimit(rateLimit, where, (message) => fail(message));
   }
 
+  let counted: ReturnType<typeof compileConcurrency> | undefined;
+  if (concurrency !== undefined) {
+    if (typeof concurrency !== 'object' || concurrency === null) fail('concurrency is { max, key?, zone? }');
+    counted = compileConcurrency(concurrency, where, (message) => fail(message));
+  }
+
   const refuse = (status: number, text: string, fields: Record<string, string> = {}): Response =>
     new Response(`${text}\n`, { status, headers: { 'content-type': 'text/plain; charset=utf-8', ...fields } });
 
@@ -211,8 +223,10 @@ export function compileRules(levels: readonly (RouteRules | undefined)[], where:
   };
 
   return {
-    changesAnswers: added.length > 0 || hsts !== undefined || maxBodySize !== undefined || crossOrigin !== undefined || authorize !== undefined || limited !== undefined,
-    passesHead: (method, url, fields, ctx) => authorize === undefined && limited === undefined && checkHead(method, url, fields, ctx.clientAddress) === undefined,
+    changesAnswers:
+      added.length > 0 || hsts !== undefined || maxBodySize !== undefined || crossOrigin !== undefined || authorize !== undefined || limited !== undefined || counted !== undefined,
+    passesHead: (method, url, fields, ctx) =>
+      authorize === undefined && limited === undefined && counted === undefined && checkHead(method, url, fields, ctx.clientAddress) === undefined,
     check(request, ctx) {
       const refused = checkHead(request.method, request.url, request.headers, ctx.clientAddress);
       if (refused !== undefined) {
@@ -223,16 +237,39 @@ export function compileRules(levels: readonly (RouteRules | undefined)[], where:
       const rest = (): Response | Passed | Promise<Response | Passed> => {
         const preflight = crossOrigin?.preflight(request.method, request.headers);
         if (preflight !== undefined) return preflight;
-        if (authorize === undefined) return bounded(request);
-        return authorize(request.headers.get('authorization')).then((unauthorized) => unauthorized ?? bounded(request));
+        const authorized = (): Response | Passed => {
+          const share = counted?.(request.headers, ctx.clientAddress);
+          if (share instanceof Response) return share;
+          const passed = bounded(request);
+          return share === undefined || passed instanceof Response ? (share?.(), passed) : { ...passed, release: share };
+        };
+        if (authorize === undefined) return authorized();
+        return authorize(request.headers.get('authorization')).then((unauthorized) => unauthorized ?? authorized());
       };
       const overLimit = limited?.(request.headers, ctx.clientAddress);
       if (overLimit === undefined) return rest();
       if (overLimit instanceof Promise) return overLimit.then((refusal) => refusal ?? rest());
       return overLimit;
     },
-    finish(request, answer, cut) {
+    finish(request, answer, cut, release) {
       const url = request.url;
+      if (release !== undefined) {
+        // The share ends with the answer's body, or at once when there is none to wait for.
+        const ending = (response: Response): Response => {
+          if (response.body === null || response.status === 101) {
+            release();
+            return response;
+          }
+          return new Response(watchEnd(response.body, release), response);
+        };
+        const decorated = this.finish(request, answer, cut);
+        return decorated instanceof Promise
+          ? decorated.then(ending, (error: unknown) => {
+              release();
+              throw error;
+            })
+          : ending(decorated);
+      }
       if (added.length === 0 && hsts === undefined && maxBodySize === undefined && crossOrigin === undefined) return answer;
       const origin = crossOrigin === undefined ? undefined : request.headers.get('origin');
       const decorate = (response: Response): Response => {
