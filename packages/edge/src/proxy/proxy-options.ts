@@ -45,4 +45,15 @@ export interface ProxyOptions {
    * only the stretches spent waiting for the server.
    */
   readonly clientBodyTimeout?: number;
+  /**
+   * nginx's `proxy_request_buffering` and `proxy_buffering`, in bytes held
+   * in memory. `request`: the client's body is read before any server is
+   * asked, up to this many bytes (a longer body goes on as what was read,
+   * then the rest streamed), so a slow uploader holds no server; a body
+   * read whole is sent again on a retry. `response`: the server's body is
+   * read ahead of a slow client by up to this many bytes, so the server is
+   * freed at its own speed. Both default to 0: streamed in step with the
+   * client, as server-sent events, large downloads and uploads want.
+   */
+  readonly buffering?: { readonly request?: number; readonly response?: number };
 }

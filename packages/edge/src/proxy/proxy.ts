@@ -21,6 +21,7 @@ import { forwardedHeaders, hasHopByHop, webSocketUpgrade, withoutHopByHop } from
 import { compileRewrite, type PathRewrite } from './_path.ts';
 import { cutUrl } from './_target.ts';
 import { watchEnd } from '../_watch-end.ts';
+import { readAhead, readAheadOfClient, streamOf } from './_buffering.ts';
 import { isIdempotent } from './idempotent.ts';
 import type { ProxyOptions } from './proxy-options.ts';
 
@@ -34,6 +35,10 @@ interface Proxy {
   readonly rewrite: PathRewrite | undefined;
   readonly onError: (error: Error, server: string, pool: string) => void;
   readonly clientBodyTimeout: number;
+  /** Bytes of the client's body read before a server is asked; 0: streamed. */
+  readonly requestBuffer: number;
+  /** Bytes of the server's body read ahead of the client; 0: in step. */
+  readonly responseBuffer: number;
   /**
    * GETs and HEADs can be proxied from their head, without a Request or a
    * Response: the transport answers so (`Transport.answer`), every server
@@ -55,7 +60,7 @@ interface Answer {
 interface Via<A extends Answer> {
   exchange(proxy: Proxy, server: UpstreamServer, request: UpstreamRequest, options: TransportOptions, env: unknown, ctx: Context): Promise<A>;
   /** The upstream's answer as the client gets it. */
-  pass(answer: A, pool: Pool, counted: UpstreamServer | undefined, clean: boolean): A;
+  pass(answer: A, pool: Pool, counted: UpstreamServer | undefined, clean: boolean, ahead: number): A;
   failed(pool: string, failure: TransportError | undefined): A;
   clientClosed(): A;
   /** The client stalled while sending its body (only requests with a body, so only Responses). */
@@ -180,7 +185,16 @@ function compile(pool: Pool, options: ProxyOptions): Proxy {
   const transport: Transport = options.transport ?? fetchTransport;
   if (typeof transport !== 'function') throw new TypeError('proxy: transport must be a function (request, options) => Promise<Response>');
   refuseSocketsWithout(transport, pool);
+  const bytes = (value: unknown, name: string): number => {
+    if (value === undefined) return 0;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new TypeError(`proxy: buffering.${name} is a number of bytes ≥ 0, not ${String(value)}`);
+    return value;
+  };
+  const requestBuffer = bytes(options.buffering?.request, 'request');
+  const responseBuffer = bytes(options.buffering?.response, 'response');
   return {
+    requestBuffer,
+    responseBuffer,
     pool,
     transport,
     clean: transport.stripsHopByHop === true,
@@ -224,8 +238,23 @@ async function forward<A extends Answer>(proxy: Proxy, client: Client, env: unkn
   }
   const requestHeaders = client.headers;
   const clientAddress = ctx.clientAddress;
-  const body = method === 'GET' || method === 'HEAD' ? null : (client.body ?? null);
+  let body = method === 'GET' || method === 'HEAD' ? null : (client.body ?? null);
+  /** The client's body, read whole before any server was asked: sent again on a retry. */
+  let whole: Uint8Array | undefined;
+  if (body !== null && proxy.requestBuffer > 0) {
+    try {
+      const read = await readAhead(body, proxy.requestBuffer, proxy.clientBodyTimeout);
+      if ('whole' in read) whole = read.whole;
+      else body = read.stream;
+    } catch (error) {
+      if (client.signal.aborted) return via.clientClosed();
+      if (isClientTimeout(error)) return via.clientTimedOut(error);
+      throw error;
+    }
+  }
   let headers = forwardedHeaders(requestHeaders, target.host, target.proto, clientAddress, webSocketUpgrade(requestHeaders), body === null);
+  // A chunked body read whole goes with its length.
+  if (whole !== undefined && requestHeaders.get('content-length') === null) headers.push('content-length', String(whole.byteLength));
   const idempotent = isIdempotent(method);
   const key = typeof pool.balance === 'object' ? hashKey(pool.balance, requestHeaders, clientAddress) : undefined;
   const signal = client.signal;
@@ -264,7 +293,7 @@ async function forward<A extends Answer>(proxy: Proxy, client: Client, env: unkn
       method,
       url: (server.origin === undefined ? target.origin : server.origin + server.basePath) + path + query,
       headers,
-      body,
+      body: whole === undefined ? body : streamOf(whole),
       socket: server.socket,
     };
 
@@ -292,7 +321,7 @@ async function forward<A extends Answer>(proxy: Proxy, client: Client, env: unkn
       failure = error;
       settle(pool.failed(server, pool.clock()), ctx, proxy, server);
       report(proxy, error, server);
-      if (!mayRetry(error, retry, idempotent, body, attempt, started, pool.clock())) break;
+      if (!mayRetry(error, retry, idempotent, whole === undefined ? body : null, attempt, started, pool.clock())) break;
       (tried ??= []).push(server);
       continue;
     }
@@ -303,7 +332,7 @@ async function forward<A extends Answer>(proxy: Proxy, client: Client, env: unkn
       if (status !== 403 && status !== 404) settle(pool.failed(server, pool.clock()), ctx, proxy, server);
       if (
         idempotent &&
-        (body === null || !body.locked) &&
+        (whole !== undefined || body === null || !body.locked) &&
         attempt < retry.tries &&
         withinTime(retry, started, pool.clock()) &&
         !signal.aborted
@@ -317,9 +346,9 @@ async function forward<A extends Answer>(proxy: Proxy, client: Client, env: unkn
     } else {
       settle(pool.succeeded(server, pool.clock()), ctx, proxy, server);
     }
-    return via.pass(response, pool, counts ? server : undefined, proxy.clean && server.origin !== undefined);
+    return via.pass(response, pool, counts ? server : undefined, proxy.clean && server.origin !== undefined, proxy.responseBuffer);
   }
-  if (held !== undefined) return via.pass(held, pool, undefined, false);
+  if (held !== undefined) return via.pass(held, pool, undefined, false, proxy.responseBuffer);
   return via.failed(pool.name, failure);
 }
 
@@ -349,7 +378,7 @@ function withinTime(retry: RetrySettings, started: number, now: number): boolean
  * came; otherwise rebuilt only if it carries hop-by-hop fields or its end
  * must be watched (least-in-flight counts until the body is done).
  */
-function respond(response: Response, pool: Pool, counted: UpstreamServer | undefined, clean: boolean): Response {
+function respond(response: Response, pool: Pool, counted: UpstreamServer | undefined, clean: boolean, ahead: number): Response {
   if (response.status === 101) {
     if (counted !== undefined) pool.ended(counted);
     return response;
@@ -359,6 +388,8 @@ function respond(response: Response, pool: Pool, counted: UpstreamServer | undef
     if (body === null) pool.ended(counted);
     else body = watchEnd(body, () => pool.ended(counted));
   }
+  // Read ahead of the client: the server's side (and its in-flight count) ends at the server's speed.
+  if (body !== null && ahead > 0) body = readAheadOfClient(body, ahead);
   const rebuild = !clean && hasHopByHop(response.headers);
   if (!rebuild && body === response.body) return response;
   return new Response(body, {
@@ -373,14 +404,15 @@ function respond(response: Response, pool: Pool, counted: UpstreamServer | undef
  * hop-by-hop fields already; under least-in-flight, a streamed body is
  * watched for its end.
  */
-function passAnswer(answer: HeadAnswer, pool: Pool, counted: UpstreamServer | undefined): HeadAnswer {
-  if (counted === undefined) return answer;
+function passAnswer(answer: HeadAnswer, pool: Pool, counted: UpstreamServer | undefined, _clean: boolean, ahead: number): HeadAnswer {
   const body = answer.body;
   if (body === null || body instanceof Uint8Array) {
-    pool.ended(counted);
+    if (counted !== undefined) pool.ended(counted);
     return answer;
   }
-  return { status: answer.status, statusText: answer.statusText, headers: answer.headers, body: watchEnd(body, () => pool.ended(counted)) };
+  if (counted === undefined && ahead === 0) return answer;
+  const watched = counted === undefined ? body : watchEnd(body, () => pool.ended(counted));
+  return { status: answer.status, statusText: answer.statusText, headers: answer.headers, body: ahead > 0 ? readAheadOfClient(watched, ahead) : watched };
 }
 
 function discard(answer: Answer): void {
