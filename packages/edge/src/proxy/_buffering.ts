@@ -17,7 +17,7 @@ export async function readAhead(body: ReadableStream<Uint8Array>, limit: number,
   const chunks: Uint8Array[] = [];
   let length = 0;
   for (;;) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: ReturnType<typeof setTimeout> | null = null;
     const next = reader.read();
     const chunk =
       silence === 0
@@ -27,7 +27,9 @@ export async function readAhead(body: ReadableStream<Uint8Array>, limit: number,
             new Promise<never>((_, reject) => {
               timer = setTimeout(() => reject(new ClientTimeoutError(silence)), silence);
             }),
-          ]).finally(() => clearTimeout(timer));
+          ]).finally(() => {
+            if (timer !== null) clearTimeout(timer);
+          });
     if (chunk.done) return { whole: concat(chunks, length) };
     chunks.push(chunk.value);
     length += chunk.value.byteLength;
