@@ -35,6 +35,16 @@ export function edgeSource(plan: EdgePlan, from: string, base: string): string {
   const assetsFolder = folders.length === 0 ? undefined : commonFolder(folders);
 
   const config: Entry[] = [];
+  if (plan.accessLog !== undefined) {
+    config.push({
+      key: 'accessLog',
+      value: new Entries([
+        { key: 'format', value: 'combined' },
+        { key: 'write', value: new Raw(`accessLogFile(${quote(plan.accessLog.file)}).write`) },
+      ]),
+      comments: [`${shown(plan.accessLog.from)} (${where(plan.accessLog.from)}); SIGUSR1 opens the file again, as nginx does`],
+    });
+  }
   if (assetsFolder !== undefined) {
     config.push({ key: 'assets', value: new Raw(`folderAssets(${quote(assetsFolder)})`), comments: ['Every root and alias of the nginx config is under this folder.'] });
   }
@@ -88,6 +98,7 @@ export function edgeSource(plan: EdgePlan, from: string, base: string): string {
     "import { defineEdge } from '@gatehouse/edge-node';",
     ...(assetsFolder === undefined ? [] : ["import { folderAssets } from '@gatehouse/edge-node/assets';"]),
     ...(gzip === undefined ? [] : ["import { compress } from '@gatehouse/edge-node/compress';"]),
+    ...(plan.accessLog === undefined ? [] : ["import { accessLogFile } from '@gatehouse/edge-node/access-log';"]),
     '',
     ...(gzip === undefined
       ? [`export default ${edge};`]

@@ -24,8 +24,9 @@ const routesOf = (plan: EdgePlan, site = 0): Record<string, unknown> => Object.f
 describe("gunicorn's example as its documentation gives it", () => {
   const plan = translateNginx(readNginxConfig(GUNICORN));
 
-  it('translates the site, its body limit and its unix-socket upstream, and lists the three lines it cannot translate', () => {
-    expect(lostOf(plan)).toEqual(['19 access_log', '33 server', '69 error_page']);
+  it('translates the site, its body limit, its access log and its unix-socket upstream, and lists the two lines it cannot translate', () => {
+    expect(lostOf(plan)).toEqual(['33 server', '69 error_page']);
+    expect(plan.accessLog).toMatchObject({ file: '/tmp/nginx.access.log' });
     expect(plan.sites[0]!.rules).toMatchObject({ maxBodySize: 4 * 1024 ** 3 });
     // The http level sets none: nginx's 1m.
     expect(plan.rules.maxBodySize).toBe(1024 * 1024);

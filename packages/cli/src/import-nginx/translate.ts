@@ -95,10 +95,17 @@ export interface PlannedGzip {
   readonly from: readonly Directive[];
 }
 
+/** nginx's `access_log <file> [combined]` at the http level: the edge's access log to that file. */
+export interface PlannedAccessLog {
+  readonly file: string;
+  readonly from: Directive;
+}
+
 export interface EdgePlan {
   readonly pools: readonly PlannedPool[];
   readonly sites: readonly PlannedSite[];
   readonly gzip?: PlannedGzip;
+  readonly accessLog?: PlannedAccessLog;
   /** The http level's rules; `maxBodySize` is nginx's default (1m) when it sets none. */
   readonly rules: PlannedRules;
   readonly skipped: readonly Skipped[];
@@ -364,6 +371,7 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
   };
   const httpRules = rulesOf(httpLevel);
   const gzip = gzipOf(httpLevel, use, skip);
+  const accessLog = accessLogOf(httpLevel, use, skip);
   const edgeRules: PlannedRules = httpRules?.maxBodySize !== undefined ? httpRules : { ...httpRules, maxBodySize: NGINX_MAX_BODY_SIZE, from: httpRules?.from ?? [] };
 
   const sites: PlannedSite[] = [];
@@ -566,7 +574,7 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
   };
   sweep(config, true);
 
-  return { pools: [...pools.values()].map((entry) => entry.pool), sites, rules: edgeRules, ...(gzip === undefined ? {} : { gzip }), skipped: skipped.sort((a, b) => a.directive.file.localeCompare(b.directive.file) || a.directive.line - b.directive.line) };
+  return { pools: [...pools.values()].map((entry) => entry.pool), sites, rules: edgeRules, ...(gzip === undefined ? {} : { gzip }), ...(accessLog === undefined ? {} : { accessLog }), skipped: skipped.sort((a, b) => a.directive.file.localeCompare(b.directive.file) || a.directive.line - b.directive.line) };
 }
 
 /**
@@ -611,6 +619,28 @@ function gzipOf(block: readonly Directive[], use: Use, skip: Skip): PlannedGzip 
     }
   }
   return { level, minLength, types: [...new Set(types)], from };
+}
+
+/**
+ * The http level's `access_log`: a file in nginx's `combined` format (its
+ * default) becomes the edge's access log to that file; `off` means none.
+ */
+function accessLogOf(block: readonly Directive[], use: Use, skip: Skip): PlannedAccessLog | undefined {
+  const logs = block.filter((directive) => directive.name === 'access_log');
+  if (logs.length === 0) return undefined;
+  const [first, ...more] = logs;
+  for (const extra of more) skip(extra, 'the edge writes one access log');
+  const [file = '', format = 'combined', ...options] = first!.args;
+  if (file === 'off') {
+    skip(first!, 'no access log: the edge writes none unless asked', false);
+    return undefined;
+  }
+  if (format !== 'combined' || options.length > 0 || file.includes('$') || !file.startsWith('/')) {
+    skip(first!, 'the edge writes nginx\'s combined format (or JSON) to a file named in full, without buffer= or if=');
+    return undefined;
+  }
+  use(first!);
+  return { file, from: first! };
 }
 
 function emptyScope(): Scope {
