@@ -177,20 +177,7 @@ function compressNow(coding: Coding, body: Uint8Array, levels: Levels): Uint8Arr
 }
 
 async function readAll(body: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk);
-    length += chunk.byteLength;
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const whole = new Uint8Array(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    whole.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return whole;
+  return new Uint8Array(await new Response(body).arrayBuffer());
 }
 
 function varyWithAcceptEncoding(vary: string | null): string {
