@@ -334,6 +334,17 @@ describe('route rules in workerd', () => {
     expect((await harness.fetch('/rules/limited', { headers: { 'x-client': `${key}-other` } })).status).toBe(200);
   });
 
+  it('the status page: JSON of the pools with the proxied requests counted, guarded by its token', async () => {
+    await (await harness.fetch('/api/counted')).text();
+    expect((await harness.fetch('/_status?format=json')).status).toBe(403);
+    const answer = await harness.fetch('/_status?format=json&token=status-token');
+    const status = (await answer.json()) as { pools: { name: string; servers: { state: string; rps: number }[] }[] };
+    const app = status.pools.find((pool) => pool.name === 'app')!;
+    expect(app.servers.map((server) => server.state)).toEqual(['up', 'up']);
+    expect(app.servers.reduce((sum, server) => sum + server.rps, 0)).toBeGreaterThan(0);
+    expect((await harness.fetch('/_status?token=status-token')).headers.get('content-type')).toBe('text/html; charset=utf-8');
+  });
+
   it('headers go on a proxied answer (whose fields workerd keeps immutable), and HTTP is sent to HTTPS', async () => {
     const headed = await harness.fetch('/rules/headed/x');
     expect(headed.status).toBe(200);

@@ -6,6 +6,7 @@ import { compileTemplate, namedGroups, type Template } from './routing/template.
 import type { EdgeConfig, ProxyRoute, Route, Routes, StaticRoute } from './edge-config.ts';
 import { accessRecordOf, compileAccessLog, trackAccess } from './access-log/access-log.ts';
 import { createProxy, type ProxyApp } from './proxy/proxy.ts';
+import { compileStatusPage } from './status/status-page.ts';
 import { compileRules, type CompiledRules, type Passed, type RouteRules } from './rules/route-rules.ts';
 import { safePath } from './static/safe-path.ts';
 import { createStaticHandler, type FilePlan, type FileRequestHead } from './static/static-handler.ts';
@@ -145,11 +146,13 @@ function compileEdge<Env>(config: EdgeConfig<Env>): CompiledEdge<Env> {
     return routed;
   };
   const log = config.accessLog === undefined ? undefined : compileAccessLog(config.accessLog);
+  const status = config.status === undefined ? undefined : { path: config.status.path, page: compileStatusPage(config.status, pools) };
   return {
     checked: [...pools.values()].filter((pool) => pool.healthCheck !== undefined),
     transport: config.transport,
     handle(request, env, ctx) {
       const { target, match } = routeOf(request.url);
+      if (status !== undefined && target.pathname === status.path) return status.page(request, ctx);
       if (log === undefined) return match === undefined ? notFound() : match.location.value.run(request, target, match, env, ctx);
       const started = Date.now();
       const record = log.begin(request, match?.location.pattern ?? '-');
@@ -170,6 +173,7 @@ function compileEdge<Env>(config: EdgeConfig<Env>): CompiledEdge<Env> {
     answerHead(head, env, ctx) {
       if (head.method !== 'GET' && head.method !== 'HEAD') return undefined;
       const routed = route(head.url);
+      if (status !== undefined && routed.target.pathname === status.path) return undefined;
       const location = routed.match?.location;
       const started = log === undefined ? 0 : Date.now();
       const record = log === undefined || location?.value.answerHead === undefined ? undefined : log.begin(head, location.pattern);

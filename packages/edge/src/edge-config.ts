@@ -1,5 +1,6 @@
 import type { FetchHandler } from '@gatehouse/core';
 import type { AccessLogConfig } from './access-log/access-log.ts';
+import type { StatusPageConfig } from './status/status-page.ts';
 import type { ProxyOptions } from './proxy/proxy-options.ts';
 import type { RouteRules } from './rules/route-rules.ts';
 import type { AssetStore } from './static/asset-store.ts';
@@ -33,6 +34,8 @@ export interface EdgeConfig<Env = {}> {
   rules?: RouteRules;
   /** A line per request, nginx's `combined` or JSON, written off the response path. Off unless given. */
   accessLog?: AccessLogConfig;
+  /** A live page of the pools' servers (state, in flight, req/s, errors, latency), and the same as JSON. Off unless given. */
+  status?: StatusPageConfig;
 }
 
 /** One site (an nginx `server` block). */

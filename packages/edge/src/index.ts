@@ -14,6 +14,7 @@ export { hashPassword, type BasicAuthRules } from './rules/basic-auth.ts';
 export { memoryRateLimitStore, type RateLimitDecision, type RateLimitRules, type RateLimitStore } from './rules/rate-limit.ts';
 export { addressMatcher, type AccessRule } from './rules/client-access.ts';
 export type { AccessLogConfig } from './access-log/access-log.ts';
+export type { StatusPageConfig } from './status/status-page.ts';
 
 // proxy and upstream pools
 export { createProxy, proxy, type ProxyApp } from './proxy/proxy.ts';

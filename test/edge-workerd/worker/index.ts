@@ -18,6 +18,7 @@ interface Env {
 export default worker(
   defineEdge((env: Env) => ({
     assets: assetsBinding(env.ASSETS),
+    status: { path: '/_status', token: 'status-token' },
     pools: {
       app: { servers: env.ORIGINS.split(','), failTimeout: 30_000 },
       slow: { servers: [env.SLOW_ORIGIN], responseTimeout: 1_000 },

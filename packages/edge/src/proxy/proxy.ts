@@ -22,6 +22,7 @@ import { compileRewrite, type PathRewrite } from './_path.ts';
 import { cutUrl } from './_target.ts';
 import { watchEnd } from '../_watch-end.ts';
 import { readAhead, readAheadOfClient, streamOf } from './_buffering.ts';
+import { statsOf } from '../status/server-stats.ts';
 import { isIdempotent } from './idempotent.ts';
 import type { ProxyOptions } from './proxy-options.ts';
 
@@ -298,15 +299,20 @@ async function forward<A extends Answer>(proxy: Proxy, client: Client, env: unkn
     };
 
     if (counts) pool.started(server);
-    const sentAt = record === undefined ? 0 : Date.now();
+    const stats = statsOf(server);
+    stats?.started();
+    const sentAt = record === undefined && stats === undefined ? 0 : Date.now();
     let response: A;
     try {
       response = await via.exchange(proxy, server, upstream, options, env, ctx);
+      stats?.ended(Date.now(), Date.now() - sentAt, response.status >= 500);
       if (record !== undefined) {
         record.upstreams.push(server.id);
         record.upstreamTimes.push(Date.now() - sentAt);
       }
     } catch (error) {
+      // The client leaving is not the server's failure.
+      stats?.ended(Date.now(), Date.now() - sentAt, !signal.aborted && !isClientTimeout(error));
       if (record !== undefined) {
         record.upstreams.push(server.id);
         record.upstreamTimes.push(Date.now() - sentAt);
