@@ -16,6 +16,8 @@ const edge = defineEdge({
   assets: folderAssets(dir!),
   routes: {
     '^~ /static/': { static: true },
+    // The same proxy with nginx's default buffering (client body read first, the answer read ahead).
+    '/buffered/': { proxy: { pool: 'app', buffering: { request: 1024 * 1024, response: 1024 * 1024 } } },
     '/': { proxy: 'app' },
   },
 });
