@@ -91,9 +91,10 @@ export function compress<A extends App<never>>(app: A, options: CompressOptions 
     const response = await app.fetch(request, env, ctx);
     const coding = choose(request.headers.get('accept-encoding'), response.status, (name) => response.headers.get(name));
     if (coding === undefined) return response;
+    const vary = varyWithAcceptEncoding(response.headers.get('vary'));
+    if (coding === null) return withVary(response, vary);
     const headers = new Headers(response.headers);
-    addVary(headers);
-    if (coding === null) return withHeaders(response, headers);
+    headers.set('vary', vary);
     const length = headers.get('content-length');
     headers.delete('content-length');
     headers.set('content-encoding', coding);
@@ -185,20 +186,20 @@ function varyWithAcceptEncoding(vary: string | null): string {
   return vary.split(',').some((name) => name.trim().toLowerCase() === 'accept-encoding' || name.trim() === '*') ? vary : `${vary}, Accept-Encoding`;
 }
 
-function addVary(headers: Headers): void {
-  headers.set('vary', varyWithAcceptEncoding(headers.get('vary')));
-}
 
 function weakenETag(headers: Headers): void {
   const etag = headers.get('etag');
   if (etag !== null && !etag.startsWith('W/')) headers.set('etag', `W/${etag}`);
 }
 
-function withHeaders(response: Response, headers: Headers): Response {
+/** The answer with its Vary set, copied once if its fields are immutable. */
+function withVary(response: Response, vary: string): Response {
   try {
-    response.headers.set('vary', headers.get('vary')!);
+    response.headers.set('vary', vary);
     return response;
   } catch {
+    const headers = new Headers(response.headers);
+    headers.set('vary', vary);
     return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
   }
 }

@@ -16,13 +16,13 @@ import {
   type UpstreamRequest,
 } from '../upstream/transport.ts';
 import { CLIENT_CLOSED_ANSWER, clientClosed, clientTimeout, gatewayAnswer, gatewayError } from './_gateway-error.ts';
-import { accessRecordOf } from '../access-log/access-log.ts';
+import { type AccessRecord, accessRecordOf } from '../access-log/access-log.ts';
 import { forwardedHeaders, hasHopByHop, webSocketUpgrade, withoutHopByHop } from './_headers.ts';
 import { compileRewrite, type PathRewrite } from './_path.ts';
 import { cutUrl } from './_target.ts';
 import { watchEnd } from '../_watch-end.ts';
 import { readAhead, readAheadOfClient, streamOf } from './_buffering.ts';
-import { statsOf } from '../status/server-stats.ts';
+import { type ServerStats, statsOf } from '../status/server-stats.ts';
 import { isIdempotent } from './idempotent.ts';
 import type { ProxyOptions } from './proxy-options.ts';
 
@@ -305,18 +305,10 @@ async function forward<A extends Answer>(proxy: Proxy, client: Client, env: unkn
     let response: A;
     try {
       response = await via.exchange(proxy, server, upstream, options, env, ctx);
-      stats?.ended(Date.now(), Date.now() - sentAt, response.status >= 500);
-      if (record !== undefined) {
-        record.upstreams.push(server.id);
-        record.upstreamTimes.push(Date.now() - sentAt);
-      }
+      if (sentAt !== 0) observe(server, sentAt, response.status >= 500, stats, record);
     } catch (error) {
       // The client leaving is not the server's failure.
-      stats?.ended(Date.now(), Date.now() - sentAt, !signal.aborted && !isClientTimeout(error));
-      if (record !== undefined) {
-        record.upstreams.push(server.id);
-        record.upstreamTimes.push(Date.now() - sentAt);
-      }
+      if (sentAt !== 0) observe(server, sentAt, !signal.aborted && !isClientTimeout(error), stats, record);
       if (counts) pool.ended(server);
       if (signal.aborted) return via.clientClosed();
       // The client's own failures are never the server's: a stalled body is
@@ -356,6 +348,16 @@ async function forward<A extends Answer>(proxy: Proxy, client: Client, env: unkn
   }
   if (held !== undefined) return via.pass(held, pool, undefined, false, proxy.responseBuffer);
   return via.failed(pool.name, failure);
+}
+
+/** One exchange's end, for the status page's figures and the access log's line. */
+function observe(server: UpstreamServer, sentAt: number, failed: boolean, stats: ServerStats | undefined, record: AccessRecord | undefined): void {
+  const now = Date.now();
+  stats?.ended(now, now - sentAt, failed);
+  if (record !== undefined) {
+    record.upstreams.push(server.id);
+    record.upstreamTimes.push(now - sentAt);
+  }
 }
 
 /** Whether a request that failed with `error` goes on to the next server. */

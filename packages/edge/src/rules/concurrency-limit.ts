@@ -1,3 +1,5 @@
+import { compileLimitKey, type LimitKey } from './_limit-key.ts';
+
 /**
  * Requests a client may have in flight at once (nginx's `limit_conn`),
  * counted until each answer's body has gone; one more gets 429 with
@@ -6,7 +8,7 @@
 export interface ConcurrencyRules {
   readonly max: number;
   /** What the count is kept per: the client's address (the default), or a request header's value. */
-  readonly key?: 'client-address' | { readonly header: string };
+  readonly key?: LimitKey;
   /** Routes with the same zone share counts. Defaults to the route's location. */
   readonly zone?: string;
 }
@@ -21,11 +23,11 @@ export function compileConcurrency(
 ): (headers: { get(name: string): string | null }, address: string | undefined) => Response | (() => void) | undefined {
   const { max, key = 'client-address' } = rules;
   if (!Number.isInteger(max) || max < 1) fail(`concurrency.max is a count ≥ 1, not ${JSON.stringify(max)}`);
-  const header = key === 'client-address' ? undefined : typeof key === 'object' && key !== null && typeof key.header === 'string' ? key.header.toLowerCase() : fail(`concurrency.key is 'client-address' or { header }, not ${JSON.stringify(key)}`);
+  const keyOf = compileLimitKey(key, 'concurrency', fail);
   const name = rules.zone ?? zone;
   return (headers, address) => {
-    const value = header === undefined ? address : (headers.get(header) ?? undefined);
-    if (value === undefined || value === '') return undefined;
+    const value = keyOf(headers, address);
+    if (value === undefined) return undefined;
     const counted = `${name} ${value}`;
     const now = inFlight.get(counted) ?? 0;
     if (now >= max) {

@@ -1,3 +1,5 @@
+import { compileLimitKey, type LimitKey } from './_limit-key.ts';
+
 /**
  * Requests a client may make (nginx's `limit_req`): a token bucket per key
  * that holds `burst + 1` tokens and gains `rate` a second; a request takes
@@ -9,7 +11,7 @@ export interface RateLimitRules {
   /** Requests beyond the rate that may come at once (nginx's `burst … nodelay`). Defaults to 0. */
   readonly burst?: number;
   /** What a limit is kept per: the client's address (the default), or a request header's value (an API key). */
-  readonly key?: 'client-address' | { readonly header: string };
+  readonly key?: LimitKey;
   /**
    * Where the buckets live. Defaults to this process's or isolate's memory
    * ({@link memoryRateLimitStore}); on Node, `redisRateLimitStore` of
@@ -77,7 +79,7 @@ export function compileRateLimit(
   const { rate, burst = 0, key = 'client-address' } = rules;
   if (typeof rate !== 'number' || !(rate > 0) || !Number.isFinite(rate)) fail(`rateLimit.rate is requests a second (> 0), not ${JSON.stringify(rate)}`);
   if (!Number.isInteger(burst) || burst < 0) fail(`rateLimit.burst is a count ≥ 0, not ${JSON.stringify(burst)}`);
-  const header = key === 'client-address' ? undefined : typeof key === 'object' && key !== null && typeof key.header === 'string' ? key.header.toLowerCase() : fail(`rateLimit.key is 'client-address' or { header }, not ${JSON.stringify(key)}`);
+  const keyOf = compileLimitKey(key, 'rateLimit', fail);
   const store = rules.store ?? (defaultStore ??= memoryRateLimitStore());
   const name = rules.zone ?? zone;
   const refuse = (decision: RateLimitDecision): Response | undefined =>
@@ -85,9 +87,8 @@ export function compileRateLimit(
       ? undefined
       : new Response('Too Many Requests\n', { status: 429, headers: { 'retry-after': String(decision.retryAfter), 'content-type': 'text/plain; charset=utf-8' } });
   return (headers, address) => {
-    const value = header === undefined ? address : (headers.get(header) ?? undefined);
-    // Without a key there is nothing to count by: nginx does not limit such requests either.
-    if (value === undefined || value === '') return undefined;
+    const value = keyOf(headers, address);
+    if (value === undefined) return undefined;
     const decision = store.take(`${name} ${value}`, rate, burst);
     return decision instanceof Promise ? decision.then(refuse) : refuse(decision);
   };

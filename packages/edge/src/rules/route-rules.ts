@@ -222,6 +222,51 @@ export function compileRules(levels: readonly (RouteRules | undefined)[], where:
     return { request: new Request(request, { body: request.body.pipeThrough(limit.stream), duplex: 'half' } as RequestInit), cut: limit.cut };
   };
 
+  /** An answer with the rules' fields on it, and 413 for a body cut at the limit. */
+  const withRules = (request: Request, answer: Promise<Response> | Response, cut: (() => boolean) | undefined): Promise<Response> | Response => {
+    const url = request.url;
+    if (added.length === 0 && hsts === undefined && maxBodySize === undefined && crossOrigin === undefined) return answer;
+    const origin = crossOrigin === undefined ? undefined : request.headers.get('origin');
+    const decorate = (response: Response): Response => {
+      // The body was cut at the limit, and the route answered anyway (a
+      // server that answered on what it got, or a pipe that ended the
+      // body where it was cut): the answer was to a body the client did
+      // not send.
+      if (cut?.() === true && response.status !== 413) {
+        response.body?.cancel().catch(() => {});
+        return decorate(refuse(413, 'Content Too Large'));
+      }
+      const fields: (readonly [string, string])[] = [...added];
+      if (hsts !== undefined && url.startsWith('https://')) fields.push(['strict-transport-security', hsts]);
+      // A preflight's answer has its own.
+      if (crossOrigin !== undefined && !response.headers.has('access-control-allow-methods')) fields.push(...crossOrigin.answerFields(origin ?? null));
+      // An upgraded answer (a WebSocket's 101) carries its socket: it goes as it is.
+      if (response.status === 101 || fields.length === 0) return response;
+      const set = (target: Headers): void => {
+        for (const [name, value] of fields) {
+          // Vary lists what the answer depends on: a name is added to it, never put in its place.
+          const had = name === 'vary' ? target.get('vary') : null;
+          target.set(name, had === null || had.toLowerCase().split(/\s*,\s*/).includes(value.toLowerCase()) ? (had ?? value) : `${had}, ${value}`);
+        }
+      };
+      try {
+        set(response.headers);
+        return response;
+      } catch {
+        // A fetched response's fields may be immutable (Workers): copy it once.
+        const copy = new Response(response.body, response);
+        set(copy.headers);
+        return copy;
+      }
+    };
+    const tooLarge = (error: unknown): Response => {
+      if ((error as { name?: unknown })?.name === 'BodyTooLargeError') return decorate(refuse(413, 'Content Too Large'));
+      throw error;
+    };
+    if (answer instanceof Response) return decorate(answer);
+    return answer.then(decorate, tooLarge);
+  };
+
   return {
     changesAnswers:
       added.length > 0 || hsts !== undefined || maxBodySize !== undefined || crossOrigin !== undefined || authorize !== undefined || limited !== undefined || counted !== undefined,
@@ -252,7 +297,6 @@ export function compileRules(levels: readonly (RouteRules | undefined)[], where:
       return overLimit;
     },
     finish(request, answer, cut, release) {
-      const url = request.url;
       if (release !== undefined) {
         // The share ends with the answer's body, or at once when there is none to wait for.
         const ending = (response: Response): Response => {
@@ -262,7 +306,7 @@ export function compileRules(levels: readonly (RouteRules | undefined)[], where:
           }
           return new Response(watchEnd(response.body, release), response);
         };
-        const decorated = this.finish(request, answer, cut);
+        const decorated = withRules(request, answer, cut);
         return decorated instanceof Promise
           ? decorated.then(ending, (error: unknown) => {
               release();
@@ -270,46 +314,7 @@ export function compileRules(levels: readonly (RouteRules | undefined)[], where:
             })
           : ending(decorated);
       }
-      if (added.length === 0 && hsts === undefined && maxBodySize === undefined && crossOrigin === undefined) return answer;
-      const origin = crossOrigin === undefined ? undefined : request.headers.get('origin');
-      const decorate = (response: Response): Response => {
-        // The body was cut at the limit, and the route answered anyway (a
-        // server that answered on what it got, or a pipe that ended the
-        // body where it was cut): the answer was to a body the client did
-        // not send.
-        if (cut?.() === true && response.status !== 413) {
-          response.body?.cancel().catch(() => {});
-          return decorate(refuse(413, 'Content Too Large'));
-        }
-        const fields: (readonly [string, string])[] = [...added];
-        if (hsts !== undefined && url.startsWith('https://')) fields.push(['strict-transport-security', hsts]);
-        // A preflight's answer has its own.
-        if (crossOrigin !== undefined && !response.headers.has('access-control-allow-methods')) fields.push(...crossOrigin.answerFields(origin ?? null));
-        // An upgraded answer (a WebSocket's 101) carries its socket: it goes as it is.
-        if (response.status === 101 || fields.length === 0) return response;
-        const set = (target: Headers): void => {
-          for (const [name, value] of fields) {
-            // Vary lists what the answer depends on: a name is added to it, never put in its place.
-            const had = name === 'vary' ? target.get('vary') : null;
-            target.set(name, had === null || had.toLowerCase().split(/\s*,\s*/).includes(value.toLowerCase()) ? (had ?? value) : `${had}, ${value}`);
-          }
-        };
-        try {
-          set(response.headers);
-          return response;
-        } catch {
-          // A fetched response's fields may be immutable (Workers): copy it once.
-          const copy = new Response(response.body, response);
-          set(copy.headers);
-          return copy;
-        }
-      };
-      const tooLarge = (error: unknown): Response => {
-        if ((error as { name?: unknown })?.name === 'BodyTooLargeError') return decorate(refuse(413, 'Content Too Large'));
-        throw error;
-      };
-      if (answer instanceof Response) return decorate(answer);
-      return answer.then(decorate, tooLarge);
+      return withRules(request, answer, cut);
     },
   };
 }
