@@ -91,11 +91,26 @@ export function request(server: Listening, path: string, method = 'GET', headers
   });
 }
 
-/** A port free now on 127.0.0.1, for a process under test that must be told one before it starts. */
+/**
+ * A port free now on 127.0.0.1, for a process under test that must be
+ * told one before it starts. It is taken below Linux's ephemeral range
+ * (32768–60999): a port the kernel hands out for port 0 can be given
+ * again as the local port of any outgoing connection before the process
+ * under test binds it ("already in use" under load). Each candidate is
+ * checked by binding it.
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  for (let attempt = 0; ; attempt++) {
+    const port = 24_000 + Math.floor(Math.random() * 8_000);
+    const server = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (bound) {
+      await new Promise((resolve) => server.close(resolve));
+      return port;
+    }
+    if (attempt >= 50) throw new Error('freePort: no free port found between 24000 and 32000');
+  }
 }

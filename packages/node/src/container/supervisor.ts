@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { stat } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -162,15 +162,26 @@ function positiveNumber(name: string, value: number): number {
   return value;
 }
 
-function freePort(hostname: string): Promise<number> {
-  return new Promise((resolvePort, reject) => {
+/**
+ * A port for `port: 0`, free now, that the workers bind after. It is taken
+ * below Linux's ephemeral range (32768–60999): a port the kernel hands out
+ * for port 0 may be given again, before the workers bind it, as the local
+ * port of any outgoing connection. Each candidate is checked by binding it.
+ */
+async function freePort(hostname: string): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const port = 24_000 + Math.floor(Math.random() * 8_000);
     const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, hostname, () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolvePort(port));
+    const bound = await new Promise<boolean>((resolve, reject) => {
+      probe.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? resolve(false) : reject(error)));
+      probe.listen(port, hostname, () => resolve(true));
     });
-  });
+    if (bound) {
+      await new Promise((resolve) => probe.close(resolve));
+      return port;
+    }
+    if (attempt >= 50) throw new Error('no free port between 24000 and 32000');
+  }
 }
 
 /** A place for one worker: it keeps its number and restart count across replacements. */
