@@ -16,6 +16,10 @@ export { addressMatcher, type AccessRule } from './rules/client-access.ts';
 export type { AccessLogConfig } from './access-log/access-log.ts';
 export type { StatusPageConfig } from './status/status-page.ts';
 
+// the proxy cache and its stores
+export { isResponseHead, type CacheEntry, type CacheStore, type StoredResponseHead, type VariantsHead } from './cache/cache-store.ts';
+export { memoryCacheStore, type MemoryCacheStore, type MemoryCacheStoreOptions } from './cache/memory-cache-store.ts';
+
 // proxy and upstream pools
 export { createProxy, proxy, type ProxyApp } from './proxy/proxy.ts';
 export type { ProxyOptions } from './proxy/proxy-options.ts';
