@@ -1,7 +1,7 @@
 import type { Asset, AssetBody, AssetStore, ByteRange } from './asset-store.ts';
 import { negotiateEncoding } from './_accept-encoding.ts';
 import { defaultCacheControl } from './cache-control.ts';
-import { matchesEtag, parseHttpDate, seconds } from './_conditional.ts';
+import { evaluatePreconditions, ifRangeHolds, parseHttpDate, seconds } from './_conditional.ts';
 import { contentTypes, isCompressible } from './_content-type.ts';
 import { readRange } from './_range.ts';
 import { isStorePath } from './safe-path.ts';
@@ -577,48 +577,6 @@ function wholeHeaders(prepared: Prepared, encoding: PrecompressedEncoding | unde
   return new Headers(wholeFields(prepared, encoding, vary, size));
 }
 const ALLOW = 'GET, HEAD';
-
-/**
- * RFC 9110 §13.2.2, for GET and HEAD: If-Match, else If-Unmodified-Since
- * (412 when it fails); then If-None-Match, else If-Modified-Since (304
- * when the client's copy is current).
- */
-function evaluatePreconditions(headers: FieldReader, prepared: Prepared): 200 | 304 | 412 {
-  const ifMatch = headers.get('if-match');
-  if (ifMatch !== null) {
-    if (!matchesEtag(ifMatch, prepared.etag, false)) return 412;
-  } else if (prepared.modifiedSeconds !== undefined) {
-    const ifUnmodifiedSince = headers.get('if-unmodified-since');
-    if (ifUnmodifiedSince !== null) {
-      const since = parseHttpDate(ifUnmodifiedSince);
-      if (!Number.isNaN(since) && prepared.modifiedSeconds > seconds(since)) return 412;
-    }
-  }
-  const ifNoneMatch = headers.get('if-none-match');
-  if (ifNoneMatch !== null) return matchesEtag(ifNoneMatch, prepared.etag, true) ? 304 : 200;
-  if (prepared.modifiedSeconds !== undefined) {
-    const ifModifiedSince = headers.get('if-modified-since');
-    if (ifModifiedSince !== null) {
-      const since = parseHttpDate(ifModifiedSince);
-      if (!Number.isNaN(since) && prepared.modifiedSeconds <= seconds(since)) return 304;
-    }
-  }
-  return 200;
-}
-
-/**
- * Whether a `Range` applies under `If-Range` (RFC 9110 §13.1.5): always
- * without one; with an entity tag, when it is strong and ours; with a
- * date, when it is exactly our Last-Modified.
- */
-function ifRangeHolds(ifRange: string | null, prepared: Prepared): boolean {
-  if (ifRange === null) return true;
-  const value = ifRange.trim();
-  if (value.startsWith('"') || value.startsWith('W/')) return value.startsWith('"') && matchesEtag(value, prepared.etag, false);
-  if (prepared.modifiedSeconds === undefined) return false;
-  const date = parseHttpDate(value);
-  return !Number.isNaN(date) && seconds(date) === prepared.modifiedSeconds;
-}
 
 /** Whether `Accept` names `text/html` with a weight above 0. */
 function acceptsHtml(accept: string | null): boolean {
