@@ -7,6 +7,8 @@ import type { EdgeConfig, ProxyRoute, Route, Routes, StaticRoute } from './edge-
 import { accessRecordOf, compileAccessLog, trackAccess } from './access-log/access-log.ts';
 import { createProxy, type ProxyApp } from './proxy/proxy.ts';
 import { compileStatusPage } from './status/status-page.ts';
+import type { CacheStats } from './cache/cache-stats.ts';
+import { httpCache } from './cache/http-cache.ts';
 import { compileRules, type CompiledRules, type Passed, type RouteRules } from './rules/route-rules.ts';
 import { safePath } from './static/safe-path.ts';
 import { createStaticHandler, type FilePlan, type FileRequestHead } from './static/static-handler.ts';
@@ -117,7 +119,8 @@ function compileEdge<Env>(config: EdgeConfig<Env>): CompiledEdge<Env> {
   for (const [name, pool] of Object.entries(config.pools ?? {})) {
     pools.set(name, pool instanceof Pool ? pool : createPool({ name, ...pool }));
   }
-  const shared: Shared<Env> = { config, pools };
+  const caches = new Map<string, CacheStats>();
+  const shared: Shared<Env> = { config, pools, caches };
   const names = new ServerNames(
     sites.map((site) => ({
       names: typeof site.serverName === 'string' ? [site.serverName] : site.serverName,
@@ -146,7 +149,7 @@ function compileEdge<Env>(config: EdgeConfig<Env>): CompiledEdge<Env> {
     return routed;
   };
   const log = config.accessLog === undefined ? undefined : compileAccessLog(config.accessLog);
-  const status = config.status === undefined ? undefined : { path: config.status.path, page: compileStatusPage(config.status, pools) };
+  const status = config.status === undefined ? undefined : { path: config.status.path, page: compileStatusPage(config.status, pools, caches) };
   return {
     checked: [...pools.values()].filter((pool) => pool.healthCheck !== undefined),
     transport: config.transport,
@@ -191,6 +194,8 @@ function compileEdge<Env>(config: EdgeConfig<Env>): CompiledEdge<Env> {
 interface Shared<Env> {
   readonly config: EdgeConfig<Env>;
   readonly pools: ReadonlyMap<string, Pool>;
+  /** The cached routes' counts, by location, for the status page. */
+  readonly caches: Map<string, CacheStats>;
 }
 
 function compileRoutes<Env>(routes: Routes<Env>, config: Shared<Env>, siteRules: RouteRules | undefined): LocationTable<CompiledRoute<Env>> {
@@ -342,6 +347,8 @@ function proxyTo<Env>(pattern: string, route: ProxyRoute, shared: Shared<Env>): 
     );
   }
   const { pool: _pool, ...options } = route;
+  // Compiled here first, so that a mistake in it names the location.
+  if (route.cache !== undefined) shared.caches.set(pattern, httpCache(route.cache, `location "${pattern}"`).stats);
   return createProxy<Env>(pool, { ...options, transport: shared.config.transport });
 }
 

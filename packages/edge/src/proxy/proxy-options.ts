@@ -1,3 +1,4 @@
+import type { CacheRules } from '../cache/cache-rules.ts';
 import type { Transport } from '../upstream/transport.ts';
 
 /** How {@link createProxy} and {@link proxy} forward requests to a pool. */
@@ -56,4 +57,9 @@ export interface ProxyOptions {
    * client, as server-sent events, large downloads and uploads want.
    */
   readonly buffering?: { readonly request?: number; readonly response?: number };
+  /**
+   * Keep the pool's answers and serve them again (nginx's `proxy_cache`),
+   * by HTTP's caching rules: see {@link CacheRules}. Off unless given.
+   */
+  readonly cache?: CacheRules;
 }

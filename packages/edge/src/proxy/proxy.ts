@@ -25,6 +25,7 @@ import { readAhead, readAheadOfClient, streamOf } from './_buffering.ts';
 import { type ServerStats, statsOf } from '../status/server-stats.ts';
 import { isIdempotent } from './idempotent.ts';
 import type { ProxyOptions } from './proxy-options.ts';
+import { httpCache } from '../cache/http-cache.ts';
 
 /** A proxy's options, checked once. */
 interface Proxy {
@@ -108,6 +109,14 @@ export type ProxyApp<Env> = App<Env> & AnswersHeads<Env>;
  */
 export function createProxy<Env = {}>(pool: Pool, options: ProxyOptions = {}): ProxyApp<Env> {
   const compiled = compile(pool, options);
+  if (options.cache !== undefined) {
+    const cache = httpCache(options.cache, `pool "${pool.name}"`);
+    return {
+      fetch: (request, env, ctx) => cache.handle(request, ctx, (sent) => forward(compiled, sent, env, ctx, RESPONSES)),
+      // Answers come from the cache's store, or through it: always with a Request.
+      [ANSWER_HEAD]: () => undefined,
+    };
+  }
   return {
     fetch: (request, env, ctx) => forward(compiled, request, env, ctx, RESPONSES),
     [ANSWER_HEAD]: compiled.answersHeads ? (head, env, ctx) => forward(compiled, head, env, ctx, ANSWERS) : () => undefined,
@@ -173,7 +182,10 @@ export function proxy(request: Request, pool: Pool, options?: ProxyOptions, env?
   if (forPool === undefined) compiledByPool.set(pool, (forPool = new WeakMap()));
   let compiled = forPool.get(given);
   if (compiled === undefined) forPool.set(given, (compiled = compile(pool, given)));
-  return forward(compiled, request, env, ctx ?? standaloneContext(), RESPONSES);
+  const context = ctx ?? standaloneContext();
+  const proxy = compiled;
+  if (given.cache !== undefined) return httpCache(given.cache, `pool "${pool.name}"`).handle(request, context, (sent) => forward(proxy, sent, env, context, RESPONSES));
+  return forward(compiled, request, env, context, RESPONSES);
 }
 
 function compile(pool: Pool, options: ProxyOptions): Proxy {

@@ -1,7 +1,7 @@
 import type { Asset, AssetBody, AssetStore, ByteRange } from './asset-store.ts';
 import { negotiateEncoding } from './_accept-encoding.ts';
 import { defaultCacheControl } from './cache-control.ts';
-import { evaluatePreconditions, ifRangeHolds, parseHttpDate, seconds } from './_conditional.ts';
+import { evaluatePreconditions, ifRangeHolds, seconds } from './_conditional.ts';
 import { contentTypes, isCompressible } from './_content-type.ts';
 import { readRange } from './_range.ts';
 import { isStorePath } from './safe-path.ts';

@@ -35,6 +35,6 @@ describe('status page', () => {
   });
 
   it('is never left unguarded', () => {
-    expect(() => defineEdge({ status: { path: '/_status' }, routes: { '/': { respond: 'x' } } })).toThrow('status: guard the page with access rules, a token, or both');
+    expect(() => defineEdge({ status: { path: '/_status' }, routes: { '/': { respond: 'x' } } })).toThrow('status: guard it with access rules, a token, or both');
   });
 });

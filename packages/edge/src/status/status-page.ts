@@ -1,30 +1,31 @@
 import type { Context } from '@gatehouse/core';
-import { compileAccess } from '../rules/client-access.ts';
+import { compileGuard, forbidden, type Guard } from '../_guard.ts';
 import type { Pool } from '../upstream/pool.ts';
 import { keepStats } from './server-stats.ts';
+import type { CacheStats } from '../cache/cache-stats.ts';
 
 /** The edge's status page: off unless given, and never without a guard. */
-export interface StatusPageConfig {
+export interface StatusPageConfig extends Guard {
   /** Where it answers, e.g. `/_status`. It comes before every route. */
   readonly path: string;
-  /** Who may see it, as a route's `access` (`['allow 10.0.0.0/8', 'deny all']`). */
-  readonly access?: readonly string[];
-  /** A secret to give as `?token=` or `Authorization: Bearer`. */
-  readonly token?: string;
 }
 
 /**
  * The status page of an edge's pools: each server's state (down as the
  * pool's health store says), requests in flight, requests a second, error
- * rate over the last minute and latency percentiles. HTML that updates
+ * rate over the last minute and latency percentiles; and each cached
+ * route's answers by cache status, with its hit ratio. HTML that updates
  * itself every second, or JSON (`?format=json`, or `Accept:
  * application/json`) for scripts.
  */
-export function compileStatusPage(config: StatusPageConfig, pools: ReadonlyMap<string, Pool>): (request: Request, ctx: Context) => Response {
-  const { path, access, token } = config;
+export function compileStatusPage(
+  config: StatusPageConfig,
+  pools: ReadonlyMap<string, Pool>,
+  caches: ReadonlyMap<string, CacheStats>,
+): (request: Request, ctx: Context) => Response {
+  const { path } = config;
   if (typeof path !== 'string' || !path.startsWith('/')) throw new Error(`status.path is a path like "/_status", not ${JSON.stringify(path)}`);
-  if (access === undefined && token === undefined) throw new Error('status: guard the page with access rules, a token, or both');
-  const allowed = access === undefined ? undefined : compileAccess(access);
+  const allowed = compileGuard(config, 'status');
   for (const pool of pools.values()) for (const server of pool.servers) keepStats(server);
 
   const snapshot = (): object => {
@@ -49,17 +50,14 @@ export function compileStatusPage(config: StatusPageConfig, pools: ReadonlyMap<s
           }),
         };
       }),
-      // No cache yet: its hit ratio comes with it.
-      cache: null,
+      // Counted per process or isolate, like the servers' figures.
+      caches: [...caches].map(([route, stats]) => ({ route, ...stats.summary() })),
     };
   };
 
   return (request, ctx) => {
+    if (!allowed(request, ctx)) return forbidden();
     const url = new URL(request.url);
-    const given = url.searchParams.get('token') ?? /^Bearer\s+(.+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
-    if ((allowed !== undefined && !allowed(ctx.clientAddress)) || (token !== undefined && given !== token)) {
-      return new Response('Forbidden\n', { status: 403, headers: { 'content-type': 'text/plain; charset=utf-8' } });
-    }
     const json = url.searchParams.get('format') === 'json' || (request.headers.get('accept') ?? '').includes('application/json');
     if (json) return Response.json(snapshot(), { headers: { 'cache-control': 'no-store' } });
     return new Response(PAGE, { headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' } });
@@ -86,6 +84,7 @@ const PAGE = `<!doctype html>
 <h1>Edge status</h1>
 <p id="updated">loading…</p>
 <div id="pools"></div>
+<div id="caches"></div>
 <script>
 const query = new URLSearchParams(location.search);
 query.set('format', 'json');
@@ -102,6 +101,12 @@ async function refresh() {
         '</td><td>' + server.inFlight + '</td><td>' + server.rps + '</td><td>' + (server.errorRate === null ? '–' : (server.errorRate * 100).toFixed(1) + ' %') +
         '</td><td>' + cell(server.p50, ' ms') + '</td><td>' + cell(server.p95, ' ms') + '</td><td>' + cell(server.p99, ' ms') + '</td></tr>').join('') +
       '</table>').join('');
+    document.getElementById('caches').innerHTML = status.caches.length === 0 ? '' :
+      '<h2>cache</h2><table><tr><th>route</th><th>hit ratio</th><th>HIT</th><th>MISS</th><th>EXPIRED</th><th>REVALIDATED</th><th>UPDATING</th><th>STALE</th><th>BYPASS</th></tr>' +
+      status.caches.map((cache) =>
+        '<tr data-cache="' + esc(cache.route) + '"><td>' + esc(cache.route) + '</td><td class="ratio">' + (cache.hitRatio === null ? '–' : (cache.hitRatio * 100).toFixed(1) + ' %') + '</td>' +
+        ['HIT', 'MISS', 'EXPIRED', 'REVALIDATED', 'UPDATING', 'STALE', 'BYPASS'].map((name) => '<td>' + cache.counts[name] + '</td>').join('') + '</tr>').join('') +
+      '</table>';
   } catch (error) {
     document.getElementById('updated').textContent = 'could not update: ' + error;
   }
