@@ -150,6 +150,8 @@ describe('Vary (RFC 9111 §4.1)', () => {
       key: (request) => new URL(request.url).pathname,
     });
     expect((await origin.send('/a', { headers: { 'accept-language': 'fr' } })).body).toBe('lang fr');
+    // A later variant joins the first one's Vary record rather than replacing it.
+    tick(1);
     expect(await origin.send('/a', { headers: { 'accept-language': 'en' } })).toMatchObject({ cache: 'MISS', body: 'lang en' });
     expect(await origin.send('/a', { headers: { 'accept-language': 'fr' } })).toMatchObject({ cache: 'HIT', body: 'lang fr' });
     expect(await origin.send('/a', { headers: { 'accept-language': 'en' } })).toMatchObject({ cache: 'HIT', body: 'lang en' });

@@ -23,6 +23,14 @@ interface Found {
   readonly storeKey: string;
 }
 
+/** What the store holds for a request: its response, and its key's Vary record. */
+interface Looked {
+  readonly found: Found | undefined;
+  readonly variants: VariantsHead | undefined;
+}
+
+const NOTHING: Looked = { found: undefined, variants: undefined };
+
 /** Request fields the cache answers itself from a stored response: they never go to the origin on its behalf. */
 const ANSWERED_HERE = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range', 'range'];
 /** Errors a stale response may stand in for (RFC 5861 §4). */
@@ -99,15 +107,16 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
     if (work instanceof Promise) ctx.waitUntil(work.catch(warn));
   };
 
-  /** The stored response for `request`, through its key's Vary record when it has one. */
-  const lookup = async (key: string, request: Request): Promise<Found | undefined> => {
+  /** The stored response for `request`, through its key's Vary record when it has one (also given: a new variant joins it). */
+  const lookup = async (key: string, request: Request): Promise<Looked> => {
     const top = await get(key);
-    if (top === undefined) return undefined;
-    if (isResponseHead(top.head)) return { head: top.head, body: top.body, storeKey: key };
-    const storeKey = variantKey(key, top.head, request.headers);
+    if (top === undefined) return NOTHING;
+    if (isResponseHead(top.head)) return { found: { head: top.head, body: top.body, storeKey: key }, variants: undefined };
+    const variants = top.head;
+    const storeKey = variantKey(key, variants, request.headers);
     const variant = await get(storeKey);
-    if (variant === undefined || !isResponseHead(variant.head) || !sameVariant(variant.head, request.headers)) return undefined;
-    return { head: variant.head, body: variant.body, storeKey };
+    if (variant === undefined || !isResponseHead(variant.head) || !sameVariant(variant.head, request.headers)) return { found: undefined, variants };
+    return { found: { head: variant.head, body: variant.body, storeKey }, variants };
   };
 
   const mark = (request: Request, response: Response, status: CacheStatus): Response => {
@@ -229,10 +238,11 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
     request: Request,
     ctx: Context,
     origin: (request: Request) => Promise<Response>,
-    stale: Found | undefined,
+    looked: Looked,
     lead: boolean,
     background: boolean,
   ): Promise<Response> => {
+    const stale = looked.found;
     let done!: (found: Found | undefined) => void;
     if (lead) pending.set(key, new Promise<Found | undefined>((resolve) => (done = resolve)));
     let result: Found | undefined;
@@ -252,7 +262,7 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
         await response.body?.cancel();
         const head = freshened(stale.head, response.headers, requestTime, now, statusHeader);
         result = { head, body: stale.body, storeKey: stale.storeKey };
-        keepEntry(ctx, key, request, head, stale.body, undefined, now);
+        keepEntry(ctx, key, request, head, stale.body, looked.variants, now);
         return serve(result, request, 'REVALIDATED', now);
       }
       if (stale !== undefined && STALE_FOR.has(response.status) && mayServeStale(stale.head, 'stale-if-error', staleIfError, now, settings)) {
@@ -269,7 +279,7 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
         return mark(request, asAsked(request, new Response(read, response)), status);
       }
       result = { head, body: read, storeKey: key };
-      keepEntry(ctx, key, request, head, read, undefined, now);
+      keepEntry(ctx, key, request, head, read, looked.variants, now);
       return serve(result, request, status, now);
     } finally {
       if (lead) {
@@ -285,13 +295,13 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
     request: Request,
     ctx: Context,
     origin: (request: Request) => Promise<Response>,
-    stale: Found | undefined,
+    looked: Looked,
   ): Promise<Response> => {
     const under = lockTimeout === 0 ? undefined : pending.get(key);
-    if (under === undefined) return fetchAndKeep(key, request, ctx, origin, stale, lockTimeout !== 0, false);
+    if (under === undefined) return fetchAndKeep(key, request, ctx, origin, looked, lockTimeout !== 0, false);
     const fetched = await within(under, lockTimeout);
     if (fetched !== undefined && sameVariant(fetched.head, request.headers)) return serve(fetched, request, 'HIT', Date.now());
-    return fetchAndKeep(key, request, ctx, origin, stale, false, false);
+    return fetchAndKeep(key, request, ctx, origin, looked, false, false);
   };
 
   const purge = async (request: Request, ctx: Context): Promise<Response> => {
@@ -326,11 +336,12 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
       if (request.headers.has('upgrade')) return origin(request);
       if (rules.bypass?.(request) === true) return mark(request, await origin(request), 'BYPASS');
       const key = keyOf(request);
-      const found = await lookup(key, request);
+      const looked = await lookup(key, request);
+      const found = looked.found;
       if (found === undefined) {
         // A range of something not kept is the origin's to cut: it is not kept whole for it.
         if (request.headers.has('range')) return mark(request, await origin(request), 'MISS');
-        return fetchOnce(key, request, ctx, origin, undefined);
+        return fetchOnce(key, request, ctx, origin, looked);
       }
       const now = Date.now();
       const directives = parseDirectives(fieldOf(found.head, 'cache-control'));
@@ -343,7 +354,7 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
           const refresh = new Request(request.url, { method: 'GET', headers: request.headers });
           unseen.add(refresh);
           ctx.waitUntil(
-            fetchAndKeep(key, refresh, ctx, origin, found, true, true).then(
+            fetchAndKeep(key, refresh, ctx, origin, looked, true, true).then(
               (response) => response.body?.cancel(),
               (error: unknown) => warn(error),
             ),
@@ -351,7 +362,7 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
         }
         return serve(found, request, 'UPDATING', now);
       }
-      return fetchOnce(key, request, ctx, origin, found);
+      return fetchOnce(key, request, ctx, origin, looked);
     },
   };
 }
