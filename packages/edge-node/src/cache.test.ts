@@ -109,6 +109,26 @@ describe('the proxy cache over real sockets', () => {
     expect(await get('/variant', { 'x-variant': 'attacker' })).toMatchObject({ cache: 'HIT', body: 'variant attacker' });
   });
 
+  it('a hit has the stored fields with its Age, for GET and HEAD; conditionals and ranges too', async () => {
+    const first = await fetch(`${edgeUrl}/fields`);
+    const body = await first.text();
+    const hit = await fetch(`${edgeUrl}/fields`);
+    expect(hit.headers.get('x-cache-status')).toBe('HIT');
+    expect(hit.headers.get('content-type')).toBe('text/plain');
+    expect(hit.headers.get('cache-control')).toBe('max-age=600');
+    expect(hit.headers.get('age')).toMatch(/^\d+$/);
+    expect(hit.headers.get('content-length')).toBe(String(body.length));
+    expect(await hit.text()).toBe(body);
+    const head = await fetch(`${edgeUrl}/fields`, { method: 'HEAD' });
+    expect(head.headers.get('content-length')).toBe(String(body.length));
+    expect(head.headers.get('x-cache-status')).toBe('HIT');
+    expect(await head.text()).toBe('');
+    const part = await fetch(`${edgeUrl}/fields`, { headers: { range: 'bytes=0-4' } });
+    expect(part.status).toBe(206);
+    expect(await part.text()).toBe(body.slice(0, 5));
+    expect(hits.get('/fields')).toBe(1);
+  });
+
   it('PURGE by the token drops the page; the status page counts hits and misses', async () => {
     await get('/plain');
     expect((await get('/plain')).cache).toBe('HIT');

@@ -1,4 +1,4 @@
-import { type Context, staysOnConnection } from '@gatehouse/core';
+import { type Context, type HeadAnswer, type RequestHead, staysOnConnection } from '@gatehouse/core';
 import { compileGuard, forbidden } from '../_guard.ts';
 import { accessRecordOf, trackAccess } from '../access-log/access-log.ts';
 import { evaluatePreconditions, ifRangeHolds, parseHttpDate, seconds, type Validators } from '../static/_conditional.ts';
@@ -12,8 +12,18 @@ import { currentAge, fieldOf, freshnessLifetime, type FreshnessSettings, HEURIST
 /** A cache compiled from its rules: it answers a request from its store or through `origin`. */
 export interface HttpCache {
   handle(request: Request, ctx: Context, origin: (request: Request) => Promise<Response>): Promise<Response>;
+  /**
+   * A fresh hit answered from the request head alone (no Request, no
+   * Response), or undefined: then `handle` answers. Only for the default
+   * key and no `bypass` (both take a Request), a store that answers at
+   * once (the memory store), and a GET or HEAD with no conditional or range.
+   */
+  answerHead(head: RequestHead): HeadAnswer | undefined;
   readonly stats: CacheStats;
 }
+
+/** Request fields that make a hit more than the stored response: the head path leaves them to `handle`. */
+const NOT_FROM_HEAD = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'range', 'upgrade'];
 
 /** A response the store holds, found for a request. */
 interface Found {
@@ -278,8 +288,10 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
         // Too large to keep: it goes through as it comes.
         return mark(request, asAsked(request, new Response(read, response)), status);
       }
-      result = { head, body: read, storeKey: key };
-      keepEntry(ctx, key, request, head, read, looked.variants, now);
+      // A body that came chunked is kept with its length: a HEAD is told it too.
+      const whole = fieldOf(head, 'content-length') === null ? { ...head, headers: [...head.headers, ['content-length', String(read.byteLength)] as const] } : head;
+      result = { head: whole, body: read, storeKey: key };
+      keepEntry(ctx, key, request, whole, read, looked.variants, now);
       return serve(result, request, status, now);
     } finally {
       if (lead) {
@@ -321,8 +333,54 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
     return text(`purged ${key}`);
   };
 
+  /** Whether the store's `get` answers at once; unknown until it is first asked. */
+  let storeAnswersAtOnce: boolean | undefined;
+  const getAtOnce = (key: string): CacheEntry | undefined | false => {
+    if (storeAnswersAtOnce === false) return false;
+    let got: ReturnType<CacheStore['get']>;
+    try {
+      got = store.get(key);
+    } catch {
+      return false;
+    }
+    if (got instanceof Promise) {
+      storeAnswersAtOnce = false;
+      got.catch(ignore);
+      return false;
+    }
+    storeAnswersAtOnce = true;
+    return got;
+  };
+  const fromHead = rules.key === undefined && rules.bypass === undefined;
+
   return {
     stats,
+    answerHead(head) {
+      if (!fromHead || (head.method !== 'GET' && head.method !== 'HEAD')) return undefined;
+      const fields = head.headers;
+      for (const name of NOT_FROM_HEAD) if (fields.get(name) !== null) return undefined;
+      const top = getAtOnce(head.url);
+      if (top === false || top === undefined) return undefined;
+      let entry: CacheEntry | undefined | false = top;
+      if (!isResponseHead(top.head)) {
+        entry = getAtOnce(variantKey(head.url, top.head, fields));
+        if (entry === false || entry === undefined) return undefined;
+      }
+      const stored = entry.head;
+      if (!isResponseHead(stored) || !sameVariant(stored, fields)) return undefined;
+      const now = Date.now();
+      const directives = parseDirectives(fieldOf(stored, 'cache-control'));
+      const age = currentAge(stored, now);
+      if (!(age < freshnessLifetime(stored, directives, settings)) || directives.has('no-cache')) return undefined;
+      stats.count('HIT');
+      const record = accessRecordOf(head);
+      if (record !== undefined) record.cache = 'HIT';
+      const flat: string[] = [];
+      for (const [name, value] of stored.headers) if (name !== 'age') flat.push(name, value);
+      flat.push('age', String(Math.floor(age)));
+      if (statusHeader !== undefined) flat.push(statusHeader, 'HIT');
+      return { status: stored.status, headers: flat, body: head.method === 'HEAD' || stored.status === 204 ? null : entry.body };
+    },
     async handle(request, ctx, origin) {
       const method = request.method;
       if (method === 'PURGE' && mayPurge !== undefined) return purge(request, ctx);
@@ -430,7 +488,7 @@ function freshened(head: StoredResponseHead, update: Headers, requestTime: numbe
 }
 
 /** The key a variant is kept under: its key, its Vary record's time (a new record leaves the old variants behind) and the request's values. */
-function variantKey(key: string, record: VariantsHead, headers: Headers): string {
+function variantKey(key: string, record: VariantsHead, headers: { get(name: string): string | null }): string {
   let out = `${key}\n${record.responseTime}`;
   for (const field of record.varies) {
     const value = headers.get(field);
@@ -440,7 +498,7 @@ function variantKey(key: string, record: VariantsHead, headers: Headers): string
 }
 
 /** Whether a request's fields select this stored variant (RFC 9111 §4.1). */
-function sameVariant(head: StoredResponseHead, headers: Headers): boolean {
+function sameVariant(head: StoredResponseHead, headers: { get(name: string): string | null }): boolean {
   const varied = head.varied;
   if (varied === undefined) return true;
   for (const field in varied) if (headers.get(field) !== varied[field]) return false;

@@ -113,8 +113,8 @@ export function createProxy<Env = {}>(pool: Pool, options: ProxyOptions = {}): P
     const cache = httpCache(options.cache, `pool "${pool.name}"`);
     return {
       fetch: (request, env, ctx) => cache.handle(request, ctx, (sent) => forward(compiled, sent, env, ctx, RESPONSES)),
-      // Answers come from the cache's store, or through it: always with a Request.
-      [ANSWER_HEAD]: () => undefined,
+      // A fresh hit from memory needs no Request; the rest goes through `fetch`.
+      [ANSWER_HEAD]: (head) => cache.answerHead(head),
     };
   }
   return {
