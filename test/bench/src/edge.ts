@@ -39,6 +39,8 @@ const SCENARIOS: readonly { name: string; path: string; goal: number; headers?: 
   { name: 'proxy (GET /)', path: '/', goal: 0.6 },
   // nginx buffers by default, as here; the edge's own goal for this row is against its unbuffered proxy (printed below).
   { name: 'proxy buffered', path: '/buffered/', goal: 0.6 },
+  // A 1 KiB page the origin lets caches keep, all hits after the warm-up: the edge's memory store against nginx's proxy_cache.
+  { name: 'cache hit 1 KiB', path: '/cached/page', goal: 0.7 },
   { name: 'static 1 KiB', path: '/static/1k.txt', goal: 0.5 },
   { name: 'static 100 KiB', path: '/static/100k.txt', goal: 0.5 },
   // On-the-fly gzip of a 100 KiB text file: nginx's `gzip on` (level 1) against the edge wrapped in compress() (level 1).
@@ -146,7 +148,7 @@ export async function benchEdge(options: EdgeBenchOptions): Promise<void> {
       for (let round = 0; round < options.rounds; round++) {
         for (const server of servers) {
           if (server.proxyOnly && scenario.path !== '/') continue;
-          if (server.name === BARE && scenario.path === '/buffered/') continue;
+          if (server.name === BARE && (scenario.path === '/buffered/' || scenario.path.startsWith('/cached/'))) continue;
           const gzipping = scenario.gzip === true ? gzipPorts.get(server.name) : undefined;
           if (scenario.gzip === true && gzipping === undefined) continue;
           const load = {
@@ -155,7 +157,14 @@ export async function benchEdge(options: EdgeBenchOptions): Promise<void> {
             cpu: options.loadCpu,
             ...(scenario.headers === undefined ? {} : { headers: scenario.headers }),
           };
-          if (round === 0) await wrk({ ...load, seconds: 1 }); // warm the JIT and the caches up
+          if (round === 0) {
+            await wrk({ ...load, seconds: 1 }); // warm the JIT and the caches up
+            // A cache row measures hits only: both caches must be answering from what they kept.
+            if (scenario.path.startsWith('/cached/')) {
+              const said = (await fetch(load.url)).headers.get('x-cache-status');
+              if (said !== 'HIT') throw new Error(`${server.name} answered ${scenario.path} with X-Cache-Status ${said} after the warm-up, not HIT`);
+            }
+          }
           runs.set(server.name, [...(runs.get(server.name) ?? []), await measure(load, options.seconds, gzipping?.pid ?? server.pid)]);
         }
       }
@@ -349,6 +358,7 @@ events { worker_connections 1024; }
 http {
   access_log off;
   client_body_temp_path ${join(dir, 'client_body')};
+  proxy_cache_path ${join(dir, 'cache')} levels=1:2 keys_zone=pages:10m max_size=64m inactive=60m use_temp_path=off;
   proxy_temp_path ${join(dir, 'proxy')};
   fastcgi_temp_path ${join(dir, 'fastcgi')};
   types { text/plain txt; }
@@ -370,6 +380,13 @@ http {
     listen 127.0.0.1:${port};
     root ${root};
     location ^~ /static/ { }
+    location /cached/ {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_cache pages;
+      add_header X-Cache-Status $upstream_cache_status;
+    }
     location / {
       proxy_pass http://app;
       proxy_http_version 1.1;

@@ -1,4 +1,4 @@
-import { defineEdge } from '@gatehouse/edge';
+import { defineEdge, memoryCacheStore } from '@gatehouse/edge';
 import { serve } from '@gatehouse/node';
 import { folderAssets } from '@gatehouse/edge-node/assets';
 import { compress } from '@gatehouse/edge-node/compress';
@@ -18,6 +18,8 @@ const edge = defineEdge({
     '^~ /static/': { static: true },
     // The same proxy with nginx's default buffering (client body read first, the answer read ahead).
     '/buffered/': { proxy: { pool: 'app', buffering: { request: 1024 * 1024, response: 1024 * 1024 } } },
+    // The same proxy with a cache in memory (nginx: proxy_cache on a keys_zone).
+    '/cached/': { proxy: { pool: 'app', cache: { store: memoryCacheStore() } } },
     '/': { proxy: 'app' },
   },
 });
