@@ -7,3 +7,4 @@
 export { worker, type GatehouseWorker } from './worker.ts';
 export type { CloudflareContext } from './context.ts';
 export { workersRateLimitStore, type RateLimitBinding } from './rate-limit-store.ts';
+export { workersCacheStore, type WorkersCacheStoreOptions } from './cache-store.ts';
