@@ -50,7 +50,7 @@ afterAll(async () => {
   await new Promise((resolve) => origin?.close(resolve));
 });
 
-const get = async (path: string, init: RequestInit = {}) => {
+const get = async (path: string, init: { method?: string; headers?: Record<string, string> } = {}) => {
   const response = await harness.fetch(path, init);
   return { status: response.status, cache: response.headers.get('x-cache-status'), age: response.headers.get('age'), body: await response.text() };
 };
