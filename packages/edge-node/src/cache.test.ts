@@ -10,6 +10,7 @@ import { closeAll, start } from './_test-helpers.ts';
 const hits = new Map<string, number>();
 const origins: Server[] = [];
 let edgeUrl = '';
+const logged: { uri: string; cache: string | null; status: number }[] = [];
 
 async function origin(): Promise<string> {
   const server = createServer((req, res) => {
@@ -48,6 +49,7 @@ beforeAll(async () => {
       pair: { servers: [first!, second!], failTimeout: 60_000 },
     },
     status: { path: '/_status', token: 'look' },
+    accessLog: { format: 'json', write: (line) => void logged.push(JSON.parse(line) as (typeof logged)[number]) },
     routes: {
       '/sie/': { proxy: { pool: 'pair', cache: { store }, onError: () => {} } },
       // The key leaves the query and every field out: Vary still keeps variants apart.
@@ -127,6 +129,9 @@ describe('the proxy cache over real sockets', () => {
     expect(part.status).toBe(206);
     expect(await part.text()).toBe(body.slice(0, 5));
     expect(hits.get('/fields')).toBe(1);
+    // The access log has each answer's cache status, answered from the head (the hits) or not.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(logged.filter((line) => line.uri === '/fields').map((line) => line.cache)).toEqual(['MISS', 'HIT', 'HIT', 'HIT']);
   });
 
   it('PURGE by the token drops the page; the status page counts hits and misses', async () => {
