@@ -570,7 +570,7 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined
   try {
     return await Promise.race([promise, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]);
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
   }
 }
 
