@@ -12,6 +12,7 @@ export { securityHeaders, type HttpsRules, type RouteRules } from './rules/route
 export type { CorsRules } from './rules/cors.ts';
 export { hashPassword, type BasicAuthRules } from './rules/basic-auth.ts';
 export { memoryRateLimitStore, type RateLimitDecision, type RateLimitRules, type RateLimitStore } from './rules/rate-limit.ts';
+export { memoryConcurrencyStore, type ConcurrencyRules, type ConcurrencyStore } from './rules/concurrency-limit.ts';
 export { addressMatcher, type AccessRule } from './rules/client-access.ts';
 export type { AccessLogConfig } from './access-log/access-log.ts';
 export type { StatusPageConfig } from './status/status-page.ts';

@@ -2,7 +2,7 @@ import type { Context } from '@gatehouse/core';
 import { type BasicAuthRules, compileBasicAuth } from './basic-auth.ts';
 import { compileAccess } from './client-access.ts';
 import { type CompiledCors, compileCors, type CorsRules } from './cors.ts';
-import { compileConcurrency, type ConcurrencyRules } from './concurrency-limit.ts';
+import { compileConcurrency, type ConcurrencyRules, type ConcurrencyShare } from './concurrency-limit.ts';
 import { watchEnd } from '../_watch-end.ts';
 import { compileRateLimit, type RateLimitRules } from './rate-limit.ts';
 
@@ -184,7 +184,7 @@ export function compileRules(levels: readonly (RouteRules | undefined)[], where:
 
   let counted: ReturnType<typeof compileConcurrency> | undefined;
   if (concurrency !== undefined) {
-    if (typeof concurrency !== 'object' || concurrency === null) fail('concurrency is { max, key?, zone? }');
+    if (typeof concurrency !== 'object' || concurrency === null) fail('concurrency is { max, key?, store?, zone? }');
     counted = compileConcurrency(concurrency, where, (message) => fail(message));
   }
 
@@ -220,6 +220,13 @@ export function compileRules(levels: readonly (RouteRules | undefined)[], where:
     }
     const limit = bodyLimit(maxBodySize);
     return { request: new Request(request, { body: request.body.pipeThrough(limit.stream), duplex: 'half' } as RequestInit), cut: limit.cut };
+  };
+
+  /** The body limit for a request the concurrency limit counted (or refused): a refusal gives its place back. */
+  const counting = (request: Request, share: ConcurrencyShare): Response | Passed => {
+    if (share instanceof Response) return share;
+    const passed = bounded(request);
+    return share === undefined || passed instanceof Response ? (share?.(), passed) : { ...passed, release: share };
   };
 
   /** An answer with the rules' fields on it, and 413 for a body cut at the limit. */
@@ -282,11 +289,10 @@ export function compileRules(levels: readonly (RouteRules | undefined)[], where:
       const rest = (): Response | Passed | Promise<Response | Passed> => {
         const preflight = crossOrigin?.preflight(request.method, request.headers);
         if (preflight !== undefined) return preflight;
-        const authorized = (): Response | Passed => {
-          const share = counted?.(request.headers, ctx.clientAddress);
-          if (share instanceof Response) return share;
-          const passed = bounded(request);
-          return share === undefined || passed instanceof Response ? (share?.(), passed) : { ...passed, release: share };
+        const authorized = (): Response | Passed | Promise<Response | Passed> => {
+          if (counted === undefined) return bounded(request);
+          const share = counted(request.headers, ctx.clientAddress);
+          return share instanceof Promise ? share.then((settled) => counting(request, settled)) : counting(request, share);
         };
         if (authorize === undefined) return authorized();
         return authorize(request.headers.get('authorization')).then((unauthorized) => unauthorized ?? authorized());
