@@ -1,7 +1,7 @@
 // Rate limits shared through a real redis-server (Debian's, started here):
 // the token bucket against Redis's own clock, and two edge processes that
 // hold one limit between them.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -9,32 +9,20 @@ import { freePort } from '@gatehouse/test-support/sockets';
 import { createClient, type RedisClientType } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from '../_test-helpers.ts';
+import { hasRedisServer, type RedisServer, startRedisServer } from './_test-redis-server.ts';
 import { redisRateLimitStore } from './redis-rate-limit-store.ts';
 
-function hasRedis(): boolean {
-  try {
-    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const REDIS = hasRedis();
-if (!REDIS) console.warn('redis-rate-limit-store.test.ts: no redis-server on this machine (Debian: apt-get install redis-server); its tests are skipped.');
+const REDIS = hasRedisServer('redis-rate-limit-store.test.ts');
 
 describe.skipIf(!REDIS)('redisRateLimitStore against redis-server', () => {
-  let server: ChildProcess;
+  let server: RedisServer;
   let url = '';
   const children: ChildProcess[] = [];
   let client: RedisClientType;
 
   beforeAll(async () => {
-    const port = await freePort();
-    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const lines = createInterface({ input: server.stdout! });
-    await new Promise<void>((resolve) => lines.on('line', (line) => line.includes('Ready to accept connections') && resolve()));
-    url = `redis://127.0.0.1:${port}`;
+    server = await startRedisServer();
+    url = server.url;
     client = createClient({ url }) as RedisClientType;
     await client.connect();
   }, 30_000);
@@ -43,8 +31,7 @@ describe.skipIf(!REDIS)('redisRateLimitStore against redis-server', () => {
     for (const child of children) child.stdin?.end();
     await Promise.all(children.map((child) => (child.exitCode === null ? once(child, 'exit') : undefined)));
     await client?.quit();
-    server?.kill();
-    if (server !== undefined && server.exitCode === null) await once(server, 'exit');
+    await server?.stop();
   }, 30_000);
 
   it('is a token bucket: burst + 1 at once, then refused with the seconds to wait', async () => {
