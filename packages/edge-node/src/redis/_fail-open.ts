@@ -37,6 +37,11 @@ export function send(client: RedisCommands, args: readonly (string | Buffer)[], 
   } catch (error) {
     return Promise.reject(error);
   }
+  return bounded(reply, timeout);
+}
+
+/** `reply`, or a {@link RedisTimeoutError} once `timeout` ms have passed without it. */
+export function bounded<T>(reply: Promise<T>, timeout: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new RedisTimeoutError(timeout)), timeout);

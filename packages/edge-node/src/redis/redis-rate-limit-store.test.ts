@@ -74,4 +74,12 @@ describe.skipIf(!REDIS)('redisRateLimitStore against redis-server', () => {
     expect(await store.take('k', 1, 0)).toEqual({ allowed: true, retryAfter: 0 });
     expect(warnings).toHaveLength(1);
   });
+
+  it('lets requests through when Redis does not answer in time (node-redis queues commands while it reconnects)', async () => {
+    const silent = { eval: () => new Promise(() => {}) };
+    const warnings: unknown[] = [];
+    const store = redisRateLimitStore(silent, { timeout: 50, onError: (error) => warnings.push(error) });
+    expect(await store.take('k', 1, 0)).toEqual({ allowed: true, retryAfter: 0 });
+    expect(warnings.map((error) => (error as Error).name)).toEqual(['RedisTimeoutError']);
+  });
 });

@@ -1,4 +1,5 @@
 import type { RateLimitDecision, RateLimitStore } from '@gatehouse/edge';
+import { bounded, checkTimeout, reporter } from './_fail-open.ts';
 
 /**
  * What the store needs of a Redis client: `EVAL` as the `redis` package
@@ -44,8 +45,9 @@ return {0, math.max(1, math.ceil((1 - tokens) / rate))}
 /**
  * Rate-limit buckets in Redis, shared by every edge process and machine
  * that uses it (pass a connected `redis` client). If Redis cannot be
- * reached the request is let through and the error reported once a
- * minute, as a limit that fails closed would take the site down with it.
+ * reached, or does not answer within `timeout` ms (1000), the request is
+ * let through and the error reported once a minute, as a limit that fails
+ * closed would take the site down with it.
  *
  * @example
  * ```ts
@@ -59,20 +61,15 @@ return {0, math.max(1, math.ceil((1 - tokens) / rate))}
  * })
  * ```
  */
-export function redisRateLimitStore(client: RedisEval, options: { prefix?: string; onError?: (error: unknown) => void } = {}): RateLimitStore {
+export function redisRateLimitStore(client: RedisEval, options: { prefix?: string; timeout?: number; onError?: (error: unknown) => void } = {}): RateLimitStore {
   const prefix = options.prefix ?? 'gatehouse:ratelimit:';
-  let reported = 0;
-  const onError =
-    options.onError ??
-    ((error: unknown) => {
-      if (Date.now() - reported < 60_000) return;
-      reported = Date.now();
-      console.warn(`[gatehouse] rate limit store: Redis failed, letting requests through: ${(error as Error)?.message ?? String(error)}`);
-    });
+  // While node-redis reconnects it queues commands rather than fail them: without a bound, a request would wait for Redis to come back.
+  const timeout = checkTimeout(options.timeout ?? 1000, 'redisRateLimitStore');
+  const onError = reporter('rate limit store', 'letting requests through', options.onError);
   return {
     async take(key, rate, burst): Promise<RateLimitDecision> {
       try {
-        const reply = (await client.eval(TOKEN_BUCKET, { keys: [prefix + key], arguments: [String(rate), String(burst + 1)] })) as [number, number];
+        const reply = (await bounded(client.eval(TOKEN_BUCKET, { keys: [prefix + key], arguments: [String(rate), String(burst + 1)] }), timeout)) as [number, number];
         return { allowed: Number(reply[0]) === 1, retryAfter: Number(reply[1]) };
       } catch (error) {
         onError(error);
