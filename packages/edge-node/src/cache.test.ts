@@ -77,9 +77,10 @@ describe('the proxy cache over real sockets', () => {
     const answers = await Promise.all(Array.from({ length: 200 }, () => get('/hot')));
     expect(hits.get('/hot')).toBe(1);
     expect(answers.every((answer) => answer.status === 200 && answer.body === 'hot')).toBe(true);
-    const byStatus = Object.groupBy(answers, (answer) => answer.cache ?? 'none');
-    console.log(`herd of 200: ${JSON.stringify(Object.fromEntries(Object.entries(byStatus).map(([name, list]) => [name, list!.length])))}, origin hits: 1`);
-    expect(byStatus.MISS).toHaveLength(1);
+    const byStatus: Record<string, number> = {};
+    for (const answer of answers) byStatus[answer.cache ?? 'none'] = (byStatus[answer.cache ?? 'none'] ?? 0) + 1;
+    console.log(`herd of 200: ${JSON.stringify(byStatus)}, origin hits: 1`);
+    expect(byStatus.MISS).toBe(1);
   });
 
   it('serves the kept page with every origin of the pool killed (stale-if-error)', async () => {
