@@ -1,4 +1,5 @@
-import { defineEdge as defineAnyEdge, type EdgeApp, type EdgeConfig } from '@gatehouse/edge';
+import { type BodySpill, defineEdge as defineAnyEdge, type EdgeApp, type EdgeConfig } from '@gatehouse/edge';
+import { fileSpill } from './file-spill.ts';
 import { http1Transport } from './transport/http1-transport.ts';
 import type { PooledTransport } from './transport/pooled-transport.ts';
 
@@ -20,7 +21,10 @@ export interface NodeEdgeApp<Env = {}> extends EdgeApp<Env> {
  * `Accept-Encoding`), so an origin behind it would see requests its
  * clients never sent. Through `http1Transport` it sees exactly the
  * client's end-to-end fields, Host and the edge's `X-Forwarded-*`, as
- * behind nginx, and by the fastest path this package has.
+ * behind nginx, and by the fastest path this package has. And with
+ * `fileSpill()` as the `bodySpill` when none is given: a route's
+ * `buffering.requestFile` reads a body too long for memory into a temp
+ * file in `os.tmpdir()`, as nginx does.
  *
  * @example
  * ```ts
@@ -39,9 +43,12 @@ export function defineEdge<Env = {}>(config: EdgeConfig<Env> | ((env: Env) => Ed
   // One transport for every env the config is called with: its pool of
   // connections is per origin already.
   let made: PooledTransport | undefined;
-  const withTransport = (given: EdgeConfig<Env>): EdgeConfig<Env> =>
-    given.transport !== undefined ? given : { ...given, transport: (made ??= http1Transport()) };
-  const edge = defineAnyEdge<Env>(typeof config === 'function' ? (env) => withTransport(config(env)) : withTransport(config));
+  let spill: BodySpill | undefined;
+  const withDefaults = (given: EdgeConfig<Env>): EdgeConfig<Env> =>
+    given.transport !== undefined && given.bodySpill !== undefined
+      ? given
+      : { ...given, transport: given.transport ?? (made ??= http1Transport()), bodySpill: given.bodySpill ?? (spill ??= fileSpill()) };
+  const edge = defineAnyEdge<Env>(typeof config === 'function' ? (env) => withDefaults(config(env)) : withDefaults(config));
   return Object.assign(edge, {
     async close(): Promise<void> {
       await made?.close();

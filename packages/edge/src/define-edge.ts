@@ -349,6 +349,11 @@ function proxyTo<Env>(pattern: string, route: ProxyRoute, shared: Shared<Env>): 
   const { pool: _pool, ...options } = route;
   // Compiled here first, so that a mistake in it names the location.
   if (route.cache !== undefined) shared.caches.set(pattern, httpCache(route.cache, `location "${pattern}"`).stats);
+  const spill = shared.config.bodySpill;
+  const { buffering } = options;
+  if (spill !== undefined && buffering !== undefined && buffering.spill === undefined) {
+    return createProxy<Env>(pool, { ...options, transport: shared.config.transport, buffering: { ...buffering, spill } });
+  }
   return createProxy<Env>(pool, { ...options, transport: shared.config.transport });
 }
 

@@ -1,6 +1,7 @@
 import type { FetchHandler } from '@gatehouse/core';
 import type { AccessLogConfig } from './access-log/access-log.ts';
 import type { StatusPageConfig } from './status/status-page.ts';
+import type { BodySpill } from './proxy/body-spill.ts';
 import type { ProxyOptions } from './proxy/proxy-options.ts';
 import type { RouteRules } from './rules/route-rules.ts';
 import type { AssetStore } from './static/asset-store.ts';
@@ -26,6 +27,14 @@ export interface EdgeConfig<Env = {}> {
    * `http1Transport()`.
    */
   transport?: Transport;
+  /**
+   * Where proxy routes put a request body read ahead past memory
+   * (`buffering.requestFile`), unless a route names its own
+   * `buffering.spill`. None by default, so on Workers such bodies are
+   * streamed; `defineEdge` from `@gatehouse/edge-node` defaults to its
+   * `fileSpill()`, temp files in the OS's temp folder.
+   */
+  bodySpill?: BodySpill;
   /** The routes of a single site: the shortcut when one edge serves one site. */
   routes?: Routes<Env>;
   /** Several sites, chosen by Host like nginx `server_name`. */

@@ -23,7 +23,8 @@ export { memoryCacheStore, type MemoryCacheStore, type MemoryCacheStoreOptions }
 
 // proxy and upstream pools
 export { createProxy, proxy, type ProxyApp } from './proxy/proxy.ts';
-export type { ProxyOptions } from './proxy/proxy-options.ts';
+export type { ProxyBuffering, ProxyOptions } from './proxy/proxy-options.ts';
+export type { BodySpill, SpillFile } from './proxy/body-spill.ts';
 export { isIdempotent } from './proxy/idempotent.ts';
 export { createPool, Pool, type RetrySettings, type UpstreamServer } from './upstream/pool.ts';
 export type {

@@ -1,5 +1,6 @@
 import type { CacheRules } from '../cache/cache-rules.ts';
 import type { Transport } from '../upstream/transport.ts';
+import type { BodySpill } from './body-spill.ts';
 
 /** How {@link createProxy} and {@link proxy} forward requests to a pool. */
 export interface ProxyOptions {
@@ -47,19 +48,54 @@ export interface ProxyOptions {
    */
   readonly clientBodyTimeout?: number;
   /**
-   * nginx's `proxy_request_buffering` and `proxy_buffering`, in bytes held
-   * in memory. `request`: the client's body is read before any server is
-   * asked, up to this many bytes (a longer body goes on as what was read,
-   * then the rest streamed), so a slow uploader holds no server; a body
-   * read whole is sent again on a retry. `response`: the server's body is
-   * read ahead of a slow client by up to this many bytes, so the server is
-   * freed at its own speed. Both default to 0: streamed in step with the
-   * client, as server-sent events, large downloads and uploads want.
+   * nginx's `proxy_request_buffering` and `proxy_buffering`: {@link ProxyBuffering}.
+   * Off by default: bodies stream in step with the client.
    */
-  readonly buffering?: { readonly request?: number; readonly response?: number };
+  readonly buffering?: ProxyBuffering;
   /**
    * Keep the pool's answers and serve them again (nginx's `proxy_cache`),
    * by HTTP's caching rules: see {@link CacheRules}. Off unless given.
    */
   readonly cache?: CacheRules;
+}
+
+/**
+ * How much of the bodies a proxy reads ahead (nginx's
+ * `proxy_request_buffering` and `proxy_buffering`). All are 0 by default:
+ * streamed in step with the client, as server-sent events, large
+ * downloads and uploads want.
+ */
+export interface ProxyBuffering {
+  /**
+   * Bytes of the client's body held in memory (nginx's
+   * `client_body_buffer_size`): the body is read before any server is
+   * asked, so a slow uploader holds no server; a body read whole is sent
+   * again on a retry. A longer body goes to a file if `requestFile` allows,
+   * else on as what was read, then the rest streamed.
+   */
+  readonly request?: number;
+  /**
+   * The longest body, in bytes, read ahead into a file when it is past
+   * `request` (nginx's `client_body_temp_path`): the whole body goes there
+   * as it arrives (the file written in step with the client, under
+   * `clientBodyTimeout`), then to the server with its Content-Length,
+   * read from the file again for each retry; the file is removed when the
+   * exchange is over, however it ends. A longer body goes on as the file's
+   * part, then the rest streamed. `Infinity`: as long as the body limits
+   * allow (`maxBodySize`, and the server's own). Needs `spill`; without one
+   * (Workers) it has no effect.
+   */
+  readonly requestFile?: number;
+  /**
+   * Where `requestFile` bodies go. `defineEdge` from `@gatehouse/edge-node`
+   * gives every route its `fileSpill()` (temp files in the OS's temp
+   * folder) unless the config's `bodySpill` or the route names another.
+   */
+  readonly spill?: BodySpill;
+  /**
+   * Bytes of the server's body read ahead of a slow client (nginx's
+   * `proxy_buffering`), so the server is freed at its own speed; what
+   * arrives still reaches the client as soon as it reads.
+   */
+  readonly response?: number;
 }

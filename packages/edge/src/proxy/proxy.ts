@@ -19,9 +19,10 @@ import { CLIENT_CLOSED_ANSWER, clientClosed, clientTimeout, gatewayAnswer, gatew
 import { type AccessRecord, accessRecordOf } from '../access-log/access-log.ts';
 import { forwardedHeaders, hasHopByHop, webSocketUpgrade, withoutHopByHop } from './_headers.ts';
 import { compileRewrite, type PathRewrite } from './_path.ts';
-import { cutUrl } from './_target.ts';
+import { cutUrl, type Target } from './_target.ts';
 import { watchEnd } from '../_watch-end.ts';
-import { readAhead, readAheadOfClient, streamOf } from './_buffering.ts';
+import { lengthOf, readAhead, readAheadOfClient, removedAfter, removeSpilled, resent, type Spilling } from './_buffering.ts';
+import type { SpillFile } from './body-spill.ts';
 import { type ServerStats, statsOf } from '../status/server-stats.ts';
 import { isIdempotent } from './idempotent.ts';
 import type { ProxyOptions } from './proxy-options.ts';
@@ -37,8 +38,10 @@ interface Proxy {
   readonly rewrite: PathRewrite | undefined;
   readonly onError: (error: Error, server: string, pool: string) => void;
   readonly clientBodyTimeout: number;
-  /** Bytes of the client's body read before a server is asked; 0: streamed. */
+  /** Bytes of the client's body held in memory before a server is asked; 0: none. */
   readonly requestBuffer: number;
+  /** Where a body past `requestBuffer` is read ahead to, when there is somewhere. */
+  readonly requestSpill: Spilling | undefined;
   /** Bytes of the server's body read ahead of the client; 0: in step. */
   readonly responseBuffer: number;
   /**
@@ -55,6 +58,7 @@ type Client = RequestHead & { readonly body?: ReadableStream<Uint8Array> | null 
 /** An upstream's answer, either way: a `Response`, or a {@link HeadAnswer}. */
 interface Answer {
   readonly status: number;
+  readonly headers: Headers | readonly string[];
   readonly body: ReadableStream<Uint8Array> | Uint8Array | null;
 }
 
@@ -158,9 +162,10 @@ const NO_OPTIONS: ProxyOptions = Object.freeze({});
  *   happened while connecting, so nothing of the request was sent
  *   (kinds 'connect' and 'connect-timeout'; a response status, a response
  *   timeout or a reset are never retried for these methods);
- * - and the body, if any, is untouched: bodies are streamed, never
- *   buffered, so once the transport has read any of it the request cannot
- *   be sent again, whatever its method.
+ * - and the body, if any, is untouched, or was read whole ahead of the
+ *   servers (`buffering.request`, or `requestFile` into a spilled file)
+ *   and so is sent again: a streamed body (the default) that the transport
+ *   has read any of cannot be sent again, whatever the method.
  *
  * When every attempt failed the client gets the last upstream response if
  * the last failure was a status, else 504 (timeouts) or 502 (anything
@@ -205,8 +210,16 @@ function compile(pool: Pool, options: ProxyOptions): Proxy {
   };
   const requestBuffer = bytes(options.buffering?.request, 'request');
   const responseBuffer = bytes(options.buffering?.response, 'response');
+  // Infinity: as long as the limits on the body (maxBodySize) allow.
+  const requestFile = options.buffering?.requestFile === Infinity ? Infinity : bytes(options.buffering?.requestFile, 'requestFile');
+  const spill = options.buffering?.spill;
+  if (spill !== undefined && (typeof spill !== 'object' || spill === null || typeof spill.create !== 'function')) {
+    throw new TypeError('proxy: buffering.spill must be a BodySpill, an object with create() (on Node, fileSpill() from @gatehouse/edge-node)');
+  }
   return {
     requestBuffer,
+    // Without a spill (Workers) a body past memory is streamed, as it always was.
+    requestSpill: spill !== undefined && requestFile > requestBuffer ? { spill, bound: requestFile } : undefined,
     responseBuffer,
     pool,
     transport,
@@ -233,7 +246,6 @@ export function refuseSocketsWithout(transport: Transport, pool: Pool): void {
 }
 
 async function forward<A extends Answer>(proxy: Proxy, client: Client, env: unknown, ctx: Context, via: Via<A>): Promise<A> {
-  const { pool } = proxy;
   const method = client.method;
   const target = cutUrl(client.url);
   let path = target.path;
@@ -250,26 +262,63 @@ async function forward<A extends Answer>(proxy: Proxy, client: Client, env: unkn
     }
   }
   const requestHeaders = client.headers;
-  const clientAddress = ctx.clientAddress;
   let body = method === 'GET' || method === 'HEAD' ? null : (client.body ?? null);
-  /** The client's body, read whole before any server was asked: sent again on a retry. */
-  let whole: Uint8Array | undefined;
-  if (body !== null && proxy.requestBuffer > 0) {
+  /** The client's body, read whole before any server was asked, in memory or in a file: sent again on a retry. */
+  let whole: Uint8Array | SpillFile | undefined;
+  /** The file the client's body went to, whole or its first part: removed when the exchange is over. */
+  let spilled: SpillFile | undefined;
+  if (body !== null && (proxy.requestBuffer > 0 || proxy.requestSpill !== undefined)) {
     try {
-      const read = await readAhead(body, proxy.requestBuffer, proxy.clientBodyTimeout);
-      if ('whole' in read) whole = read.whole;
-      else body = read.stream;
+      const read = await readAhead(body, proxy.requestBuffer, proxy.clientBodyTimeout, proxy.requestSpill);
+      if ('whole' in read) {
+        whole = read.whole;
+        if (!(whole instanceof Uint8Array)) spilled = whole;
+      } else {
+        body = read.stream;
+        spilled = read.spilled;
+      }
     } catch (error) {
       if (client.signal.aborted) return via.clientClosed();
       if (isClientTimeout(error)) return via.clientTimedOut(error);
       throw error;
     }
   }
-  let headers = forwardedHeaders(requestHeaders, target.host, target.proto, clientAddress, webSocketUpgrade(requestHeaders), body === null);
+  const headers = forwardedHeaders(requestHeaders, target.host, target.proto, ctx.clientAddress, webSocketUpgrade(requestHeaders), body === null);
   // A chunked body read whole goes with its length.
-  if (whole !== undefined && requestHeaders.get('content-length') === null) headers.push('content-length', String(whole.byteLength));
+  if (whole !== undefined && requestHeaders.get('content-length') === null) headers.push('content-length', String(lengthOf(whole)));
+  if (spilled === undefined) return attempt(proxy, client, env, ctx, via, target, path + query, headers, body, whole);
+  let answer: A;
+  try {
+    answer = await attempt(proxy, client, env, ctx, via, target, path + query, headers, body, whole);
+  } catch (error) {
+    await removeSpilled(spilled);
+    throw error;
+  }
+  return removedAfter(answer, spilled);
+}
+
+/**
+ * Send the request to the pool's servers until one answers, per the
+ * retry rules; `whole` is the body read ahead (sent again on each
+ * attempt), else `body` goes once as it streams.
+ */
+async function attempt<A extends Answer>(
+  proxy: Proxy,
+  client: Client,
+  env: unknown,
+  ctx: Context,
+  via: Via<A>,
+  target: Target,
+  pathAndQuery: string,
+  forwarded: string[],
+  body: ReadableStream<Uint8Array> | null,
+  whole: Uint8Array | SpillFile | undefined,
+): Promise<A> {
+  const { pool } = proxy;
+  const method = client.method;
+  let headers = forwarded;
   const idempotent = isIdempotent(method);
-  const key = typeof pool.balance === 'object' ? hashKey(pool.balance, requestHeaders, clientAddress) : undefined;
+  const key = typeof pool.balance === 'object' ? hashKey(pool.balance, client.headers, ctx.clientAddress) : undefined;
   const signal = client.signal;
   const options: TransportOptions = {
     connectTimeout: pool.connectTimeout,
@@ -304,9 +353,9 @@ async function forward<A extends Answer>(proxy: Proxy, client: Client, env: unkn
     }
     const upstream: UpstreamRequest = {
       method,
-      url: (server.origin === undefined ? target.origin : server.origin + server.basePath) + path + query,
+      url: (server.origin === undefined ? target.origin : server.origin + server.basePath) + pathAndQuery,
       headers,
-      body: whole === undefined ? body : streamOf(whole),
+      body: whole === undefined ? body : resent(whole),
       socket: server.socket,
     };
 
