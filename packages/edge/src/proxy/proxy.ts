@@ -245,51 +245,77 @@ export function refuseSocketsWithout(transport: Transport, pool: Pool): void {
   }
 }
 
-async function forward<A extends Answer>(proxy: Proxy, client: Client, env: unknown, ctx: Context, via: Via<A>): Promise<A> {
-  const method = client.method;
-  const target = cutUrl(client.url);
-  let path = target.path;
-  let query = target.query;
-  if (proxy.rewrite !== undefined) {
-    // A rewrite function is given the Request: only `fetch` has rewrite functions (see answersHeads).
-    const rewritten = proxy.rewrite(path, client as Request);
-    const mark = rewritten.indexOf('?');
-    if (mark !== -1) {
-      path = rewritten.slice(0, mark);
-      query = rewritten.slice(mark);
-    } else {
-      path = rewritten;
+/** Forward `client` to the pool: its body read ahead first when the proxy buffers it, else straight to the attempts. */
+function forward<A extends Answer>(proxy: Proxy, client: Client, env: unknown, ctx: Context, via: Via<A>): Promise<A> {
+  try {
+    const method = client.method;
+    const target = cutUrl(client.url);
+    let path = target.path;
+    let query = target.query;
+    if (proxy.rewrite !== undefined) {
+      // A rewrite function is given the Request: only `fetch` has rewrite functions (see answersHeads).
+      const rewritten = proxy.rewrite(path, client as Request);
+      const mark = rewritten.indexOf('?');
+      if (mark !== -1) {
+        path = rewritten.slice(0, mark);
+        query = rewritten.slice(mark);
+      } else {
+        path = rewritten;
+      }
     }
+    const body = method === 'GET' || method === 'HEAD' ? null : (client.body ?? null);
+    if (body !== null && (proxy.requestBuffer > 0 || proxy.requestSpill !== undefined)) return readFirst(proxy, client, env, ctx, via, target, path + query, body);
+    const requestHeaders = client.headers;
+    const headers = forwardedHeaders(requestHeaders, target.host, target.proto, ctx.clientAddress, webSocketUpgrade(requestHeaders), body === null);
+    // Not an async function, so that a request not read ahead goes to its attempts without a promise more.
+    return attempt(proxy, client, env, ctx, via, target, path + query, headers, body, undefined);
+  } catch (error) {
+    return Promise.reject(error);
   }
-  const requestHeaders = client.headers;
-  let body = method === 'GET' || method === 'HEAD' ? null : (client.body ?? null);
+}
+
+/**
+ * Read the client's body ahead of the servers (`buffering`), then make the
+ * attempts; a file it went to is removed when the exchange is over,
+ * however it ends.
+ */
+async function readFirst<A extends Answer>(
+  proxy: Proxy,
+  client: Client,
+  env: unknown,
+  ctx: Context,
+  via: Via<A>,
+  target: Target,
+  pathAndQuery: string,
+  streamed: ReadableStream<Uint8Array>,
+): Promise<A> {
+  let body = streamed;
   /** The client's body, read whole before any server was asked, in memory or in a file: sent again on a retry. */
   let whole: Uint8Array | SpillFile | undefined;
-  /** The file the client's body went to, whole or its first part: removed when the exchange is over. */
+  /** The file the client's body went to, whole or its first part. */
   let spilled: SpillFile | undefined;
-  if (body !== null && (proxy.requestBuffer > 0 || proxy.requestSpill !== undefined)) {
-    try {
-      const read = await readAhead(body, proxy.requestBuffer, proxy.clientBodyTimeout, proxy.requestSpill);
-      if ('whole' in read) {
-        whole = read.whole;
-        if (!(whole instanceof Uint8Array)) spilled = whole;
-      } else {
-        body = read.stream;
-        spilled = read.spilled;
-      }
-    } catch (error) {
-      if (client.signal.aborted) return via.clientClosed();
-      if (isClientTimeout(error)) return via.clientTimedOut(error);
-      throw error;
+  try {
+    const read = await readAhead(body, proxy.requestBuffer, proxy.clientBodyTimeout, proxy.requestSpill);
+    if ('whole' in read) {
+      whole = read.whole;
+      if (!(whole instanceof Uint8Array)) spilled = whole;
+    } else {
+      body = read.stream;
+      spilled = read.spilled;
     }
+  } catch (error) {
+    if (client.signal.aborted) return via.clientClosed();
+    if (isClientTimeout(error)) return via.clientTimedOut(error);
+    throw error;
   }
-  const headers = forwardedHeaders(requestHeaders, target.host, target.proto, ctx.clientAddress, webSocketUpgrade(requestHeaders), body === null);
+  const requestHeaders = client.headers;
+  const headers = forwardedHeaders(requestHeaders, target.host, target.proto, ctx.clientAddress, webSocketUpgrade(requestHeaders), false);
   // A chunked body read whole goes with its length.
   if (whole !== undefined && requestHeaders.get('content-length') === null) headers.push('content-length', String(lengthOf(whole)));
-  if (spilled === undefined) return attempt(proxy, client, env, ctx, via, target, path + query, headers, body, whole);
+  if (spilled === undefined) return attempt(proxy, client, env, ctx, via, target, pathAndQuery, headers, body, whole);
   let answer: A;
   try {
-    answer = await attempt(proxy, client, env, ctx, via, target, path + query, headers, body, whole);
+    answer = await attempt(proxy, client, env, ctx, via, target, pathAndQuery, headers, body, whole);
   } catch (error) {
     await removeSpilled(spilled);
     throw error;
