@@ -70,7 +70,9 @@ beforeAll(async () => {
     pools: { app: { servers: [originUrl] } },
     routes: {
       '/buffered/': { proxy: { pool: 'app', buffering: { request: 1024 * 1024, response: 64 * 1024 * 1024 } } },
-      '/streamed/': { proxy: 'app' },
+      '/streamed/': { proxy: { pool: 'app', buffering: false } },
+      // Nothing said: buffered, as nginx does.
+      '/default/': { proxy: 'app' },
     },
   });
 });
@@ -112,9 +114,9 @@ async function slowUpload(port: number, path: string): Promise<{ sent: number; a
 }
 
 describe('request buffering', () => {
-  it('reads a slow upload before the origin hears of it, so the origin is busy for moments and serves others meanwhile', async () => {
+  it('reads a slow upload (by default, or as the route says) before the origin hears of it, so the origin is busy for moments and serves others meanwhile', async () => {
     const server = await start(edge);
-    const run = async (mode: 'buffered' | 'streamed'): Promise<{ arrived: number; sent: number; pinged: number }> => {
+    const run = async (mode: 'buffered' | 'default' | 'streamed'): Promise<{ arrived: number; sent: number; pinged: number }> => {
       served.length = 0;
       const upload = slowUpload(server.port, `/${mode}/upload`);
       await sleep(100);
@@ -129,6 +131,9 @@ describe('request buffering', () => {
     // The origin heard of the upload only once the client had sent it all, and answered the ping before that.
     expect(buffered.arrived).toBeGreaterThanOrEqual(buffered.sent - 1);
     expect(buffered.pinged).toBeLessThan(buffered.sent);
+    const byDefault = await run('default');
+    expect(byDefault.arrived).toBeGreaterThanOrEqual(byDefault.sent - 1);
+    expect(byDefault.pinged).toBeLessThan(byDefault.sent);
     const streamed = await run('streamed');
     // Streamed: the origin held the upload as it trickled in, and the ping waited behind it.
     expect(streamed.arrived).toBeLessThan(streamed.sent);

@@ -351,7 +351,8 @@ function proxyTo<Env>(pattern: string, route: ProxyRoute, shared: Shared<Env>): 
   if (route.cache !== undefined) shared.caches.set(pattern, httpCache(route.cache, `location "${pattern}"`).stats);
   const spill = shared.config.bodySpill;
   const { buffering } = options;
-  if (spill !== undefined && buffering !== undefined && buffering.spill === undefined) {
+  // A route that buffers (by default, or as it says) spills to the edge's spill unless it names its own.
+  if (spill !== undefined && buffering !== false && buffering?.spill === undefined) {
     return createProxy<Env>(pool, { ...options, transport: shared.config.transport, buffering: { ...buffering, spill } });
   }
   return createProxy<Env>(pool, { ...options, transport: shared.config.transport });

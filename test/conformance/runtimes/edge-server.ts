@@ -19,7 +19,11 @@ const transport = process.argv[2] === 'http1' ? http1Transport() : undiciTranspo
 const edgeApp = defineEdge({
   transport,
   pools: { app: { servers: [origin.url] } },
-  routes: { '/': { proxy: { pool: 'app', host: 'client' } } },
+  // The suite checks what the App sees of a request body as it is sent
+  // (chunk by chunk, a client that leaves mid-body): streamed, as a route
+  // for such an App asks. Answers keep the default read-ahead, which must
+  // change nothing the suite can see.
+  routes: { '/': { proxy: { pool: 'app', host: 'client', buffering: { request: 0 } } } },
 });
 // Without its answers from the request head, the edge is `fetch` alone.
 const headAnswers = process.argv[3] !== 'no-head-answers';

@@ -91,6 +91,56 @@ const fieldOf = (request: UpstreamRequest, name: string): string | undefined => 
 };
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
+describe('the defaults: buffered both ways, as nginx', () => {
+  it('reads a body before any server hears of it and sends it again on a retry, with no setting', async () => {
+    const { transport, seen, bodies } = echoing([A]);
+    const client = upload();
+    const answer = send(client.request(), { transport });
+    client.send('hello ');
+    await tick();
+    expect(seen).toHaveLength(0);
+    client.send('world');
+    client.end();
+    expect(await (await answer).text()).toBe('got 11');
+    expect(seen.map((exchange) => exchange.server)).toEqual([A, B]);
+    expect(bodies).toEqual(['hello world']);
+  });
+
+  it('streams the body in step with the client with `buffering: false`', async () => {
+    const { transport, seen } = scripted(async (request) => new Response(await text(request.body)));
+    const client = upload();
+    const answer = send(client.request(), { transport, buffering: false });
+    client.send('hello ');
+    await tick();
+    expect(seen).toHaveLength(1);
+    client.send('world');
+    client.end();
+    expect(await (await answer).text()).toBe('hello world');
+  });
+
+  it('reads a long answer of unknown length ahead of the client, up to 64 KiB; a short one of known length goes as it came', async () => {
+    let pulled = 0;
+    const long = () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            pulled += 16 * 1024;
+            controller.enqueue(new Uint8Array(16 * 1024));
+            if (pulled >= 1024 * 1024) controller.close();
+          },
+        }, { highWaterMark: 0 }),
+      );
+    const response = await send(new Request('http://edge.test/'), { transport: scripted(long).transport });
+    // Nobody reads yet: the edge has read ahead up to its bound, and no further.
+    for (let i = 0; i < 20; i++) await tick();
+    expect(pulled).toBeGreaterThanOrEqual(64 * 1024);
+    expect(pulled).toBeLessThan(256 * 1024);
+    await response.body!.cancel();
+    const short = new Response('0123456789', { headers: { 'content-length': '10' } });
+    expect(await send(new Request('http://edge.test/'), { transport: scripted(() => short).transport })).toBe(short);
+  });
+});
+
 describe('request buffering in memory', () => {
   it('reads a body within `request` before any server hears of it, sends it with its length, and sends it again on a retry', async () => {
     const { transport, seen, bodies } = echoing([A]);
@@ -173,7 +223,7 @@ describe('request buffering with a spill', () => {
   it('spills every body when memory is 0 and requestFile is set', async () => {
     const { spill, files } = memorySpill();
     const { transport, bodies } = echoing();
-    const response = await send(new Request('http://edge.test/', { method: 'POST', body: 'tiny' }), { transport, buffering: { requestFile: 64, spill } });
+    const response = await send(new Request('http://edge.test/', { method: 'POST', body: 'tiny' }), { transport, buffering: { request: 0, requestFile: 64, spill } });
     expect(await response.text()).toBe('got 4');
     expect(bodies).toEqual(['tiny']);
     expect(files.map((file) => [file.text(), file.removed])).toEqual([['tiny', true]]);

@@ -48,10 +48,14 @@ export interface ProxyOptions {
    */
   readonly clientBodyTimeout?: number;
   /**
-   * nginx's `proxy_request_buffering` and `proxy_buffering`: {@link ProxyBuffering}.
-   * Off by default: bodies stream in step with the client.
+   * nginx's `proxy_request_buffering` and `proxy_buffering`:
+   * {@link ProxyBuffering}. On by default, as in nginx, so that a slow
+   * client holds the edge and not a server: 64 KiB of each body in memory,
+   * and on Node a longer request body in a temp file. `false` streams both
+   * ways in step with the client; a field set to 0 streams that way only
+   * (`{ response: 0 }` for server-sent events that must not wait).
    */
-  readonly buffering?: ProxyBuffering;
+  readonly buffering?: ProxyBuffering | false;
   /**
    * Keep the pool's answers and serve them again (nginx's `proxy_cache`),
    * by HTTP's caching rules: see {@link CacheRules}. Off unless given.
@@ -59,11 +63,18 @@ export interface ProxyOptions {
   readonly cache?: CacheRules;
 }
 
+/** What a proxy reads ahead when its route says nothing: nginx's way, a slow client never holds a server. */
+export const BUFFERED: ProxyBuffering = Object.freeze({ request: 64 * 1024, requestFile: Infinity, response: 64 * 1024 });
+/** `buffering: false`: both bodies in step with the client. */
+export const STREAMED: ProxyBuffering = Object.freeze({ request: 0, requestFile: 0, response: 0 });
+
 /**
  * How much of the bodies a proxy reads ahead (nginx's
- * `proxy_request_buffering` and `proxy_buffering`). All are 0 by default:
- * streamed in step with the client, as server-sent events, large
- * downloads and uploads want.
+ * `proxy_request_buffering` and `proxy_buffering`); a field not given
+ * keeps its default ({@link BUFFERED}: 64 KiB in memory each way, and the
+ * whole request body in a file when there is a `spill`). 0 streams in step
+ * with the client, as uploads that must reach the server as they are sent
+ * want.
  */
 export interface ProxyBuffering {
   /**

@@ -25,8 +25,9 @@ function failing(failures: Record<string, TransportFailure>) {
   });
 }
 
+// These are the streamed proxy's tests (`buffering: false`); what buffering changes is in buffering.test.ts.
 const send = (request: Request, pool: ReturnType<typeof poolOf>, options: ProxyOptions, ctx = context()) =>
-  proxy(request, pool, { onError: quiet, ...options }, {}, ctx);
+  proxy(request, pool, { onError: quiet, buffering: false, ...options }, {}, ctx);
 
 describe('the request sent upstream', () => {
   it('strips hop-by-hop fields, Expect and Proxy-*, keeps the rest', async () => {

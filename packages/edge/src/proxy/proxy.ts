@@ -25,7 +25,7 @@ import { lengthOf, readAhead, readAheadOfClient, removedAfter, removeSpilled, re
 import type { SpillFile } from './body-spill.ts';
 import { type ServerStats, statsOf } from '../status/server-stats.ts';
 import { isIdempotent } from './idempotent.ts';
-import type { ProxyOptions } from './proxy-options.ts';
+import { BUFFERED, type ProxyBuffering, type ProxyOptions, STREAMED } from './proxy-options.ts';
 import { httpCache } from '../cache/http-cache.ts';
 
 /** A proxy's options, checked once. */
@@ -203,16 +203,21 @@ function compile(pool: Pool, options: ProxyOptions): Proxy {
   const transport: Transport = options.transport ?? fetchTransport;
   if (typeof transport !== 'function') throw new TypeError('proxy: transport must be a function (request, options) => Promise<Response>');
   refuseSocketsWithout(transport, pool);
+  const given = options.buffering;
+  if (given !== undefined && given !== false && (typeof given !== 'object' || given === null)) {
+    throw new TypeError(`proxy: buffering is false (streamed both ways) or { request, requestFile, response }, not ${String(given)}`);
+  }
+  // nginx buffers both ways unless told not to; `false` streams both ways.
+  const buffering: ProxyBuffering = given === false ? STREAMED : given === undefined ? BUFFERED : { ...BUFFERED, ...given };
   const bytes = (value: unknown, name: string): number => {
-    if (value === undefined) return 0;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new TypeError(`proxy: buffering.${name} is a number of bytes ≥ 0, not ${String(value)}`);
     return value;
   };
-  const requestBuffer = bytes(options.buffering?.request, 'request');
-  const responseBuffer = bytes(options.buffering?.response, 'response');
+  const requestBuffer = bytes(buffering.request, 'request');
+  const responseBuffer = bytes(buffering.response, 'response');
   // Infinity: as long as the limits on the body (maxBodySize) allow.
-  const requestFile = options.buffering?.requestFile === Infinity ? Infinity : bytes(options.buffering?.requestFile, 'requestFile');
-  const spill = options.buffering?.spill;
+  const requestFile = buffering.requestFile === Infinity ? Infinity : bytes(buffering.requestFile, 'requestFile');
+  const spill = buffering.spill;
   if (spill !== undefined && (typeof spill !== 'object' || spill === null || typeof spill.create !== 'function')) {
     throw new TypeError('proxy: buffering.spill must be a BodySpill, an object with create() (on Node, fileSpill() from @gatehouse/edge-node)');
   }
@@ -484,7 +489,7 @@ function respond(response: Response, pool: Pool, counted: UpstreamServer | undef
     else body = watchEnd(body, () => pool.ended(counted));
   }
   // Read ahead of the client: the server's side (and its in-flight count) ends at the server's speed.
-  if (body !== null && ahead > 0) body = readAheadOfClient(body, ahead);
+  if (body !== null && ahead > 0 && !fitsIn(response.headers.get('content-length'), ahead)) body = readAheadOfClient(body, ahead);
   const rebuild = !clean && hasHopByHop(response.headers);
   if (!rebuild && body === response.body) return response;
   return new Response(body, {
@@ -505,9 +510,29 @@ function passAnswer(answer: HeadAnswer, pool: Pool, counted: UpstreamServer | un
     if (counted !== undefined) pool.ended(counted);
     return answer;
   }
-  if (counted === undefined && ahead === 0) return answer;
+  const readsAhead = ahead > 0 && !fitsIn(fieldOfFlat(answer.headers, 'content-length'), ahead);
+  if (counted === undefined && !readsAhead) return answer;
   const watched = counted === undefined ? body : watchEnd(body, () => pool.ended(counted));
-  return { status: answer.status, statusText: answer.statusText, headers: answer.headers, body: ahead > 0 ? readAheadOfClient(watched, ahead) : watched };
+  return { status: answer.status, statusText: answer.statusText, headers: answer.headers, body: readsAhead ? readAheadOfClient(watched, ahead) : watched };
+}
+
+/** What the sockets between a server and the edge hold anyway (the server's send buffer, the edge's receive buffer). */
+const SOCKETS_HOLD = 64 * 1024;
+
+/**
+ * Whether a body of this Content-Length is small enough to pass as it is:
+ * within the read-ahead bound and what the sockets' own buffers hold, so
+ * no stream is added to every small answer.
+ */
+function fitsIn(length: string | null | undefined, ahead: number): boolean {
+  if (length === null || length === undefined) return false;
+  const bytes = Number(length);
+  return Number.isInteger(bytes) && bytes <= ahead && bytes <= SOCKETS_HOLD;
+}
+
+function fieldOfFlat(fields: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
 }
 
 function discard(answer: Answer): void {
