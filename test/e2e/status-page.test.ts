@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { memoryCacheStore } from '@gatehouse/edge';
 import { defineEdge, type NodeEdgeApp } from '@gatehouse/edge-node';
 import { serve, type NodeServer } from '@gatehouse/node';
 import { freePort } from '@gatehouse/test-support/sockets';
@@ -22,7 +23,10 @@ let stopChecks: () => void;
 const origins = new Map<number, Server>();
 
 async function startOrigin(port: number): Promise<void> {
-  const server = createServer((req, res) => res.end(req.url === '/healthz' ? 'ok' : `origin ${port}`));
+  const server = createServer((req, res) => {
+    if (req.url!.startsWith('/cached/')) res.setHeader('cache-control', 'max-age=600');
+    res.end(req.url === '/healthz' ? 'ok' : `origin ${port}`);
+  });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   origins.set(port, server);
 }
@@ -49,7 +53,10 @@ beforeAll(async () => {
         failTimeout: 60_000,
       },
     },
-    routes: { '/': { proxy: { pool: 'app', onError: () => {} } } },
+    routes: {
+      '/cached/': { proxy: { pool: 'app', onError: () => {}, cache: { store: memoryCacheStore() } } },
+      '/': { proxy: { pool: 'app', onError: () => {} } },
+    },
   });
   edgeServer = await serve(edge, { port: 0, hostname: '127.0.0.1' });
   stopChecks = edge.startHealthChecks();
@@ -86,3 +93,16 @@ it('shows an origin go down when it is killed, and come back when it is restarte
   expect(rps).not.toBeNull();
   await page.close();
 }, 90_000);
+
+it('shows each cached route\'s hit ratio and counts', async () => {
+  // One miss, then three hits.
+  for (let i = 0; i < 4; i++) await (await fetch(`${edgeServer.url}cached/page`)).text();
+  const page = await browser.newPage();
+  await page.goto(`${edgeServer.url}_status?token=look`);
+  const row = page.locator('tr[data-cache="/cached/"]');
+  await expect.poll(() => row.locator('td.ratio').textContent(), { timeout: 10_000 }).toBe('75.0 %');
+  expect(await row.locator('td').nth(2).textContent()).toBe('3');
+  expect(await row.locator('td').nth(3).textContent()).toBe('1');
+  await page.screenshot({ path: join(ARTIFACTS, 'status-page-cache.png'), fullPage: true });
+  await page.close();
+}, 60_000);

@@ -16,8 +16,9 @@ const edge = defineEdge({
   assets: folderAssets(dir!),
   routes: {
     '^~ /static/': { static: true },
-    // The same proxy with nginx's default buffering (client body read first, the answer read ahead).
-    '/buffered/': { proxy: { pool: 'app', buffering: { request: 1024 * 1024, response: 1024 * 1024 } } },
+    // The same proxy streaming both ways (nginx: proxy_buffering off, proxy_request_buffering off);
+    // '/' buffers, the default of both.
+    '/streamed/': { proxy: { pool: 'app', buffering: false } },
     // The same proxy with a cache in memory (nginx: proxy_cache on a keys_zone).
     '/cached/': { proxy: { pool: 'app', cache: { store: memoryCacheStore() } } },
     '/': { proxy: 'app' },
