@@ -4,14 +4,17 @@
  * leave behind is kept in this isolate and read back with GET /log?key=.
  */
 import type { App } from '@gatehouse/core';
+import { defineEdge } from '@gatehouse/edge';
+import { ConcurrencyCounter, durableConcurrencyStore } from '../src/concurrency-store.ts';
 import { HealthStoreObject } from '../src/health-store.ts';
 import { type GatehouseWorker, worker } from '../src/index.ts';
 
-export { HealthStoreObject };
+export { ConcurrencyCounter, HealthStoreObject };
 
 export interface TestEnv {
   GREETING: string;
   HEALTH: DurableObjectNamespace<HealthStoreObject>;
+  CONCURRENCY: DurableObjectNamespace<ConcurrencyCounter>;
 }
 
 /** What the App saw of one request, as GET /echo answers it. */
@@ -45,6 +48,35 @@ async function later(key: string, value: unknown): Promise<void> {
   log.set(key, value);
 }
 
+/**
+ * An answer that starts at once and then stays open until its client
+ * cancels it (or 20 s have passed): a download in flight.
+ */
+function held(): Response {
+  const encoder = new TextEncoder();
+  let sent = false;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (!sent) {
+          sent = true;
+          controller.enqueue(encoder.encode('started\n'));
+          return;
+        }
+        await scheduler.wait(20_000);
+        controller.close();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return new Response(body, { headers: { 'content-type': 'text/plain' } });
+}
+
+/** GET /limited: one answer in flight per client address across every isolate, counted in the ConcurrencyCounter object. */
+const limited = defineEdge((env: TestEnv) => ({
+  routes: { '/limited': { fetch: held, concurrency: { max: 1, store: durableConcurrencyStore(env.CONCURRENCY) } } },
+}));
+
 export const app: App<TestEnv> = {
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
@@ -69,6 +101,8 @@ export const app: App<TestEnv> = {
       }
       case '/log':
         return Response.json(log.get(url.searchParams.get('key')!) ?? null);
+      case '/limited':
+        return limited.fetch(request, env, ctx);
       default:
         return new Response('not found', { status: 404 });
     }

@@ -13,7 +13,8 @@ export interface ConcurrencyRules {
    * Where the counts live. Defaults to this process's or isolate's memory
    * ({@link memoryConcurrencyStore}); on Node, `redisConcurrencyStore` of
    * `@gatehouse/edge-node/redis` shares them between processes and
-   * machines.
+   * machines, and on Workers `durableConcurrencyStore` of
+   * `@gatehouse/cloudflare/concurrency` between isolates.
    */
   readonly store?: ConcurrencyStore;
   /** Routes with the same zone share counts. Defaults to the route's location. */
