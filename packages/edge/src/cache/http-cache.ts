@@ -2,6 +2,7 @@ import { type Context, type HeadAnswer, type RequestHead, staysOnConnection } fr
 import { compileGuard, forbidden } from '../_guard.ts';
 import { accessRecordOf, trackAccess } from '../access-log/access-log.ts';
 import { evaluatePreconditions, ifRangeHolds, parseHttpDate, seconds, type Validators } from '../static/_conditional.ts';
+import { readAhead } from '../proxy/_buffering.ts';
 import { readRange } from '../static/_range.ts';
 import { deltaSeconds, parseDirectives } from './_directives.ts';
 import type { CacheRules, CacheStatus } from './cache-rules.ts';
@@ -523,45 +524,15 @@ function asAsked(request: Request, response: Response): Response {
   return new Response(null, response);
 }
 
-/** The whole body when it is at most `limit` bytes; else a stream of all of it, what was read first. */
+/** The whole body when it is at most `limit` bytes; else a stream of all of it, what was read first (the proxy's read-ahead, in memory only). */
 async function readUpTo(response: Response, limit: number): Promise<Uint8Array | ReadableStream<Uint8Array>> {
   const body = response.body;
   if (body === null) return new Uint8Array(0);
   const length = response.headers.get('content-length');
   if (length !== null && Number(length) > limit) return body;
-  if (length !== null) return new Uint8Array(await response.arrayBuffer());
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
-    if (size > limit) {
-      let held: Uint8Array[] | undefined = chunks;
-      return new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          if (held !== undefined) {
-            for (const chunk of held) controller.enqueue(chunk);
-            held = undefined;
-            return;
-          }
-          const next = await reader.read();
-          if (next.done) controller.close();
-          else controller.enqueue(next.value);
-        },
-        cancel: (reason) => reader.cancel(reason),
-      });
-    }
-  }
-  const whole = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    whole.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return whole;
+  const read = await readAhead(body, limit, 0, undefined);
+  // Without a spill a body is read whole into memory, or goes on as a stream.
+  return 'whole' in read ? (read.whole as Uint8Array) : read.stream;
 }
 
 /** What `promise` gives within `ms`, or undefined. */
