@@ -16,9 +16,11 @@ Exits with 1 only when nothing usable came out.
 
 Translated: server (listen, server_name), location with every modifier,
 root, alias, index, try_files, proxy_pass with proxy_set_header and
-proxy_connect/read_timeout, proxy_next_upstream, upstream (server weight=
-max_fails= fail_timeout= backup, least_conn, ip_hash, hash), return,
-rewrite that redirects, expires on files.
+proxy_connect/read_timeout, proxy_next_upstream, proxy_buffering,
+proxy_request_buffering, client_body_buffer_size, proxy_cache_path with
+proxy_cache and its proxy_cache_valid, _key, _use_stale, _lock, _bypass and
+proxy_no_cache, upstream (server weight= max_fails= fail_timeout= backup,
+least_conn, ip_hash, hash), return, rewrite that redirects, expires on files.
 
 Options:
   -o, --out <file>   the edge config to write (default: edge.ts)
@@ -70,7 +72,7 @@ export async function importConfig(args: readonly string[]): Promise<number> {
     `Wrote ${relative(process.cwd(), out) || out}: ${summary}.\n` +
       (lost.length === 0 ? 'Every directive that matters was translated.\n' : `${count(lost.length, 'directive')} not translated (listed above and at the end of the file).\n`) +
       (left === 0 ? '' : `${count(left, 'directive')} left out with nothing lost (nginx's own settings, or what the edge does by itself).\n`) +
-      `Run it: ${startCommand(plan, relative(process.cwd(), out) || out)}  (needs @gatehouse/edge-node)\n`,
+      `Run it: ${startCommand(plan, relative(process.cwd(), out) || out)}  (needs @gatehouse/edge-node${plan.cacheZones.length > 0 ? ' and @gatehouse/edge' : ''})\n`,
   );
   return 0;
 }

@@ -22,6 +22,8 @@ import { translateNginx } from './translate.ts';
 const FIXTURES = fileURLToPath(new URL('../../test/nginx-import/', import.meta.url));
 // The translations are written inside the package, so that their imports resolve as a user's would.
 const GENERATED = fileURLToPath(new URL('../../.nginx-import-test/', import.meta.url));
+/** Fixtures not run side by side: their translations are only type-checked (and read by translate.test.ts). */
+const TRANSLATED_ONLY = ['cache-and-buffering'];
 
 interface Exchange {
   readonly method?: string;
@@ -45,6 +47,8 @@ interface Answer {
   readonly added?: string;
   /** Content-Encoding, when there is one: the body is compared decoded. */
   readonly encoding?: string;
+  /** X-Cache-Status, when there is one: what the cache did. */
+  readonly cache?: string;
 }
 
 /** An origin that says who it is and what it got: the body shows the route taken. On a unix socket with `socket`. */
@@ -87,6 +91,7 @@ function send(port: number, exchange: Exchange, tls = false): Promise<Answer> {
       res.on('end', () => {
         const location = res.headers.location;
         const encoding = res.headers['content-encoding'];
+        const cache = res.headers['x-cache-status'];
         const raw = Buffer.concat(chunks);
         const body = (encoding === 'gzip' ? gunzipSync(raw) : raw).toString();
         const status = res.statusCode!;
@@ -98,6 +103,7 @@ function send(port: number, exchange: Exchange, tls = false): Promise<Answer> {
           ...(location === undefined ? {} : { location: new URL(location, 'http://x').pathname }),
           ...(status < 400 && res.headers['x-frame-options'] !== undefined ? { added: `${res.headers['x-frame-options']} ${res.headers['x-content-type-options']}` } : {}),
           ...(encoding === undefined ? {} : { encoding }),
+          ...(cache === undefined ? {} : { cache: String(cache) }),
         });
         req.destroy();
       });
@@ -146,7 +152,12 @@ interface Ports {
  * One config, side by side: nginx on its own port, the edge from its
  * translation on another, the same origins behind both.
  */
-function sideBySide(test: Case): { compare: (exchanges?: readonly Exchange[]) => Promise<Answer[]>; origins: Map<string, Server>; generated: () => string } {
+function sideBySide(test: Case): {
+  compare: (exchanges?: readonly Exchange[]) => Promise<Answer[]>;
+  both: (exchange: Exchange) => Promise<{ nginx: Answer; edge: Answer }>;
+  origins: Map<string, Server>;
+  generated: () => string;
+} {
   const origins = new Map<string, Server>();
   let dir = '';
   let nginx: ChildProcess | undefined;
@@ -208,18 +219,22 @@ function sideBySide(test: Case): { compare: (exchanges?: readonly Exchange[]) =>
     rmSync(dir, { recursive: true, force: true });
   }, 30_000);
 
+  /** One exchange with nginx, then with the edge. */
+  const both = async (exchange: Exchange): Promise<{ nginx: Answer; edge: Answer }> => {
+    const nginxAnswer = await send(test.tls === true ? ports.nginxTls : ports.nginx, exchange, test.tls === true);
+    return { nginx: nginxAnswer, edge: await send(edgeServer!.port, exchange) };
+  };
   /** Each exchange with both; the answers, once they agree. */
   const compare = async (exchanges: readonly Exchange[] = test.exchanges): Promise<Answer[]> => {
     const answers: Answer[] = [];
     for (const exchange of exchanges) {
-      const fromNginx = await send(test.tls === true ? ports.nginxTls : ports.nginx, exchange, test.tls === true);
-      const fromEdge = await send(edgeServer!.port, exchange);
+      const { nginx: fromNginx, edge: fromEdge } = await both(exchange);
       expect({ exchange, answer: fromEdge }).toEqual({ exchange, answer: fromNginx });
       answers.push(fromNginx);
     }
     return answers;
   };
-  return { compare, origins, generated: () => source };
+  return { compare, both, origins, generated: () => source };
 }
 
 /** `listen 80` (and `[::]:80`) on this machine's port, 443 on the TLS one. */
@@ -393,13 +408,82 @@ describe('a Django + gunicorn production config', () => {
   });
 });
 
-it('writes translations that type-check', () => {
-  // Runs after the three above, which wrote their translations.
+/**
+ * Just past the start of a second. The origins' Date has whole seconds and
+ * nginx counts a time in whole seconds too: started here, a page kept for
+ * 1s is fresh for most of the second in the edge (which takes its age from
+ * Date) and until the end of the next one in nginx.
+ */
+async function startOfSecond(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 20));
+}
+
+describe('micro-caching in front of an app', () => {
+  const { compare, both, generated } = sideBySide({
+    name: 'micro-cache',
+    origins: ['app'],
+    files: {},
+    adapt: (config, dir, ports) =>
+      listenOn(config, ports)
+        .replace('127.0.0.1:8000', `127.0.0.1:${ports.origins.app}`)
+        .replace('/var/cache/nginx/micro', join(dir, 'micro'))
+        .replace('/run/nginx.pid', join(dir, 'nginx.pid'))
+        .replace('user www-data;', 'user nobody nogroup;'),
+    exchanges: [
+      { path: '/', host: 'example.com' },
+      { path: '/', host: 'example.com' },
+      { path: '/articles/7?page=2', host: 'example.com' },
+      { method: 'HEAD', path: '/articles/7?page=2', host: 'example.com' },
+      { path: '/articles/7?page=2', host: 'example.com' },
+      // Neither kept nor held back.
+      { path: '/events/stream', host: 'example.com' },
+      { path: '/events/stream', host: 'example.com' },
+    ],
+  });
+
+  it('keeps a page for a second and says so in X-Cache-Status, as nginx does', async () => {
+    await startOfSecond();
+    const answers = await compare();
+    expect(answers.map((answer) => answer.cache ?? '-')).toEqual(['MISS', 'HIT', 'MISS', 'HIT', 'HIT', '-', '-']);
+    expect(generated()).toContain('const micro = memoryCacheStore({ maxBytes: 104857600 });');
+    expect(generated().replace(/\s+/g, ' ')).toContain(
+      "cache: { store: micro, // proxy_cache_valid 200 1s; (nginx.conf:30) ttl: { 200: 1 }, // proxy_cache_path",
+    );
+    expect(generated()).toMatch(/\/\/ proxy_buffering off; \(nginx\.conf:45\)\n\s+buffering: \{ response: 0 \},/);
+  });
+
+  it('differs where the edge means to: a stale page is answered at once while it is refreshed behind, and a POST is marked BYPASS', async () => {
+    await startOfSecond();
+    await compare([{ path: '/news', host: 'example.com' }]);
+    // Stale for both now: nginx has the first request fetch the page (EXPIRED), the edge answers it stale at once and refreshes it (UPDATING).
+    await startOfSecond();
+    await startOfSecond();
+    const expired = await both({ path: '/news', host: 'example.com' });
+    expect([expired.nginx.cache, expired.edge.cache]).toEqual(['EXPIRED', 'UPDATING']);
+    expect(expired.edge.body).toBe(expired.nginx.body);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await compare([{ path: '/news', host: 'example.com' }]))[0]!.cache).toBe('HIT');
+    // nginx leaves $upstream_cache_status empty for what it never caches, so adds no field.
+    const post = await both({ method: 'POST', path: '/news', host: 'example.com', body: 'a=1' });
+    expect(post.edge).toEqual({ ...post.nginx, cache: 'BYPASS' });
+  }, 10_000);
+});
+
+it('writes translations that type-check', async () => {
+  // Runs after the four above, which wrote their translations; the fixtures translated only for their translation's sake are written here.
+  for (const name of TRANSLATED_ONLY) {
+    const config = join(FIXTURES, name, 'nginx.conf');
+    mkdirSync(join(GENERATED, name), { recursive: true });
+    writeFileSync(join(GENERATED, name, 'edge.ts'), edgeSource(translateNginx(readNginxConfig(config)), 'nginx.conf', join(FIXTURES, name)));
+    // defineEdge takes it as it is: the checks types cannot make (a cache's settings, the buffering bounds) pass when it loads.
+    const edge = ((await import(pathToFileURL(join(GENERATED, name, 'edge.ts')).href)) as { default: App & { close(): Promise<void> } }).default;
+    await edge.close();
+  }
   writeFileSync(
     join(GENERATED, 'tsconfig.json'),
     JSON.stringify({ extends: '../tsconfig.json', compilerOptions: { noEmit: true, declaration: false, isolatedDeclarations: false }, include: ['*/edge.ts'] }),
   );
-  expect(readdirSync(GENERATED).filter((name) => name !== 'tsconfig.json').sort()).toEqual(['django', 'gunicorn', 'nginx-docs']);
+  expect(readdirSync(GENERATED).filter((name) => name !== 'tsconfig.json').sort()).toEqual(['cache-and-buffering', 'django', 'gunicorn', 'micro-cache', 'nginx-docs']);
   const tsc = fileURLToPath(new URL('../../../../node_modules/typescript/bin/tsc', import.meta.url));
   expect(() => execFileSync(process.execPath, [tsc, '-p', join(GENERATED, 'tsconfig.json')], { encoding: 'utf8', stdio: 'pipe' })).not.toThrow();
 }, 120_000);

@@ -1,6 +1,7 @@
 import type { Directive } from './nginx-config.ts';
 import { reasonFor } from './directive-reasons.ts';
 import { nginxSize, nginxTime } from './nginx-values.ts';
+import { type CacheScope, cacheScopeOf, cacheZonesOf, EMPTY_CACHE_SCOPE, isCacheStatus, type PlannedCache, type PlannedCacheZone, planCache } from './proxy-cache.ts';
 
 /** nginx's client_max_body_size where a config sets none: 1m. */
 export const NGINX_MAX_BODY_SIZE: number = 1024 * 1024;
@@ -16,10 +17,18 @@ export interface PlannedFiles {
   readonly spaFallback?: string;
 }
 
+/** The edge's `buffering` of a proxy route: `false` streams both ways, a field at 0 one way. */
+export type PlannedBuffering = false | { readonly request?: number; readonly requestFile?: number; readonly response?: number };
+
 export interface PlannedProxy {
   readonly pool: string;
   readonly host?: string;
   readonly rewrite?: { readonly prefix: string; readonly replacement: string } | { readonly pattern: string; readonly replacement: string };
+  /** Unset: the edge's default, nginx's (both ways buffered). */
+  readonly buffering?: PlannedBuffering;
+  /** The directives `buffering` came from. */
+  readonly bufferingFrom?: readonly Directive[];
+  readonly cache?: PlannedCache;
 }
 
 export type PlannedAction =
@@ -106,6 +115,8 @@ export interface EdgePlan {
   readonly sites: readonly PlannedSite[];
   readonly gzip?: PlannedGzip;
   readonly accessLog?: PlannedAccessLog;
+  /** The `proxy_cache_path` zones a translated route caches in, in the config's order. */
+  readonly cacheZones: readonly PlannedCacheZone[];
   /** The http level's rules; `maxBodySize` is nginx's default (1m) when it sets none. */
   readonly rules: PlannedRules;
   readonly skipped: readonly Skipped[];
@@ -121,6 +132,12 @@ interface Scope {
   readonly connectTimeout?: Directive;
   readonly readTimeout?: Directive;
   readonly nextUpstream?: Directive;
+  readonly proxyBuffering?: Directive;
+  readonly requestBuffering?: Directive;
+  readonly bodyBufferSize?: Directive;
+  readonly cache: CacheScope;
+  /** Replaced as a whole by a level with any `add_header`, as `proxyHeaders`. */
+  readonly addHeaders: readonly Directive[];
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -146,12 +163,12 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
   };
   /** A directive that applies to a route it cannot be translated for, noted once per reason. */
   const noted = new Set<string>();
-  const note = (directive: Directive, why: string): void => {
+  const note = (directive: Directive, why: string, lost = true): void => {
     const key = `${directive.file}:${directive.line}:${why}`;
     if (noted.has(key)) return;
     noted.add(key);
     if (!state.has(directive)) state.set(directive, 'skipped');
-    skipped.push({ directive, lost: true, why });
+    skipped.push({ directive, lost, why });
   };
 
   const http = config.filter((directive) => directive.name === 'http');
@@ -159,6 +176,9 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
   const httpLevel = http.flatMap((directive) => directive.block ?? []);
   const upstreams = new Map<string, Directive>();
   for (const directive of httpLevel) if (directive.name === 'upstream' && directive.args[0] !== undefined) upstreams.set(directive.args[0], directive);
+  const zones = cacheZonesOf(httpLevel, skip);
+  /** The zones a translated route caches in. */
+  const usedZones = new Set<PlannedCacheZone>();
 
   const pools = new Map<string, { pool: PlannedPool; scheme: string }>();
   const poolFor = (proxyPass: Directive, target: ProxyTarget): string | undefined => {
@@ -211,19 +231,19 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
     const pool = poolFor(proxyPass, target);
     if (pool === undefined) return undefined;
     use(proxyPass);
-    let proxy: { pool: string; host?: string; rewrite?: PlannedProxy['rewrite'] } = { pool };
+    let proxy: PlannedProxy = { pool };
     if (target.uri !== undefined) {
       if (location === undefined || location.modifier === '~' || location.modifier === '~*') {
         skip(proxyPass, 'a URI in proxy_pass needs a prefix or exact location');
         return undefined;
       }
-      if (target.uri !== location.path) proxy.rewrite = { prefix: location.path, replacement: target.uri };
+      if (target.uri !== location.path) proxy = { ...proxy, rewrite: { prefix: location.path, replacement: target.uri } };
     }
     const rewrites = block.filter((directive) => directive.name === 'rewrite');
     for (const rewrite of rewrites) {
       const [pattern, replacement, flag] = rewrite.args;
       if (rewrites.length === 1 && flag === 'break' && pattern !== undefined && replacement !== undefined && target.uri === undefined && !/\$(?!\d)/.test(replacement)) {
-        proxy.rewrite = { pattern, replacement };
+        proxy = { ...proxy, rewrite: { pattern, replacement } };
         use(rewrite);
       } else {
         skip(rewrite, 'only one `rewrite … break` before a proxy_pass without a URI is translated');
@@ -274,7 +294,58 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
       if (directive.name === 'proxy_redirect' && directive.args[0] === 'off') skip(directive, 'the edge never rewrites Location, as with proxy_redirect off', false);
     }
     if (scope.expires !== undefined) note(scope.expires, 'the edge does not change the caching headers of proxied responses');
+    const buffering = bufferingOf(scope);
+    if (buffering !== undefined) proxy = { ...proxy, buffering: buffering.value, bufferingFrom: buffering.from };
+    const cache = planCache({
+      scope: scope.cache,
+      addHeaders: scope.addHeaders,
+      zones,
+      proxyPass,
+      proxyHost: target.host,
+      ...(buffering?.value === false || buffering?.value.response === 0 ? { unbuffered: scope.proxyBuffering! } : {}),
+      use,
+      note,
+    });
+    if (cache !== undefined) {
+      proxy = { ...proxy, cache };
+      usedZones.add(cache.zone);
+    }
     return proxy;
+  };
+
+  /**
+   * The route's `buffering`, when nginx's directives in effect there ask
+   * for other than the default (both ways buffered, as the edge does).
+   */
+  const bufferingOf = (scope: Scope): { value: PlannedBuffering; from: Directive[] } | undefined => {
+    const off = (directive: Directive | undefined): boolean => {
+      if (directive === undefined) return false;
+      const value = directive.args[0];
+      if (value !== 'on' && value !== 'off') {
+        note(directive, 'on or off');
+        return false;
+      }
+      use(directive);
+      return value === 'off';
+    };
+    const response = off(scope.proxyBuffering);
+    const request = off(scope.requestBuffering);
+    const from = [...(response ? [scope.proxyBuffering!] : []), ...(request ? [scope.requestBuffering!] : [])];
+    let memory: number | undefined;
+    if (scope.bodyBufferSize !== undefined) {
+      const size = nginxSize(scope.bodyBufferSize.args[0] ?? '');
+      if (request) note(scope.bodyBufferSize, `proxy_request_buffering off (line ${scope.requestBuffering!.line}): the body is not held, it streams`, false);
+      else if (size === undefined) note(scope.bodyBufferSize, 'not a size');
+      else {
+        memory = size;
+        from.push(scope.bodyBufferSize);
+        use(scope.bodyBufferSize);
+      }
+    }
+    if (response && request) return { value: false, from };
+    // requestFile too: on Node a body past memory would go to a temp file, still read whole before the server hears of it.
+    const value = { ...(request ? { request: 0, requestFile: 0 } : {}), ...(memory === undefined ? {} : { request: memory }), ...(response ? { response: 0 } : {}) };
+    return from.length === 0 ? undefined : { value, from };
   };
 
   /** The files a location serves from: its `alias`, or the `root` it has or inherits. */
@@ -330,12 +401,18 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
     return files;
   };
 
-  /** The rules one level sets itself: nginx inherits each of them only into a level that sets none. */
-  const rulesOf = (block: readonly Directive[]): PlannedRules | undefined => {
+  /**
+   * The rules one level sets itself: nginx inherits each of them only into
+   * a level that sets none. `inheritsHeaders`: the levels above add fixed
+   * fields, which any add_header here replaces in nginx, even one the edge
+   * adds otherwise (a variable's, the cache status): then `headers: {}`.
+   */
+  const rulesOf = (block: readonly Directive[], inheritsHeaders: boolean): PlannedRules | undefined => {
     const from: Directive[] = [];
     const access: string[] = [];
     let maxBodySize: number | undefined;
     const headers: Record<string, string> = {};
+    let addsHeaders = false;
     for (const directive of block) {
       const [first = '', second] = directive.args;
       if (directive.name === 'allow' || directive.name === 'deny') {
@@ -352,6 +429,9 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
         }
         maxBodySize = size === 0 ? Infinity : size;
       } else if (directive.name === 'add_header') {
+        addsHeaders = true;
+        // The cache's statusHeader, on the routes under it that cache.
+        if (isCacheStatus(second)) continue;
         if (second === undefined || `${first}${second}`.includes('$')) {
           skip(directive, 'add_header with variables has no counterpart');
           continue;
@@ -361,15 +441,16 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
       from.push(directive);
       use(directive);
     }
-    if (from.length === 0) return undefined;
+    const replacesHeaders = addsHeaders && inheritsHeaders && Object.keys(headers).length === 0;
+    if (from.length === 0 && !replacesHeaders) return undefined;
     return {
       ...(access.length === 0 ? {} : { access }),
       ...(maxBodySize === undefined ? {} : { maxBodySize }),
-      ...(Object.keys(headers).length === 0 ? {} : { headers }),
+      ...(Object.keys(headers).length === 0 && !replacesHeaders ? {} : { headers }),
       from,
     };
   };
-  const httpRules = rulesOf(httpLevel);
+  const httpRules = rulesOf(httpLevel, false);
   const gzip = gzipOf(httpLevel, use, skip);
   const accessLog = accessLogOf(httpLevel, use, skip);
   const edgeRules: PlannedRules = httpRules?.maxBodySize !== undefined ? httpRules : { ...httpRules, maxBodySize: NGINX_MAX_BODY_SIZE, from: httpRules?.from ?? [] };
@@ -392,6 +473,7 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
       continue;
     }
     const scope = scopeOf(httpScope, block);
+    const serverHeaders = fixedHeadersOf(block) ?? fixedHeadersOf(httpLevel) ?? [];
     const routes: PlannedRoute[] = [];
     const locations = block.filter((directive) => directive.name === 'location');
     const named = new Map(locations.filter((location) => location.args[0]?.startsWith('@')).map((location) => [location.args[0]!, location]));
@@ -446,7 +528,7 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
       for (const nested of inner) if (nested.name === 'location') skip(nested, 'a location inside a location: write it at the server level');
       const action = locationAction(location, match, inner, scopeOf(scope, inner), named, scope);
       if (action !== undefined) {
-        const rules = rulesOf(inner);
+        const rules = rulesOf(inner, serverHeaders.length > 0);
         routes.push({ key: match.key, action, ...(rules === undefined ? {} : { rules }), from: location });
         use(location);
       } else if (!state.has(location)) {
@@ -470,7 +552,7 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
       skip(server, `its names are already served by the server at line ${taker.from.line} (the edge is one listener: sites are told apart by Host only)`);
       continue;
     }
-    const siteRules = rulesOf(block);
+    const siteRules = rulesOf(block, (fixedHeadersOf(httpLevel) ?? []).length > 0);
     const site: PlannedSite = { serverName: names.length === 0 ? ['_'] : names, default: isDefault, routes, ...(siteRules === undefined ? {} : { rules: siteRules }), from: server };
     for (const name of site.serverName) taken.set(name, site);
     sites.push(site);
@@ -574,7 +656,15 @@ export function translateNginx(config: readonly Directive[]): EdgePlan {
   };
   sweep(config, true);
 
-  return { pools: [...pools.values()].map((entry) => entry.pool), sites, rules: edgeRules, ...(gzip === undefined ? {} : { gzip }), ...(accessLog === undefined ? {} : { accessLog }), skipped: skipped.sort((a, b) => a.directive.file.localeCompare(b.directive.file) || a.directive.line - b.directive.line) };
+  return {
+    pools: [...pools.values()].map((entry) => entry.pool),
+    sites,
+    rules: edgeRules,
+    ...(gzip === undefined ? {} : { gzip }),
+    ...(accessLog === undefined ? {} : { accessLog }),
+    cacheZones: [...zones.values()].filter((zone) => usedZones.has(zone)),
+    skipped: skipped.sort((a, b) => a.directive.file.localeCompare(b.directive.file) || a.directive.line - b.directive.line),
+  };
 }
 
 /**
@@ -644,12 +734,20 @@ function accessLogOf(block: readonly Directive[], use: Use, skip: Skip): Planned
 }
 
 function emptyScope(): Scope {
-  return { proxyHeaders: [] };
+  return { proxyHeaders: [], cache: EMPTY_CACHE_SCOPE, addHeaders: [] };
+}
+
+/** The `add_header` lines of one level the edge adds as they are; undefined when the level has none at all. */
+function fixedHeadersOf(block: readonly Directive[]): Directive[] | undefined {
+  const lines = block.filter((directive) => directive.name === 'add_header');
+  if (lines.length === 0) return undefined;
+  return lines.filter((directive) => directive.args[1] !== undefined && !directive.args.slice(0, 2).join('').includes('$'));
 }
 
 function scopeOf(outer: Scope, block: readonly Directive[]): Scope {
   const last = (name: string): Directive | undefined => block.findLast((directive) => directive.name === name);
   const proxyHeaders = block.filter((directive) => directive.name === 'proxy_set_header');
+  const addHeaders = block.filter((directive) => directive.name === 'add_header');
   return {
     root: last('root') ?? outer.root,
     index: last('index') ?? outer.index,
@@ -658,6 +756,11 @@ function scopeOf(outer: Scope, block: readonly Directive[]): Scope {
     connectTimeout: last('proxy_connect_timeout') ?? outer.connectTimeout,
     readTimeout: last('proxy_read_timeout') ?? outer.readTimeout,
     nextUpstream: last('proxy_next_upstream') ?? outer.nextUpstream,
+    proxyBuffering: last('proxy_buffering') ?? outer.proxyBuffering,
+    requestBuffering: last('proxy_request_buffering') ?? outer.requestBuffering,
+    bodyBufferSize: last('client_body_buffer_size') ?? outer.bodyBufferSize,
+    cache: cacheScopeOf(outer.cache, block),
+    addHeaders: addHeaders.length > 0 ? addHeaders : outer.addHeaders,
   };
 }
 
