@@ -58,7 +58,8 @@ export function hasFreshness(head: StoredResponseHead, directives: ReadonlyMap<s
 export function currentAge(head: StoredResponseHead, now: number): number {
   const ageField = fieldOf(head, 'age');
   const ageValue = ageField !== null && /^\d+$/.test(ageField) ? Number(ageField) : 0;
-  const apparentAge = Math.max(0, (head.responseTime - dateOf(head)) / 1000);
+  // Date counts whole seconds: a response dated this second is not older than that.
+  const apparentAge = Math.max(0, (Math.floor(head.responseTime / 1000) * 1000 - dateOf(head)) / 1000);
   const responseDelay = Math.max(0, (head.responseTime - head.requestTime) / 1000);
   const correctedInitialAge = Math.max(apparentAge, ageValue + responseDelay);
   return correctedInitialAge + Math.max(0, (now - head.responseTime) / 1000);

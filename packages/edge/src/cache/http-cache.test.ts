@@ -64,6 +64,14 @@ describe('freshness (RFC 9111 §4.2)', () => {
     expect(origin.hits).toBe(2);
   });
 
+  it('a response dated this second is not older than that: ttl 1 keeps it the rest of the second and one more', async () => {
+    vi.setSystemTime(START + 900);
+    const origin = cached((_r, _h, hit) => text(`v${hit}`, {}), { ttl: 1 });
+    await origin.send('/a');
+    vi.setSystemTime(START + 1_800);
+    expect(await origin.send('/a')).toMatchObject({ cache: 'HIT', body: 'v1' });
+  });
+
   it('s-maxage wins over max-age for a shared cache', async () => {
     const origin = cached((_r, _h, hit) => text(`v${hit}`, { 'cache-control': 'max-age=0, s-maxage=60' }));
     await origin.send('/a');

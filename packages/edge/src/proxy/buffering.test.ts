@@ -106,6 +106,20 @@ describe('the defaults: buffered both ways, as nginx', () => {
     expect(bodies).toEqual(['hello world']);
   });
 
+  it('streams the request body with `request: 0`, spill or not, unless the route names a file', async () => {
+    const { spill, files } = memorySpill();
+    const { transport, seen } = scripted(async (request) => new Response(await text(request.body)));
+    const client = upload();
+    const answer = send(client.request(), { transport, buffering: { request: 0, spill } });
+    client.send('hello ');
+    await tick();
+    expect(seen).toHaveLength(1);
+    client.send('world');
+    client.end();
+    expect(await (await answer).text()).toBe('hello world');
+    expect(files).toHaveLength(0);
+  });
+
   it('streams the body in step with the client with `buffering: false`', async () => {
     const { transport, seen } = scripted(async (request) => new Response(await text(request.body)));
     const client = upload();

@@ -208,7 +208,13 @@ function compile(pool: Pool, options: ProxyOptions): Proxy {
     throw new TypeError(`proxy: buffering is false (streamed both ways) or { request, requestFile, response }, not ${String(given)}`);
   }
   // nginx buffers both ways unless told not to; `false` streams both ways.
-  const buffering: ProxyBuffering = given === false ? STREAMED : given === undefined ? BUFFERED : { ...BUFFERED, ...given };
+  // `request: 0` streams the request body: its file too, unless the route names one.
+  const buffering: ProxyBuffering =
+    given === false
+      ? STREAMED
+      : given === undefined
+        ? BUFFERED
+        : { ...BUFFERED, ...(given.request === 0 && given.requestFile === undefined ? { requestFile: 0 } : {}), ...given };
   const bytes = (value: unknown, name: string): number => {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new TypeError(`proxy: buffering.${name} is a number of bytes ≥ 0, not ${String(value)}`);
     return value;
