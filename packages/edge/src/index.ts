@@ -26,6 +26,7 @@ export { createProxy, proxy, type ProxyApp } from './proxy/proxy.ts';
 export type { ProxyBuffering, ProxyOptions } from './proxy/proxy-options.ts';
 export type { BodySpill, SpillFile } from './proxy/body-spill.ts';
 export { isIdempotent } from './proxy/idempotent.ts';
+export { takeReadAheadBody } from './proxy/_buffering.ts';
 export { createPool, Pool, type RetrySettings, type UpstreamServer } from './upstream/pool.ts';
 export type {
   AppServerConfig,

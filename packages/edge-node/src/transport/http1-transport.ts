@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { drained, type HeadAnswer, staysOnConnection } from '@gatehouse/core';
-import { readClientBody, TransportError, type TransportOptions, type UpstreamRequest } from '@gatehouse/edge';
+import { readClientBody, takeReadAheadBody, TransportError, type TransportOptions, type UpstreamRequest } from '@gatehouse/edge';
 import { wholeBodyStream } from '@gatehouse/node';
 import { Connections, type Connection, type ConnectionUser, type Endpoint } from './http1/connections.ts';
 import type { ResponseHead } from './http1/response-parser.ts';
@@ -276,6 +276,24 @@ class Http1Exchange implements ConnectionUser {
     const chunked = body !== null && declared === -1;
     if (chunked) head += 'transfer-encoding: chunked\r\n';
     else if (body === null && declared === -1 && EXPECTS_BODY.has(method)) head += 'content-length: 0\r\n';
+    // A body the proxy read whole goes out with the head, in one write, with no reader.
+    const whole = body === null ? undefined : takeReadAheadBody(body);
+    if (whole !== undefined) {
+      if (!chunked && whole.byteLength !== declared) {
+        this.#connections.release(connection);
+        this.#fail(new TypeError(`http1Transport: a body of ${whole.byteLength} bytes under Content-Length ${declared}`));
+        return;
+      }
+      const socket = connection.socket;
+      socket.cork();
+      socket.write(chunked ? `${head}\r\n${whole.byteLength.toString(16)}\r\n` : `${head}\r\n`, 'latin1');
+      socket.write(whole);
+      if (chunked) socket.write('\r\n0\r\n\r\n', 'latin1');
+      socket.uncork();
+      this.#serverWaits();
+      this.#sent = 'whole';
+      return;
+    }
     connection.socket.write(`${head}\r\n`, 'latin1');
     this.#serverWaits();
     if (body === null) this.#sent = 'whole';

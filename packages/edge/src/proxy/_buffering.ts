@@ -116,12 +116,36 @@ function prefixed(first: ReadableStream<Uint8Array> | undefined, held: Uint8Arra
 
 /** A new stream of `bytes`, one per attempt, so that a buffered body can be sent again. */
 export function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      if (bytes.byteLength > 0) controller.enqueue(bytes);
-      controller.close();
+  const stream: ReadableStream<Uint8Array> = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        readAheadBodies.delete(stream);
+        if (bytes.byteLength > 0) controller.enqueue(bytes);
+        controller.close();
+      },
     },
-  });
+    // Nothing is pulled until someone reads: the bytes stay claimable until then.
+    { highWaterMark: 0 },
+  );
+  readAheadBodies.set(stream, bytes);
+  return stream;
+}
+
+/** Streams of bodies read whole, by the bytes they hold: a transport may send those at once. */
+const readAheadBodies = new WeakMap<ReadableStream<Uint8Array>, Uint8Array>();
+
+/**
+ * The bytes of a request body the proxy read whole before asking a server
+ * (`buffering`), if `stream` is such a body and nobody has read it: the
+ * stream is then spent. A transport that can write bytes takes them here
+ * rather than through a reader, which costs more than the write itself
+ * (as `@gatehouse/node` does for answers it knows whole).
+ */
+export function takeReadAheadBody(stream: ReadableStream<Uint8Array>): Uint8Array | undefined {
+  const bytes = readAheadBodies.get(stream);
+  if (bytes === undefined || stream.locked) return undefined;
+  readAheadBodies.delete(stream);
+  return bytes;
 }
 
 /** A body read whole, in memory or spilled, as a new stream for one attempt. */
