@@ -146,7 +146,10 @@ export async function benchEdge(options: EdgeBenchOptions): Promise<void> {
     const rows: string[][] = [];
     const goals: string[] = [];
     let nginxProxy = 0;
-    for (const scenario of SCENARIOS) {
+    // BENCH_EDGE_ROWS=cache measures only the rows whose name has that text (and skips workerd).
+    const rowsWanted = process.env.BENCH_EDGE_ROWS;
+    const scenarios = rowsWanted === undefined ? SCENARIOS : SCENARIOS.filter((scenario) => scenario.name.includes(rowsWanted));
+    for (const scenario of scenarios) {
       const runs = new Map<string, Run[]>();
       // Rounds alternate between the servers so that drift hits both alike.
       for (let round = 0; round < options.rounds; round++) {
@@ -228,7 +231,7 @@ export async function benchEdge(options: EdgeBenchOptions): Promise<void> {
           ` (per CPU second of the edge: ${perCpu.toFixed(2)}×)`,
       );
     }
-    await benchWorkerd(options, origin, nginxProxy, running);
+    if (rowsWanted === undefined) await benchWorkerd(options, origin, nginxProxy, running);
   } finally {
     stop();
     await Promise.all(

@@ -8,7 +8,8 @@ import { ensureWrk } from './wrk.ts';
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 
-// Pick one part with BENCH_ONLY=node, BENCH_ONLY=container, BENCH_ONLY=lambda or BENCH_ONLY=edge.
+// Pick one part with BENCH_ONLY=node, BENCH_ONLY=container, BENCH_ONLY=lambda or BENCH_ONLY=edge
+// (and in the edge part, rows whose name has a text with BENCH_EDGE_ROWS, e.g. BENCH_EDGE_ROWS=cache).
 const only = process.env.BENCH_ONLY;
 
 console.log(`# Gatehouse benchmarks (Node ${process.version}, ${new Date().toISOString()})`);

@@ -34,6 +34,15 @@ interface Found {
   readonly storeKey: string;
 }
 
+/** A stored head's freshness, as {@link freshnessLifetime} and {@link currentAge} give it, and its fields for answers from the head. */
+interface Judged {
+  readonly directives: ReadonlyMap<string, string>;
+  readonly lifetime: number;
+  readonly initialAge: number;
+  /** Its fields but Age, flat, made on the first answer from the head. */
+  flat: string[] | undefined;
+}
+
 /** What the store holds for a request: its response, and its key's Vary record. */
 interface Looked {
   readonly found: Found | undefined;
@@ -334,6 +343,19 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
     return text(`purged ${key}`);
   };
 
+  /** What a stored head says of its freshness, worked out once per head (a hit then parses nothing). */
+  const judgedHeads = new WeakMap<StoredResponseHead, Judged>();
+  const judge = (head: StoredResponseHead): Judged => {
+    let judged = judgedHeads.get(head);
+    if (judged === undefined) {
+      const directives = parseDirectives(fieldOf(head, 'cache-control'));
+      // Its age when it arrived: the age now adds the time since.
+      judged = { directives, lifetime: freshnessLifetime(head, directives, settings), initialAge: currentAge(head, head.responseTime), flat: undefined };
+      judgedHeads.set(head, judged);
+    }
+    return judged;
+  };
+
   /** Whether the store's `get` answers at once; unknown until it is first asked. */
   let storeAnswersAtOnce: boolean | undefined;
   const getAtOnce = (key: string): CacheEntry | undefined | false => {
@@ -369,15 +391,18 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
       }
       const stored = entry.head;
       if (!isResponseHead(stored) || !sameVariant(stored, fields)) return undefined;
-      const now = Date.now();
-      const directives = parseDirectives(fieldOf(stored, 'cache-control'));
-      const age = currentAge(stored, now);
-      if (!(age < freshnessLifetime(stored, directives, settings)) || directives.has('no-cache')) return undefined;
+      const judged = judge(stored);
+      const age = judged.initialAge + Math.max(0, (Date.now() - stored.responseTime) / 1000);
+      if (!(age < judged.lifetime) || judged.directives.has('no-cache')) return undefined;
       stats.count('HIT');
       const record = accessRecordOf(head);
       if (record !== undefined) record.cache = 'HIT';
-      const flat: string[] = [];
-      for (const [name, value] of stored.headers) if (name !== 'age') flat.push(name, value);
+      if (judged.flat === undefined) {
+        const flat: string[] = [];
+        for (const [name, value] of stored.headers) if (name !== 'age') flat.push(name, value);
+        judged.flat = flat;
+      }
+      const flat = judged.flat.slice();
       flat.push('age', String(Math.floor(age)));
       if (statusHeader !== undefined) flat.push(statusHeader, 'HIT');
       return { status: stored.status, headers: flat, body: head.method === 'HEAD' || stored.status === 204 ? null : entry.body };
@@ -403,9 +428,8 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
         return fetchOnce(key, request, ctx, origin, looked);
       }
       const now = Date.now();
-      const directives = parseDirectives(fieldOf(found.head, 'cache-control'));
-      const age = currentAge(found.head, now);
-      const lifetime = freshnessLifetime(found.head, directives, settings);
+      const { directives, lifetime, initialAge } = judge(found.head);
+      const age = initialAge + Math.max(0, (now - found.head.responseTime) / 1000);
       if (age < lifetime && !directives.has('no-cache')) return serve(found, request, 'HIT', now);
       if (mayServeStale(found.head, 'stale-while-revalidate', staleWhileRevalidate, now, settings, directives)) {
         // One refresh, however many ask meanwhile: the others are answered stale.
