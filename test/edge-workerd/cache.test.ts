@@ -79,13 +79,15 @@ describe('the proxy cache in workerd, on the Cache API', () => {
     await get('/swr');
     await sleep(2_100);
     expect(await get('/swr')).toMatchObject({ cache: 'UPDATING', body: '/swr 1' });
-    // The refresh runs in ctx.waitUntil; its answer is kept once it lands.
+    // The refresh runs in ctx.waitUntil; its answer is kept once it lands. With max-age=1 the
+    // page is stale again each second, so a later poll may find a later refresh's.
     let last = await get('/swr');
-    for (let i = 0; i < 50 && last.body !== '/swr 2'; i++) {
+    for (let i = 0; i < 50 && last.body === '/swr 1'; i++) {
       await sleep(100);
       last = await get('/swr');
     }
-    expect(last).toMatchObject({ cache: 'HIT', body: '/swr 2' });
+    expect(last.cache).toBe('HIT');
+    expect(last.body).toMatch(/^\/swr [2-9]$/);
   }, 15_000);
 
   it('stale-if-error stands in while the origin fails', async () => {

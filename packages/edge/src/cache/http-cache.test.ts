@@ -8,6 +8,7 @@ import type { ProxyOptions } from '../proxy/proxy-options.ts';
 import { TransportError, type UpstreamRequest } from '../upstream/transport.ts';
 import { createPool } from '../upstream/pool.ts';
 import type { CacheRules } from './cache-rules.ts';
+import type { CacheStore } from './cache-store.ts';
 import { memoryCacheStore } from './memory-cache-store.ts';
 
 const START = Date.parse('2026-12-05T10:00:00Z');
@@ -235,6 +236,33 @@ describe('stale responses (RFC 5861)', () => {
     release();
     await origin.settled();
     expect(origin.hits).toBe(2);
+    expect(await origin.send('/a')).toMatchObject({ cache: 'HIT', body: 'v2' });
+  });
+
+  it('one refresh until the store has its answer, with a store that writes later', async () => {
+    const memory = memoryCacheStore();
+    const waiting: (() => void)[] = [];
+    let slow = false;
+    const store: CacheStore = {
+      get: (key) => memory.get(key),
+      async put(key, entry, keepFor) {
+        if (slow) await new Promise<void>((resolve) => waiting.push(resolve));
+        memory.put(key, entry, keepFor);
+      },
+      delete: (key) => memory.delete(key),
+      deletePrefix: (prefix) => memory.deletePrefix(prefix),
+    };
+    const origin = cached((_r, _h, hit) => text(`v${hit}`, { 'cache-control': 'max-age=10, stale-while-revalidate=60' }), { store });
+    await origin.send('/a');
+    tick(20);
+    slow = true;
+    expect((await origin.send('/a')).cache).toBe('UPDATING');
+    await vi.waitFor(() => expect(waiting).toHaveLength(1));
+    // The refresh has its answer, the store not yet: this request must not start another.
+    expect(await origin.send('/a')).toMatchObject({ cache: 'UPDATING', body: 'v1' });
+    expect(origin.hits).toBe(2);
+    for (const release of waiting) release();
+    await origin.settled();
     expect(await origin.send('/a')).toMatchObject({ cache: 'HIT', body: 'v2' });
   });
 

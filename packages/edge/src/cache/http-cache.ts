@@ -123,8 +123,12 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
       return undefined;
     }
   };
-  const settle = (ctx: Context, work: void | Promise<void>): void => {
-    if (work instanceof Promise) ctx.waitUntil(work.catch(warn));
+  /** Store work goes on after the answer; what it gives back says when it is done (undefined: done already). */
+  const settle = (ctx: Context, work: void | Promise<void>): Promise<void> | undefined => {
+    if (!(work instanceof Promise)) return undefined;
+    const done = work.catch(warn);
+    ctx.waitUntil(done);
+    return done;
   };
 
   /** The stored response for `request`, through its key's Vary record when it has one (also given: a new variant joins it). */
@@ -233,20 +237,25 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
   };
 
   /** Keep `found` (new or freshened) under its key, through a Vary record when the response varies. */
-  const keepEntry = (ctx: Context, key: string, request: Request, head: StoredResponseHead, body: Uint8Array, known: VariantsHead | undefined, now: number): void => {
+  const keepEntry = (
+    ctx: Context,
+    key: string,
+    request: Request,
+    head: StoredResponseHead,
+    body: Uint8Array,
+    known: VariantsHead | undefined,
+    now: number,
+  ): Promise<unknown> | undefined => {
     const directives = parseDirectives(fieldOf(head, 'cache-control'));
     const seconds = keepFor(head, directives, now);
-    if (seconds <= 0) return;
+    if (seconds <= 0) return undefined;
     const ms = Math.ceil(seconds * 1000);
     const entry: CacheEntry = { head, body };
-    if (head.varied === undefined) {
-      settle(ctx, store.put(key, entry, ms));
-      return;
-    }
+    if (head.varied === undefined) return settle(ctx, store.put(key, entry, ms));
     const fields = Object.keys(head.varied);
     const record = known !== undefined && sameFields(known.varies, fields) ? known : { varies: fields, responseTime: now };
-    settle(ctx, store.put(key, { head: record, body: new Uint8Array(0) }, ms));
-    settle(ctx, store.put(variantKey(key, record, request.headers), entry, ms));
+    const kept = [settle(ctx, store.put(key, { head: record, body: new Uint8Array(0) }, ms)), settle(ctx, store.put(variantKey(key, record, request.headers), entry, ms))];
+    return kept[0] === undefined && kept[1] === undefined ? undefined : Promise.all(kept);
   };
 
   /**
@@ -264,8 +273,11 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
   ): Promise<Response> => {
     const stale = looked.found;
     let done!: (found: Found | undefined) => void;
-    if (lead) pending.set(key, new Promise<Found | undefined>((resolve) => (done = resolve)));
+    const mine = lead ? new Promise<Found | undefined>((resolve) => (done = resolve)) : undefined;
+    if (mine !== undefined) pending.set(key, mine);
     let result: Found | undefined;
+    /** The store's writing of what was fetched, when it takes time. */
+    let kept: Promise<unknown> | undefined;
     try {
       const requestTime = Date.now();
       let response: Response;
@@ -282,7 +294,7 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
         await response.body?.cancel();
         const head = freshened(stale.head, response.headers, requestTime, now, statusHeader);
         result = { head, body: stale.body, storeKey: stale.storeKey };
-        keepEntry(ctx, key, request, head, stale.body, looked.variants, now);
+        kept = keepEntry(ctx, key, request, head, stale.body, looked.variants, now);
         return serve(result, request, 'REVALIDATED', now);
       }
       if (stale !== undefined && STALE_FOR.has(response.status) && mayServeStale(stale.head, 'stale-if-error', staleIfError, now, settings)) {
@@ -301,12 +313,18 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
       // A body that came chunked is kept with its length: a HEAD is told it too.
       const whole = fieldOf(head, 'content-length') === null ? { ...head, headers: [...head.headers, ['content-length', String(read.byteLength)] as const] } : head;
       result = { head: whole, body: read, storeKey: key };
-      keepEntry(ctx, key, request, whole, read, looked.variants, now);
+      kept = keepEntry(ctx, key, request, whole, read, looked.variants, now);
       return serve(result, request, status, now);
     } finally {
-      if (lead) {
-        pending.delete(key);
+      if (mine !== undefined) {
         done(result);
+        // Until the store has it, a request for the key is still this fetch's: else one that
+        // comes meanwhile finds the old entry and fetches again (a second refresh, a second miss).
+        const over = (): void => {
+          if (pending.get(key) === mine) pending.delete(key);
+        };
+        if (kept === undefined) over();
+        else void kept.then(over);
       }
     }
   };
