@@ -45,11 +45,6 @@ export function freshnessLifetime(head: StoredResponseHead, directives: Readonly
   return 0;
 }
 
-/** Whether the response says how long it is fresh, or a route setting gives it a time: else it is kept only to be revalidated. */
-export function hasFreshness(head: StoredResponseHead, directives: ReadonlyMap<string, string>, settings: FreshnessSettings): boolean {
-  return freshnessLifetime(head, directives, settings) > 0;
-}
-
 /**
  * The response's age in seconds at `now` (RFC 9111 §4.2.3): the larger of
  * what its `Date` says and what its `Age` plus the round trip say, plus

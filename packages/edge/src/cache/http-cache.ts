@@ -165,7 +165,7 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
     const head = found.head;
     const headers = new Headers();
     for (const [name, value] of head.headers) if (name !== 'age') headers.append(name, value);
-    headers.set('age', String(Math.floor(currentAge(head, now))));
+    headers.set('age', String(Math.floor(ageOf(head, judge(head), now))));
     let answerStatus = head.status;
     let body: Uint8Array | null = found.body;
     if (head.status === 200) {
@@ -222,10 +222,11 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
    * setting gives a time, is kept: one with validators alone would be
    * revalidated on every request, for nothing the origin asked.
    */
-  const keepFor = (head: StoredResponseHead, directives: ReadonlyMap<string, string>, now: number): number => {
+  const keepFor = (head: StoredResponseHead, now: number): number => {
+    const judged = judge(head);
+    const { directives, lifetime } = judged;
     const explicit =
       directives.has('s-maxage') || directives.has('max-age') || directives.has('no-cache') || fieldOf(head, 'expires') !== null || settings.ttl.has(head.status);
-    const lifetime = freshnessLifetime(head, directives, settings);
     if (!explicit && lifetime === 0) return 0;
     const validated = fieldOf(head, 'etag') !== null || fieldOf(head, 'last-modified') !== null;
     // A response that must be validated each time is worth keeping only if it can be.
@@ -233,7 +234,7 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
     const stale = mustRevalidate(directives)
       ? 0
       : Math.max(deltaSeconds(directives, 'stale-while-revalidate') ?? staleWhileRevalidate, deltaSeconds(directives, 'stale-if-error') ?? staleIfError);
-    return Math.max(0, lifetime - currentAge(head, now) + Math.max(stale, validated ? keep : 0));
+    return Math.max(0, lifetime - ageOf(head, judged, now) + Math.max(stale, validated ? keep : 0));
   };
 
   /** Keep `found` (new or freshened) under its key, through a Vary record when the response varies. */
@@ -246,8 +247,7 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
     known: VariantsHead | undefined,
     now: number,
   ): Promise<unknown> | undefined => {
-    const directives = parseDirectives(fieldOf(head, 'cache-control'));
-    const seconds = keepFor(head, directives, now);
+    const seconds = keepFor(head, now);
     if (seconds <= 0) return undefined;
     const ms = Math.ceil(seconds * 1000);
     const entry: CacheEntry = { head, body };
@@ -284,7 +284,7 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
       try {
         response = await origin(forOrigin(request, stale, background));
       } catch (error) {
-        if (stale !== undefined && !request.signal.aborted && mayServeStale(stale.head, 'stale-if-error', staleIfError, Date.now(), settings)) {
+        if (stale !== undefined && !request.signal.aborted && mayServeStale(stale.head, judge(stale.head), 'stale-if-error', staleIfError, Date.now())) {
           return serve(stale, request, 'STALE', Date.now());
         }
         throw error;
@@ -297,14 +297,13 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
         kept = keepEntry(ctx, key, request, head, stale.body, looked.variants, now);
         return serve(result, request, 'REVALIDATED', now);
       }
-      if (stale !== undefined && STALE_FOR.has(response.status) && mayServeStale(stale.head, 'stale-if-error', staleIfError, now, settings)) {
+      if (stale !== undefined && STALE_FOR.has(response.status) && mayServeStale(stale.head, judge(stale.head), 'stale-if-error', staleIfError, now)) {
         await response.body?.cancel();
         return serve(stale, request, 'STALE', now);
       }
       const status: CacheStatus = stale === undefined ? 'MISS' : 'EXPIRED';
       const head = storableHead(request, response, requestTime, now, statusHeader);
-      const directives = head === undefined ? undefined : parseDirectives(fieldOf(head, 'cache-control'));
-      if (head === undefined || keepFor(head, directives!, now) <= 0) return mark(request, asAsked(request, response), status);
+      if (head === undefined || keepFor(head, now) <= 0) return mark(request, asAsked(request, response), status);
       const read = await readUpTo(response, maxSize);
       if (read instanceof ReadableStream) {
         // Too large to keep: it goes through as it comes.
@@ -410,7 +409,7 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
       const stored = entry.head;
       if (!isResponseHead(stored) || !sameVariant(stored, fields)) return undefined;
       const judged = judge(stored);
-      const age = judged.initialAge + Math.max(0, (Date.now() - stored.responseTime) / 1000);
+      const age = ageOf(stored, judged, Date.now());
       if (!(age < judged.lifetime) || judged.directives.has('no-cache')) return undefined;
       stats.count('HIT');
       const record = accessRecordOf(head);
@@ -446,10 +445,9 @@ function compileCache(rules: CacheRules, where: string): HttpCache {
         return fetchOnce(key, request, ctx, origin, looked);
       }
       const now = Date.now();
-      const { directives, lifetime, initialAge } = judge(found.head);
-      const age = initialAge + Math.max(0, (now - found.head.responseTime) / 1000);
-      if (age < lifetime && !directives.has('no-cache')) return serve(found, request, 'HIT', now);
-      if (mayServeStale(found.head, 'stale-while-revalidate', staleWhileRevalidate, now, settings, directives)) {
+      const judged = judge(found.head);
+      if (ageOf(found.head, judged, now) < judged.lifetime && !judged.directives.has('no-cache')) return serve(found, request, 'HIT', now);
+      if (mayServeStale(found.head, judged, 'stale-while-revalidate', staleWhileRevalidate, now)) {
         // One refresh, however many ask meanwhile: the others are answered stale.
         if (!pending.has(key)) {
           const refresh = new Request(request.url, { method: 'GET', headers: request.headers });
@@ -485,16 +483,19 @@ function mustRevalidate(directives: ReadonlyMap<string, string>): boolean {
  */
 function mayServeStale(
   head: StoredResponseHead,
+  judged: Judged,
   directive: 'stale-while-revalidate' | 'stale-if-error',
   fallback: number,
   now: number,
-  settings: FreshnessSettings,
-  known?: ReadonlyMap<string, string>,
 ): boolean {
-  const directives = known ?? parseDirectives(fieldOf(head, 'cache-control'));
-  if (mustRevalidate(directives)) return false;
-  const allowed = deltaSeconds(directives, directive) ?? fallback;
-  return allowed > 0 && currentAge(head, now) - freshnessLifetime(head, directives, settings) <= allowed;
+  if (mustRevalidate(judged.directives)) return false;
+  const allowed = deltaSeconds(judged.directives, directive) ?? fallback;
+  return allowed > 0 && ageOf(head, judged, now) - judged.lifetime <= allowed;
+}
+
+/** A stored response's age at `now`: its age when it arrived, and the time since. */
+function ageOf(head: StoredResponseHead, judged: Judged, now: number): number {
+  return judged.initialAge + Math.max(0, (now - head.responseTime) / 1000);
 }
 
 /** The head to keep of `response` to `request`, or undefined when a shared cache must not keep it. */
