@@ -1,4 +1,5 @@
 import type { App } from '@gatehouse/core';
+import { realisticApp } from './realistic-app.ts';
 
 /** 100 KiB, sent as ten 10 KiB chunks. */
 export const STREAM_CHUNK = new Uint8Array(10 * 1024).fill(0x61);
@@ -9,7 +10,7 @@ export const STREAM_CHUNKS = 10;
  * adapters are all that differ. `raw-node.ts` does the same by hand.
  */
 export const benchApp: App = {
-  async fetch(request) {
+  async fetch(request, env, ctx) {
     const path = request.url.slice(request.url.indexOf('/', 8));
     if (path === '/hello') return new Response('Hello, World!');
     if (path === '/echo' && request.method === 'POST') return Response.json(await request.json());
@@ -25,6 +26,7 @@ export const benchApp: App = {
         { headers: { 'content-type': 'application/octet-stream' } },
       );
     }
-    return new Response('not found', { status: 404 });
+    // The rows that look like real apps (and its 404s).
+    return realisticApp.fetch(request, env, ctx);
   },
 };

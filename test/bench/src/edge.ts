@@ -1,12 +1,13 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { median, table } from './stats.ts';
-import { type Load, type LoadResult, wrk } from './wrk.ts';
+import { childrenOf, measure, type Run } from './server-cpu.ts';
+import { wrk } from './wrk.ts';
 
 /**
  * @gatehouse/edge served by @gatehouse/node against nginx (Debian's build),
@@ -64,11 +65,6 @@ export interface EdgeBenchOptions {
   connections: number;
   serverCpu: number;
   loadCpu: number;
-}
-
-interface Run extends LoadResult {
-  /** The share of one CPU the server under test used during the run, 0–1. */
-  cpu: number;
 }
 
 /** Make sure nginx is there; on a Debian machine where we are root, install it. */
@@ -244,15 +240,6 @@ export async function benchEdge(options: EdgeBenchOptions): Promise<void> {
   }
 }
 
-/** One wrk run, with the CPU the server's process tree used meanwhile. */
-async function measure(load: Omit<Load, 'seconds'>, seconds: number, pid: number): Promise<Run> {
-  const before = cpuTicks(pid);
-  const started = performance.now();
-  const result = await wrk({ ...load, seconds });
-  const cpu = (cpuTicks(pid) - before) / TICKS_PER_SECOND / ((performance.now() - started) / 1000);
-  return { ...result, cpu };
-}
-
 /**
  * The same edge in workerd (miniflare, as `wrangler dev` runs it), proxy
  * only: the Workers build serves static files from the assets binding,
@@ -316,35 +303,6 @@ function killTree(pid: number): void {
       // Gone already.
     }
   }
-}
-
-function childrenOf(pid: number): number[] {
-  try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((task) => {
-      const children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
-      return children === '' ? [] : children.split(' ').map(Number);
-    });
-  } catch {
-    return [];
-  }
-}
-
-// Linux's USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s.
-const TICKS_PER_SECOND = 100;
-
-/** User plus system CPU time so far of a process and its descendants (workerd under miniflare), in ticks. */
-function cpuTicks(pid: number): number {
-  let ticks = 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces), from field 3 on: utime is 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
-    for (const child of childrenOf(pid)) ticks += cpuTicks(child);
-  } catch {
-    // The process ended meanwhile.
-  }
-  return ticks;
 }
 
 function text(size: number): string {

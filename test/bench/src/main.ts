@@ -1,7 +1,8 @@
 import { benchContainer } from './container.ts';
 import { benchEdge, ensureNginx } from './edge.ts';
 import { benchLambda } from './lambda.ts';
-import { benchNodeHttp } from './node-http.ts';
+import { benchNodeHttp, compareNodeVersions } from './node-http.ts';
+import { otherNode } from './other-node.ts';
 import { ensureWrk } from './wrk.ts';
 
 // Knobs for a quick look (BENCH_SECONDS=2 BENCH_ROUNDS=1); the defaults are what the README quotes.
@@ -12,10 +13,15 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 // (and in the edge part, rows whose name has a text with BENCH_EDGE_ROWS, e.g. BENCH_EDGE_ROWS=cache).
 const only = process.env.BENCH_ONLY;
 
+// `npm run bench -- --node 24`: the Node adapters' rows run again on that major, for a side-by-side.
+const other = otherNode(process.argv.slice(2));
+
 console.log(`# Gatehouse benchmarks (Node ${process.version}, ${new Date().toISOString()})`);
 if (only === undefined || only === 'node') {
   ensureWrk();
-  await benchNodeHttp({ seconds, rounds, connections: 64, serverCpu: 0, loadCpu: 1 });
+  const node = { seconds, rounds, connections: 64, serverCpu: 0, loadCpu: 1 };
+  const ours = await benchNodeHttp({ ...node, node: process.execPath });
+  if (other !== undefined) compareNodeVersions(process.version, ours, other.version, await benchNodeHttp({ ...node, node: other.binary }));
 }
 if (only === undefined || only === 'container') {
   ensureWrk();

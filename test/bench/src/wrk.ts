@@ -53,7 +53,7 @@ export async function wrk(load: Load): Promise<LoadResult> {
   const args = [...pin, 'wrk', '-t1', `-c${load.connections}`, `-d${load.seconds}s`, '--latency'];
   if (load.method === 'POST') {
     scripts ??= mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
-    const script = join(scripts, `post-${load.body!.length}.lua`);
+    const script = join(scripts, `post-${load.body!.length}-${(load.contentType ?? "json").replace(/\W/g, "-")}.lua`);
     writeFileSync(
       script,
       `wrk.method = "POST"\nwrk.body = ${JSON.stringify(load.body)}\nwrk.headers["Content-Type"] = ${JSON.stringify(load.contentType ?? 'application/json')}\n`,

@@ -1,8 +1,15 @@
-import { createServer } from 'node:http';
+import { createReadStream, stat } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { STREAM_CHUNK, STREAM_CHUNKS } from '../app.ts';
+import { API_ORIGIN, API_TOKEN, ITEMS, logLine, STATIC_DIR } from '../realistic-app.ts';
 
-// The same three routes written straight against node:http: the ceiling.
+// The same routes written straight against node:http: the ceiling.
 createServer((req, res) => {
+  if (req.url!.startsWith('/api/') || req.url!.startsWith('/static/')) {
+    realistic(req, res);
+    return;
+  }
   if (req.url === '/hello') {
     res.writeHead(200, { 'content-type': 'text/plain;charset=UTF-8' });
     res.end('Hello, World!');
@@ -33,3 +40,53 @@ createServer((req, res) => {
     res.end('not found');
   }
 }).listen(Number(process.argv[2]), '127.0.0.1', () => console.log('ready'));
+
+/** What realistic-app.ts's Hono app does, by hand: log, CORS, the token check, then the route. */
+function realistic(req: IncomingMessage, res: ServerResponse): void {
+  const started = performance.now();
+  const path = req.url!;
+  logLine(`<-- ${req.method} ${path}`);
+  res.once('finish', () => logLine(`--> ${req.method} ${path} ${res.statusCode} ${Math.round(performance.now() - started)}ms`));
+  if (path.startsWith('/static/')) {
+    const file = join(STATIC_DIR, path.slice('/static/'.length));
+    stat(file, (error, stats) => {
+      if (error !== null) {
+        res.writeHead(404);
+        res.end('not found');
+        return;
+      }
+      res.writeHead(200, {
+        'content-type': 'text/javascript; charset=utf-8',
+        'content-length': String(stats.size),
+        'last-modified': stats.mtime.toUTCString(),
+      });
+      createReadStream(file).pipe(res);
+    });
+    return;
+  }
+  if (req.headers.origin === API_ORIGIN) {
+    res.setHeader('access-control-allow-origin', API_ORIGIN);
+    res.setHeader('access-control-allow-credentials', 'true');
+    res.setHeader('vary', 'Origin');
+  }
+  if (req.headers.authorization !== `Bearer ${API_TOKEN}`) {
+    res.writeHead(401, { 'www-authenticate': 'Bearer realm=""' });
+    res.end('Unauthorized');
+    return;
+  }
+  if (path === '/api/items') {
+    const body = JSON.stringify({ items: ITEMS, total: ITEMS.length });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  } else if (path === '/api/upload' && req.method === 'POST') {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ received: Buffer.concat(chunks).byteLength }));
+    });
+  } else {
+    res.writeHead(404);
+    res.end('not found');
+  }
+}
