@@ -1,5 +1,6 @@
 import type { App } from '@gatehouse/core';
 import { realisticApp } from './realistic-app.ts';
+import { sseResponse } from './sse.ts';
 
 /** 100 KiB, sent as ten 10 KiB chunks. */
 export const STREAM_CHUNK = new Uint8Array(10 * 1024).fill(0x61);
@@ -26,6 +27,7 @@ export const benchApp: App = {
         { headers: { 'content-type': 'application/octet-stream' } },
       );
     }
+    if (path === '/sse') return sseResponse();
     // The rows that look like real apps (and its 404s).
     return realisticApp.fetch(request, env, ctx);
   },

@@ -1,3 +1,4 @@
+import { benchConnections } from './connections.ts';
 import { benchContainer } from './container.ts';
 import { benchEdge, ensureNginx } from './edge.ts';
 import { benchLambda } from './lambda.ts';
@@ -9,7 +10,7 @@ import { ensureWrk } from './wrk.ts';
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 
-// Pick one part with BENCH_ONLY=node, BENCH_ONLY=container, BENCH_ONLY=lambda or BENCH_ONLY=edge
+// Pick one part with BENCH_ONLY=node, BENCH_ONLY=connections, BENCH_ONLY=container, BENCH_ONLY=lambda or BENCH_ONLY=edge
 // (and in the edge part, rows whose name has a text with BENCH_EDGE_ROWS, e.g. BENCH_EDGE_ROWS=cache).
 const only = process.env.BENCH_ONLY;
 
@@ -22,6 +23,11 @@ if (only === undefined || only === 'node') {
   const node = { seconds, rounds, connections: 64, serverCpu: 0, loadCpu: 1 };
   const ours = await benchNodeHttp({ ...node, node: process.execPath });
   if (other !== undefined) compareNodeVersions(process.version, ours, other.version, await benchNodeHttp({ ...node, node: other.binary }));
+}
+// Memory per held connection; part of the Node HTTP part, and on its own with BENCH_ONLY=connections.
+if (only === undefined || only === 'node' || only === 'connections') {
+  ensureNginx();
+  await benchConnections({ node: process.execPath, serverCpu: 0, loadCpu: 1 });
 }
 if (only === undefined || only === 'container') {
   ensureWrk();

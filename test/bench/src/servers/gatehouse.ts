@@ -1,7 +1,8 @@
 import { serve } from '@gatehouse/node';
 import { benchApp } from '../app.ts';
 
-// An optional second argument: handlerTimeout in milliseconds.
-const [port, handlerTimeout] = process.argv.slice(2).map(Number);
-await serve(benchApp, { port, handlerTimeout });
+// Optional arguments after the port: handlerTimeout and keepAliveTimeout, in
+// milliseconds (0 for no handler timeout, the default).
+const [port, handlerTimeout, keepAliveTimeout] = process.argv.slice(2).map(Number);
+await serve(benchApp, { port, handlerTimeout, keepAliveTimeout });
 console.log('ready');

@@ -3,9 +3,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { join } from 'node:path';
 import { STREAM_CHUNK, STREAM_CHUNKS } from '../app.ts';
 import { API_ORIGIN, API_TOKEN, ITEMS, logLine, STATIC_DIR } from '../realistic-app.ts';
+import { SSE_EVENT, SSE_HEAD, SSE_INTERVAL_MS } from '../sse.ts';
 
 // The same routes written straight against node:http: the ceiling.
-createServer((req, res) => {
+// An optional argument after the port: keepAliveTimeout in milliseconds
+// (Node's default, 5 s, would close the idle connections the connections bench holds).
+const [port, keepAliveTimeout] = process.argv.slice(2).map(Number);
+const server = createServer((req, res) => {
   if (req.url!.startsWith('/api/') || req.url!.startsWith('/static/')) {
     realistic(req, res);
     return;
@@ -35,11 +39,18 @@ createServer((req, res) => {
       res.end();
     };
     write();
+  } else if (req.url === '/sse') {
+    res.writeHead(200, SSE_HEAD);
+    res.write(SSE_EVENT);
+    const timer = setInterval(() => res.write(SSE_EVENT), SSE_INTERVAL_MS);
+    res.on('close', () => clearInterval(timer));
   } else {
     res.writeHead(404);
     res.end('not found');
   }
-}).listen(Number(process.argv[2]), '127.0.0.1', () => console.log('ready'));
+});
+if (keepAliveTimeout !== undefined) server.keepAliveTimeout = keepAliveTimeout;
+server.listen(port, '127.0.0.1', () => console.log('ready'));
 
 /** What realistic-app.ts's Hono app does, by hand: log, CORS, the token check, then the route. */
 function realistic(req: IncomingMessage, res: ServerResponse): void {
