@@ -29,6 +29,18 @@ export function discardUpTo(req: IncomingRequest, left: number): void {
   req.resume();
 }
 
+/**
+ * A buffer for a whole body of `size` bytes, about to be overwritten: past
+ * Node's pool size it skips the zero fill (a megabyte upload spent more on
+ * it than on copying). Always a plain Uint8Array at offset 0 of its own
+ * ArrayBuffer, so `arrayBuffer()` can hand that over without a copy.
+ */
+function wholeOf(size: number): Uint8Array {
+  if (size < 4096) return new Uint8Array(size);
+  const unfilled = Buffer.allocUnsafeSlow(size);
+  return new Uint8Array(unfilled.buffer, unfilled.byteOffset, size);
+}
+
 /** Connections reading on a body whose request was answered already. */
 const discarding = new WeakSet<object>();
 
@@ -57,19 +69,21 @@ export class NodeBody {
   #ended = false;
   #failure: Error | undefined = undefined;
   #discarding = false;
+  #wholeWanted = false;
   #wake: (() => void) | undefined = undefined;
 
   constructor(req: IncomingRequest, limit: number) {
     this.#req = req;
     this.#limit = limit;
+    // `on`, not `once`: each handler acts once anyway, and `once` makes a wrapper per request.
     req.on('data', this.#onData);
-    req.once('end', this.#onEnd);
+    req.on('end', this.#onEnd);
     // Node reports a disconnect before the end of the body as an error
     // ("aborted") on the request; a body already complete is not touched.
-    req.once('error', this.#onError);
+    req.on('error', this.#onError);
     // HTTP/2 reports a reset stream with 'aborted' (or only its reset code,
     // read at the end) and then ends the body as if it were whole.
-    req.once('aborted', this.#onAborted);
+    req.on('aborted', this.#onAborted);
     this.stream = new ReadableStream<Uint8Array>(
       {
         pull: (controller) => this.#pull(controller),
@@ -81,6 +95,9 @@ export class NodeBody {
 
   /** The whole body, once it has arrived. */
   async readAll(): Promise<Uint8Array> {
+    // All of it is wanted now: holding the socket back at READ_AHEAD would
+    // only cost a pause and a resume per chunk (the size limit still holds).
+    this.#wholeWanted = true;
     while (!this.#ended) {
       if (this.#failure !== undefined) throw this.#failure;
       await this.#next();
@@ -90,7 +107,7 @@ export class NodeBody {
     this.#chunks = [];
     this.#buffered = 0;
     if (chunks.length === 1) return chunks[0]!;
-    const whole = new Uint8Array(this.#received);
+    const whole = wholeOf(this.#received);
     let offset = 0;
     for (const chunk of chunks) {
       whole.set(chunk, offset);
@@ -152,6 +169,7 @@ export class NodeBody {
     // Uint8Array#slice copies, and Apps expect the latter.
     this.#chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     this.#buffered += chunk.byteLength;
+    if (this.#wholeWanted) return; // readAll wakes at the end, not per chunk
     if (this.#buffered >= READ_AHEAD) this.#req.pause();
     this.#notify();
   };

@@ -167,17 +167,19 @@ export function toRequest(req: IncomingRequest, url: string, maxBodySize: number
     }
     const body =
       method !== 'HEAD' && requestHasBody(req, http2) ? new NodeBody(req, maxBodySize) : undefined;
-    return new NodeRequest(
+    const request = new NodeRequest(
       url,
       {
         method,
-        headers,
         body: body === undefined ? null : body.stream,
         // undici requires it for a streamed body.
         duplex: 'half',
       } as RequestInit,
       body,
     );
+    const target = request.headers;
+    for (const name in headers) target.set(name, headers[name]!);
+    return request;
   } catch (error) {
     throw new BadRequestError(error instanceof Error ? error.message : 'Malformed request');
   }

@@ -285,6 +285,39 @@ describe('found in review', () => {
     expect(pulls).toBeLessThanOrEqual(1);
   });
 
+  it('pulls a stream only as fast as its client reads, and cancels it when that client leaves while it waits', async () => {
+    const cancelled = deferred();
+    let pulled = 0;
+    const server = await start({
+      fetch: () =>
+        new Response(
+          new ReadableStream({
+            pull: (controller) => {
+              pulled += 64 * 1024;
+              controller.enqueue(new Uint8Array(64 * 1024));
+            },
+            cancel: () => cancelled.resolve(),
+          }),
+        ),
+    });
+    const gone = nextConnectionClosed(server);
+    const socket = await socketTo(server);
+    // A client that reads the head and then nothing more: the kernel's buffers fill, then Node's.
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await readUntil(socket, '\r\n\r\n');
+    socket.pause();
+    await sleep(300);
+    const held = pulled;
+    await sleep(300);
+    // Backpressure: nothing more was pulled while the client read nothing, and what was is bounded
+    // (the socket buffers on both sides and Node's 64 KiB, far from the gigabytes an unbounded pump makes in that time).
+    expect(pulled).toBe(held);
+    expect(held).toBeLessThan(64 * 1024 * 1024);
+    socket.destroy();
+    await gone;
+    await cancelled.promise; // the test times out if the pump, waiting for a drain that never comes, is left behind
+  });
+
   it('keeps the client address for code that asks after the socket closed', async () => {
     const address = deferred<string | undefined>();
     let gone: Promise<void> | undefined;

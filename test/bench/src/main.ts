@@ -28,6 +28,7 @@ if (only === undefined || only === 'node') {
 if (only === undefined || only === 'node' || only === 'connections') {
   ensureNginx();
   await benchConnections({ node: process.execPath, serverCpu: 0, loadCpu: 1 });
+  if (other !== undefined) await benchConnections({ node: other.binary, serverCpu: 0, loadCpu: 1 });
 }
 if (only === undefined || only === 'container') {
   ensureWrk();

@@ -50,7 +50,7 @@ let scripts: string | undefined;
 /** One wrk run, pinned with taskset to `load.cpu` when it is given. */
 export async function wrk(load: Load): Promise<LoadResult> {
   const pin = load.cpu === undefined ? [] : ['taskset', '-c', String(load.cpu)];
-  const args = [...pin, 'wrk', '-t1', `-c${load.connections}`, `-d${load.seconds}s`, '--latency'];
+  const args = [...pin, 'wrk', '-t1', `-c${load.connections}`, `-d${load.seconds}s`, '--latency', '--timeout', '10s'];
   if (load.method === 'POST') {
     scripts ??= mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
     const script = join(scripts, `post-${load.body!.length}-${(load.contentType ?? "json").replace(/\W/g, "-")}.lua`);
