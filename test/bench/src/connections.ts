@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command, Reply } from './connection-client.ts';
 import { killTree, childrenOf, openFileLimits, openFiles, rssKiB } from './proc.ts';
 import { table } from './stats.ts';
+import { NODE_SERVERS, OURS, RAW } from './node-servers.ts';
 
 /**
  * What a held connection costs a server in memory: the RSS of real server
@@ -27,18 +28,8 @@ import { table } from './stats.ts';
  * connection's memory itself, so it is read as it is.
  */
 
-// The servers of node-http.ts, with its names (its list is its own; see SERVERS there).
-const SSE_SERVERS = [
-  { name: 'raw node:http', file: 'raw-node.ts' },
-  { name: '(floor: real Request/Response)', file: 'genuine-floor.ts' },
-  { name: '@gatehouse/node', file: 'gatehouse.ts' },
-  { name: '@hono/node-server', file: 'hono-node-server.ts' },
-  { name: '@hono/node-server (globals kept)', file: 'hono-node-server-globals-kept.ts' },
-  { name: 'srvx', file: 'srvx.ts' },
-] as const;
-
-const RAW = 'raw node:http';
-const OURS = '@gatehouse/node';
+// Every server of the Node HTTP part but the floor with backpressure, which holds a stream as the floor does.
+const SSE_SERVERS = NODE_SERVERS.filter((server) => server.rows === undefined);
 const NGINX = 'nginx';
 
 const PEER_STREAMS = 1_000;

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { median, table } from './stats.ts';
-import { childrenOf, measure, type Run } from './server-cpu.ts';
+import { killTree } from './proc.ts';
+import { measure, type Run } from './server-cpu.ts';
 import { wrk } from './wrk.ts';
 
 /**
@@ -288,19 +289,6 @@ async function benchWorkerd(
       child.kill('SIGTERM');
       await Promise.race([once(child, 'exit'), new Promise((resolve) => setTimeout(resolve, 3000))]);
       killTree(child.pid!);
-    }
-  }
-}
-
-/** SIGKILL a process and all its descendants (workerd is miniflare's child). */
-function killTree(pid: number): void {
-  const pids = [pid];
-  for (let i = 0; i < pids.length; i++) pids.push(...childrenOf(pids[i]!));
-  for (const each of pids) {
-    try {
-      process.kill(each, 'SIGKILL');
-    } catch {
-      // Gone already.
     }
   }
 }

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { childrenOf } from './proc.ts';
 import { type Load, type LoadResult, wrk } from './wrk.ts';
 
 export interface Run extends LoadResult {
@@ -36,15 +37,4 @@ function cpuTicks(pid: number): number {
     // The process ended meanwhile.
   }
   return ticks;
-}
-
-export function childrenOf(pid: number): number[] {
-  try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((task) => {
-      const children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
-      return children === '' ? [] : children.split(' ').map(Number);
-    });
-  } catch {
-    return [];
-  }
 }
