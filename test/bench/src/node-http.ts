@@ -114,7 +114,7 @@ export async function benchNodeHttp(options: NodeHttpOptions): Promise<NodeHttpR
             contentType: scenario.contentType,
             headers: scenario.headers,
           };
-          if (round === 0) await measure(load, 1, running[i]!.pid!); // warm the JIT up
+          if (round === 0) await measure(load, 2, running[i]!.pid!); // warm the JIT up
           const run = await measure(load, options.seconds, running[i]!.pid!);
           runs.set(server.name, [...(runs.get(server.name) ?? []), run]);
         }

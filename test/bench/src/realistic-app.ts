@@ -37,6 +37,7 @@ export const STATIC_SIZE = 40 * 1024;
 mkdirSync(STATIC_DIR, { recursive: true });
 
 export function writeStaticFile(): void {
+  mkdirSync(STATIC_DIR, { recursive: true });
   const line = 'export const answer = () => "The quick brown fox jumps over the lazy dog";\n';
   writeFileSync(join(STATIC_DIR, STATIC_FILE), line.repeat(Math.ceil(STATIC_SIZE / line.length)).slice(0, STATIC_SIZE));
 }
