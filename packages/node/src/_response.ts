@@ -172,60 +172,17 @@ async function streamBody(res: OutgoingResponse, reply: Reply, body: ReadableStr
       return;
     }
     if (!(res as ServerResponse).write(firstChunk)) await drained(res);
-    await pump(res as ServerResponse, reader, next);
+    for (let chunk = await next; !chunk.done; chunk = await reader.read()) {
+      if ((res as WithReader)[kBodyReader] === undefined) return; // cancelled: the client left
+      if (!(res as ServerResponse).write(toBytes(chunk.value))) await drained(res);
+    }
+    res.end();
   } catch (error) {
     cancelBody(res);
     throw error;
   } finally {
     (res as WithReader)[kBodyReader] = undefined;
   }
-}
-
-type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
-
-/**
- * Write what is left of the body as the App makes it, with backpressure:
- * settles once it is all written (or the client left), rejects when the
- * stream fails or yields a chunk that is not bytes. Callbacks rather than
- * an async loop: one promise reaction per chunk, the least a reader allows.
- */
-function pump(res: ServerResponse, reader: ReadableStreamDefaultReader<Uint8Array>, pending: Promise<ReadResult>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const read = (): void => {
-      reader.read().then(write, reject);
-    };
-    const afterDrain = (): void => {
-      res.off('drain', afterDrain);
-      res.off('close', afterDrain);
-      read();
-    };
-    const write = (chunk: ReadResult): void => {
-      if ((res as WithReader)[kBodyReader] === undefined) {
-        resolve(); // cancelled: the client left
-        return;
-      }
-      if (chunk.done) {
-        res.end();
-        resolve();
-        return;
-      }
-      let bytes: Uint8Array;
-      try {
-        bytes = toBytes(chunk.value);
-      } catch (error) {
-        reject(error);
-        return;
-      }
-      if (res.write(bytes)) {
-        read();
-        return;
-      }
-      // A client gone meanwhile never drains: its close wakes the pump too, which then finds the reader cancelled.
-      res.on('drain', afterDrain);
-      res.on('close', afterDrain);
-    };
-    pending.then(write, reject);
-  });
 }
 
 /** The status line and fields, with the length when it is known and they lack it. */

@@ -30,6 +30,7 @@ import { NODE_SERVERS, OURS, RAW } from './node-servers.ts';
 
 // Every server of the Node HTTP part but the floor with backpressure, which holds a stream as the floor does.
 const SSE_SERVERS = NODE_SERVERS.filter((server) => server.rows === undefined);
+const fileOf = (name: string): string => NODE_SERVERS.find((server) => server.name === name)!.file;
 const NGINX = 'nginx';
 
 const PEER_STREAMS = 1_000;
@@ -123,15 +124,15 @@ export async function benchConnections(options: ConnectionsOptions): Promise<voi
       idle: new Map<string, Reading>(),
       streams: new Map<string, Reading>(),
     };
-    many.idle.set(OURS, await withServer(startNode(node, OURS, 'gatehouse.ts', MANY_PORT, ['0', keepAlive]), (t) => measure(t, clients, idle, deadline)));
-    many.idle.set(RAW, await withServer(startNode(node, RAW, 'raw-node.ts', MANY_PORT + 1, [keepAlive]), (t) => measure(t, clients, idle, deadline)));
+    many.idle.set(OURS, await withServer(startNode(node, OURS, fileOf(OURS), MANY_PORT, ['0', keepAlive]), (t) => measure(t, clients, idle, deadline)));
+    many.idle.set(RAW, await withServer(startNode(node, RAW, fileOf(RAW), MANY_PORT + 1, [keepAlive]), (t) => measure(t, clients, idle, deadline)));
     many.idle.set(NGINX, await withServer(startNginx(node, nginx, join(dir, 'idle'), MANY_PORT + 2, undefined, nofile), (t) => measure(t, clients, idle, deadline)));
-    many.streams.set(OURS, await withServer(startNode(node, OURS, 'gatehouse.ts', MANY_PORT + 3, ['0', keepAlive]), (t) => measure(t, clients, streams, deadline)));
-    many.streams.set(RAW, await withServer(startNode(node, RAW, 'raw-node.ts', MANY_PORT + 4, [keepAlive]), (t) => measure(t, clients, streams, deadline)));
+    many.streams.set(OURS, await withServer(startNode(node, OURS, fileOf(OURS), MANY_PORT + 3, ['0', keepAlive]), (t) => measure(t, clients, streams, deadline)));
+    many.streams.set(RAW, await withServer(startNode(node, RAW, fileOf(RAW), MANY_PORT + 4, [keepAlive]), (t) => measure(t, clients, streams, deadline)));
     // An open stream is where nginx naturally stands in front of Node: it proxies the
     // origin's stream (proxy_buffering off) and holds the client's connection. The
     // origin, raw node:http, runs on the clients' CPU and its memory is not counted.
-    const origin = await startNode({ ...node, serverCpu: options.loadCpu }, 'origin (raw node:http)', 'raw-node.ts', MANY_PORT + 6, []);
+    const origin = await startNode({ ...node, serverCpu: options.loadCpu }, 'origin (raw node:http)', fileOf(RAW), MANY_PORT + 6, []);
     try {
       many.streams.set(
         NGINX,

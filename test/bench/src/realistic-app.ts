@@ -50,8 +50,6 @@ let logged = 0;
 export function logLine(line: string): void {
   logged += line.length;
 }
-/** Read by nobody; exported so the log sink cannot be optimised away. */
-export const loggedChars = (): number => logged;
 
 export const realisticApp = new Hono()
   .use(logger(logLine))
