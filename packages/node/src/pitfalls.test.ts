@@ -1,6 +1,8 @@
 // Bugs users have hit in peer adapters, each pinned down here.
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ServerResponse } from 'node:http';
 import type { NodeServer } from './options.ts';
+import { SEND_WINDOW } from './_response.ts';
 import { closeAll, deferred, readUntil, sleep, socketTo, start } from './_test-helpers.ts';
 
 /** Resolves once the server's side of its next connection has closed: the moment it knows the client left. */
@@ -301,6 +303,8 @@ describe('found in review', () => {
         ),
     });
     const gone = nextConnectionClosed(server);
+    const responses: ServerResponse[] = [];
+    server.server.on('request', (_req: unknown, res: ServerResponse) => responses.push(res));
     const socket = await socketTo(server);
     // A client that reads the head and then nothing more: the kernel's buffers fill, then Node's.
     socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
@@ -310,9 +314,13 @@ describe('found in review', () => {
     const held = pulled;
     await sleep(300);
     // Backpressure: nothing more was pulled while the client read nothing, and what was is bounded
-    // (the socket buffers on both sides and Node's 64 KiB, far from the gigabytes an unbounded pump makes in that time).
+    // (the socket buffers on both sides, far from the gigabytes an unbounded pump makes in that time).
     expect(pulled).toBe(held);
     expect(held).toBeLessThan(64 * 1024 * 1024);
+    // What Node holds for the client: past the send window (the stream stops only then), by at most the chunk that crossed it.
+    const waiting = responses[0]!.writableLength;
+    expect(waiting).toBeGreaterThan(SEND_WINDOW);
+    expect(waiting).toBeLessThanOrEqual(SEND_WINDOW + 64 * 1024);
     socket.destroy();
     await gone;
     await cancelled.promise; // the test times out if the pump, waiting for a drain that never comes, is left behind
