@@ -187,15 +187,12 @@ async function streamBody(res: OutgoingResponse, reply: Reply, body: ReadableStr
 
 /**
  * How much of a streamed body may wait in Node for its client before the
- * App's stream is held back. Node's own mark (`writableHighWaterMark`,
- * 64 KiB) counts what this tick's writes put behind the cork as well, so
- * held to it, a body a fast producer makes at once (a 100 KiB stream of ten
- * chunks) leaves in two writes, with a wait between them for the client to
- * take the first: 10–23 % fewer such answers a second (measured), and nothing saved,
- * since the client was not behind. Past this much, it is: the wait keeps a
- * slow client's connection at this bound, against nginx's 1 GiB on disk
- * (`proxy_max_temp_file_size`) and the 4 MiB the kernel may hold
- * (`tcp_wmem`). A server made with a higher `highWaterMark` is held to its own.
+ * App's stream is held back. Node's own mark (64 KiB) also counts what this
+ * tick's writes hold behind the cork, so a body made at once left in two
+ * writes with a wait between them for a client that was not behind. Past
+ * this much, the client is behind, and the wait bounds what it costs. A
+ * server made with a higher `highWaterMark` is held to its own. Why 256 KiB,
+ * and what was rejected: docs/DECISIONS.md.
  */
 export const SEND_WINDOW: number = 256 * 1024;
 
